@@ -1,0 +1,611 @@
+"""The pass finder: every pass of every satellite over every station, to the millisecond.
+
+How it works (and why it is both exact and fast)
+------------------------------------------------
+1. **Coarse grid.** Each satellite is propagated once on a grid of ``period / 20`` (~280 s for
+   LEO) in Earth-fixed coordinates, shared by all stations.
+2. **Candidates with a guarantee.** For station ``s`` a pass above elevation ``e`` needs the
+   geocentric angle psi between station and satellite to dip below
+   ``lambda(e) = arccos(R_s cos e / r) - e``. Between grid samples the sub-satellite point moves
+   at most ``omega * h / 2`` from the nearest sample (omega: the largest angular rate on the
+   grid, with margin), so every pass has a grid sample with
+   ``psi <= lambda(e - 1 deg) + omega * h / 2`` (triangle inequality). Runs of such samples,
+   widened by one step each side, are windows that provably contain every rise, culmination and
+   set -- short grazing passes included -- while one dot product per station and sample is all
+   the grid costs. Margins (1 deg of elevation, 0.5% of radius) cover the ellipsoid and
+   eccentricity.
+3. **Exact refinement, vectorised over all windows.** The culmination is the root of
+   d(sin el)/dt, found by Newton's method with the exact first derivative from SGP4's velocity
+   and a two-body second derivative, safeguarded by bisection in the window. Rise and set are
+   roots of ``sin el - sin e_min`` by Newton with the exact derivative, started from a
+   great-circle estimate. Each iteration is one SGP4 call over all unfinished windows; all stop
+   at 1 microsecond.
+
+The result is checked in the tests against Skyfield's full-accuracy ``altaz`` (rise/set within
+1 ms, culmination within 10 ms, maximum elevation within 1e-4 deg) and against Skyfield's
+``find_events`` for completeness.
+
+Conventions
+-----------
+A pass belongs to the period when its rise (AOS) falls in ``[start, end)``; passes in progress at
+``start`` are left to the previous period. Elevations are geometric unless ``refraction=True``,
+which makes thresholds, masks and reported elevations apparent (Skyfield's refraction model at
+the station's standard-atmosphere pressure and 10 degC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from skyfield.earthlib import refraction as skyfield_refraction
+
+from planner.geometry import (
+    EARTH_ROTATION_RAD_S,
+    SatellitePropagator,
+    StationFrames,
+    SunTrack,
+    earth_fixed_acceleration,
+    sin_elevation_and_rates,
+    station_frames,
+    topocentric,
+)
+from planner.timebase import SECONDS_PER_DAY, TimeBase, as_utc_datetime
+
+PASS_COLUMNS = [
+    "satellite", "norad", "station", "aos_utc", "tca_utc", "los_utc", "duration_s",
+    "max_elevation_deg", "aos_azimuth_deg", "tca_azimuth_deg", "los_azimuth_deg",
+    "min_range_km", "sun_elevation_deg", "night", "element_age_days",
+]
+"""The pass table's columns (DESIGN.md contract)."""
+
+REFRACTION_TEMPERATURE_C = 10.0
+"""Air temperature assumed for refraction [degC] (Skyfield's and the almanacs' usual value)."""
+
+TIME_TOLERANCE_S = 1e-4
+"""Rise and set are found to this predicted accuracy [s]."""
+
+CULMINATION_TOLERANCE_S = 1e-3
+"""Culminations are found to this predicted accuracy [s]; elevation is flat there, so 0.1 ms
+moves the maximum elevation by less than 1e-9 deg."""
+
+GRID_SAMPLES_PER_ORBIT = 12
+"""Coarse-grid density. Any value finds every pass (the window bound widens with the step);
+12 per orbit minimises the total cost (measured in benchmarks/passes.py)."""
+
+_MAX_ITERATIONS = 60
+_MODEL_TOLERANCE_S = 1e-3
+_ELEVATION_MARGIN_RAD = np.radians(1.0)
+_RADIUS_MARGIN = 1.005
+_RATE_MARGIN = 1.10
+_PAD_S = 3600.0
+
+
+def geometric_threshold_deg(threshold_deg, pressure_hpa, refraction: bool) -> np.ndarray:
+    """Geometric elevation at which a satellite appears at ``threshold_deg``.
+
+    With refraction the apparent elevation exceeds the geometric one by R(apparent), so the
+    geometric threshold is ``threshold - R(threshold)`` (Skyfield's ``refraction`` takes the
+    observed altitude).
+
+    Parameters
+    ----------
+    threshold_deg : array_like
+        Apparent (or, without refraction, geometric) minimum elevation [deg].
+    pressure_hpa : array_like
+        Station air pressure [hPa].
+    refraction : bool
+        Whether thresholds are apparent elevations.
+    """
+    threshold_deg = np.asarray(threshold_deg, dtype=float)
+    if not refraction:
+        return threshold_deg
+    return threshold_deg - skyfield_refraction(threshold_deg, REFRACTION_TEMPERATURE_C,
+                                               np.asarray(pressure_hpa, dtype=float))
+
+
+def apparent_elevation_deg(geometric_deg, pressure_hpa) -> np.ndarray:
+    """Apparent elevation [deg] of a geometric elevation (Skyfield's ``refract``)."""
+    from skyfield.earthlib import refract
+
+    return refract(np.asarray(geometric_deg, dtype=float), REFRACTION_TEMPERATURE_C,
+                   np.asarray(pressure_hpa, dtype=float))
+
+
+def _pressure_hpa(station) -> float:
+    pressure = getattr(station, "pressure_hpa", None)
+    if pressure is not None:
+        return float(pressure() if callable(pressure) else pressure)
+    return 1013.25 * (1 - 2.25577e-5 * float(station.altitude_m)) ** 5.25588
+
+
+def footprint_angle(elevation_rad, station_radius_km, satellite_radius_km):
+    """Geocentric angle between station and satellite at a given elevation [rad].
+
+    ``lambda = arccos(R_s cos(e) / r) - e`` for a spherical Earth of radius ``R_s`` and a
+    satellite at geocentric distance ``r``.
+    """
+    ratio = np.clip(station_radius_km * np.cos(elevation_rad) / satellite_radius_km, -1.0, 1.0)
+    return np.arccos(ratio) - elevation_rad
+
+
+def _runs(mask_by_station: np.ndarray):
+    """Runs of True along axis 1 of an (S, N) boolean array: (station, first, last) arrays."""
+    n_stations, n = mask_by_station.shape
+    # one False column after each row keeps runs from joining across rows when flattened
+    padded = np.zeros((n_stations, n + 1), dtype=bool)
+    padded[:, :n] = mask_by_station
+    flat = padded.ravel()
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    if flat[0]:
+        change = np.concatenate([[0], change])
+    begins, ends = change[0::2], change[1::2] - 1      # runs alternate begin, end
+    return begins // (n + 1), begins % (n + 1), ends % (n + 1)
+
+
+class _Refiner:
+    """Newton iterations on the exact SGP4 geometry, vectorised over many windows."""
+
+    def __init__(self, propagator: SatellitePropagator, frames: StationFrames,
+                 station_index: np.ndarray, set_index: np.ndarray):
+        self.propagator = propagator
+        self.position = frames.position_km[station_index]
+        self.up = frames.up[station_index]
+        self.set_index = set_index
+
+    def rates(self, tau, rows):
+        """sin(elevation) and its derivatives (``sin_elevation_and_rates``), and r, v, a."""
+        r, v, _ = self.propagator.state(tau, self.set_index[rows])
+        a = earth_fixed_acceleration(r, v)
+        return sin_elevation_and_rates(r, v, a, self.position[rows], self.up[rows]), r, v, a
+
+
+def _newton(refiner, lo, hi, guess, *, kind: str, target_sin=None, tolerance=None,
+            max_iterations=_MAX_ITERATIONS):
+    """Safeguarded Newton's method on all windows at once.
+
+    Parameters
+    ----------
+    lo, hi : arrays
+        Bracket [s]; the root is inside.
+    guess : array
+        Starting point [s].
+    kind : {"culmination", "rise", "set"}
+        Culmination: root of d(sin el)/dt, positive before and negative after.
+        Rise: root of sin el - target, negative before. Set: positive before.
+    target_sin : array, optional
+        sin of the threshold elevation, for rise and set.
+    tolerance : float, optional
+        Predicted accuracy at which to stop [s]; by default :data:`TIME_TOLERANCE_S` for rise
+        and set and :data:`CULMINATION_TOLERANCE_S` for culminations.
+    max_iterations : int
+        Stop after this many evaluations even if not converged.
+
+    Returns
+    -------
+    tau : array
+        The roots [s].
+    r_itrs, v_itrs : (N, 3) arrays
+        The state at the roots: the last exact state carried over the last Newton step.
+    """
+    lo = np.array(lo, dtype=float)
+    hi = np.array(hi, dtype=float)
+    t = np.clip(np.array(guess, dtype=float), lo, hi)
+    active = np.arange(t.size)
+    r_last = np.full((t.size, 3), np.nan)
+    v_last = np.full((t.size, 3), np.nan)
+    for _ in range(max_iterations):
+        if active.size == 0:
+            break
+        ta = t[active]
+        (s, s_dot, s_ddot, *_), r_a, v_a, a_a = refiner.rates(ta, active)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "culmination":
+                f, df = s_dot, s_ddot
+                before = f > 0
+                step = -f / df
+                # the two-body second derivative is good to ~1e-3 (J2), so a step leaves at most
+                # ~1% of itself as error
+                remaining = 0.01 * np.abs(step)
+                limit = CULMINATION_TOLERANCE_S if tolerance is None else tolerance
+            else:
+                f, df = s - target_sin[active], s_dot
+                before = f < 0 if kind == "rise" else f > 0
+                step = -f / df
+                # the derivative is exact: Newton's error after a step is (f''/2f') step^2
+                remaining = np.abs(s_ddot / (2 * s_dot)) * step**2
+                limit = TIME_TOLERANCE_S if tolerance is None else tolerance
+        lo_a = np.where(before, ta, lo[active])
+        hi_a = np.where(before, hi[active], ta)
+        t_new = ta + step
+        # judged on the predicted error, not on the bracket, so that an at-root step that rounds
+        # onto the bracket's edge does not trigger a bisection
+        done = (remaining < limit) | (hi_a - lo_a < limit)
+        outside = ~((t_new >= lo_a) & (t_new <= hi_a)) & ~done
+        t_new = np.where(outside, 0.5 * (lo_a + hi_a), np.clip(t_new, lo_a, hi_a))
+        lo[active], hi[active] = lo_a, hi_a
+        t[active] = t_new
+        # carry the last exact state over the last (short) step by Taylor expansion: with
+        # steps below ~0.1 s the neglected jerk term is under a micrometre
+        dt = (t_new - ta)[:, None]
+        r_last[active] = r_a + v_a * dt + 0.5 * a_a * dt**2
+        v_last[active] = v_a + a_a * dt
+        active = active[~done]
+    return t, r_last, v_last
+
+
+def _horizon_mask_segments(propagator, frames, station, s_index, set_index, aos, los,
+                           pressure_hpa, refraction):
+    """Split a pass where a station's azimuth-dependent horizon mask hides the satellite.
+
+    Samples the pass every second, finds where elevation crosses ``mask(azimuth)`` and refines
+    each crossing to a microsecond by bisection. Returns a list of (aos, los) pairs [s].
+    """
+    tau = np.arange(aos, los, 1.0)
+    tau = np.append(tau, los)
+    rows = np.full(tau.size, s_index)
+
+    def excess(times):
+        r, v, _ = propagator.state(times, np.full(times.size, set_index))
+        az, el, _, _ = topocentric(r, v, frames.position_km[rows[: times.size]],
+                                   frames.east[rows[: times.size]],
+                                   frames.north[rows[: times.size]], frames.up[rows[: times.size]])
+        el_deg = np.degrees(el)
+        if refraction:
+            el_deg = apparent_elevation_deg(el_deg, pressure_hpa)
+        return el_deg - station.effective_min_elevation_deg(np.degrees(az))
+
+    f = excess(tau)
+    above = f >= -1e-9
+    edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+    lo, hi = tau[edges], tau[edges + 1]
+    rising = ~above[edges]
+    for _ in range(int(np.ceil(np.log2(1.0 / TIME_TOLERANCE_S))) + 1):
+        if lo.size == 0:
+            break
+        mid = 0.5 * (lo + hi)
+        move_hi = (excess(mid) >= 0) == rising
+        hi = np.where(move_hi, mid, hi)
+        lo = np.where(move_hi, lo, mid)
+    crossing = 0.5 * (lo + hi)
+    starts = ([aos] if above[0] else []) + list(crossing[rising])
+    stops = list(crossing[~rising]) + ([los] if above[-1] else [])
+    return [(a, b) for a, b in zip(starts, stops, strict=True) if b > a]
+
+
+def _great_circle_motion(r_itrs, v_itrs):
+    """Unit position p, unit along-track direction q and angular rate omega of each state.
+
+    Over a few minutes a satellite's direction from the Earth's centre moves nearly on a great
+    circle: p(t) = cos(omega t) p + sin(omega t) q.
+    """
+    radius = np.sqrt(np.einsum("ij,ij->i", r_itrs, r_itrs))
+    p = r_itrs / radius[:, None]
+    w = _cross(r_itrs, v_itrs) / (radius**2)[:, None]
+    omega = np.sqrt(np.einsum("ij,ij->i", w, w))
+    q = _cross(w, p) / omega[:, None]
+    return p, q, omega
+
+
+def _cross(a, b):
+    """Row-wise cross product of (N, 3) arrays (np.cross is several times slower)."""
+    out = np.empty_like(a)
+    out[:, 0] = a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1]
+    out[:, 1] = a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2]
+    out[:, 2] = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    return out
+
+
+def _great_circle_closest(p, q, omega, station_unit):
+    """Closest approach to a station of a satellite moving on a great circle.
+
+    With cos(psi(t)) = cos(omega t) p.c + sin(omega t) q.c, the largest value is at
+    omega t = atan2(q.c, p.c), where cos(psi) = hypot(p.c, q.c). Good to about a second and a
+    tenth of a degree over a pass: a starting point for Newton's method and a cheap filter.
+
+    Returns
+    -------
+    offset : (N,) time from the state to the closest approach [s]
+    closest : (N,) geocentric angle at the closest approach [rad]
+    """
+    along = np.einsum("ij,ij->i", q, station_unit)
+    toward = np.einsum("ij,ij->i", p, station_unit)
+    closest = np.arccos(np.clip(np.hypot(along, toward), -1.0, 1.0))
+    return np.arctan2(along, toward) / omega, closest
+
+
+class _LocalOrbit:
+    """A satellite's motion over a few minutes: an arc in inertial space, seen from the
+    rotating Earth.
+
+    From one Earth-fixed state per row, the inertial velocity (adding the Earth's rotation)
+    defines an orbital plane, an angular rate and a radial rate; the Earth then turns
+    underneath. Ignoring J2 and the change of the angular rate, this is good to a few hundred
+    metres over five minutes: enough to start Newton's method on the exact SGP4 geometry within
+    ~0.03 s of a culmination, rise or set, so that one exact evaluation usually finishes the job.
+    It has the interface of :class:`_Refiner`, so :func:`_newton` runs on it unchanged.
+    """
+
+    def __init__(self, tau0, r_itrs, v_itrs, station_position, up):
+        self.tau0 = tau0
+        self.radius = np.sqrt(np.einsum("ij,ij->i", r_itrs, r_itrs))
+        v_inertial = v_itrs.copy()
+        v_inertial[:, 0] -= EARTH_ROTATION_RAD_S * r_itrs[:, 1]
+        v_inertial[:, 1] += EARTH_ROTATION_RAD_S * r_itrs[:, 0]
+        self.p, self.q, self.omega = _great_circle_motion(r_itrs, v_inertial)
+        self.radial_rate = np.einsum("ij,ij->i", r_itrs, v_inertial) / self.radius
+        self.position = station_position
+        self.up = up
+
+    def rates(self, tau, rows):
+        """sin(elevation) and its derivatives of the modelled motion, and the modelled state."""
+        dt = tau - self.tau0[rows]
+        angle = self.omega[rows] * dt
+        cos_a, sin_a = np.cos(angle)[:, None], np.sin(angle)[:, None]
+        radius = (self.radius[rows] + self.radial_rate[rows] * dt)[:, None]
+        p, q = self.p[rows], self.q[rows]
+        r_in = radius * (cos_a * p + sin_a * q)
+        v_in = (self.radial_rate[rows][:, None] * (cos_a * p + sin_a * q)
+                + (radius * self.omega[rows][:, None]) * (cos_a * q - sin_a * p))
+        turn = EARTH_ROTATION_RAD_S * dt
+        cos_t, sin_t = np.cos(turn), np.sin(turn)
+        r = np.empty_like(r_in)
+        v = np.empty_like(v_in)
+        r[:, 0] = cos_t * r_in[:, 0] + sin_t * r_in[:, 1]
+        r[:, 1] = cos_t * r_in[:, 1] - sin_t * r_in[:, 0]
+        r[:, 2] = r_in[:, 2]
+        v[:, 0] = cos_t * v_in[:, 0] + sin_t * v_in[:, 1] + EARTH_ROTATION_RAD_S * r[:, 1]
+        v[:, 1] = cos_t * v_in[:, 1] - sin_t * v_in[:, 0] - EARTH_ROTATION_RAD_S * r[:, 0]
+        v[:, 2] = v_in[:, 2]
+        a = earth_fixed_acceleration(r, v)
+        return sin_elevation_and_rates(r, v, a, self.position[rows], self.up[rows]), r, v, a
+
+
+def _satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
+                      threshold_rad: np.ndarray, tau_start: float, tau_end: float):
+    """Passes of one satellite over all stations: dict of arrays (tau in seconds)."""
+    period_s = 86400.0 / max(sat.no_kozai * 1440.0 / (2 * np.pi) for sat in propagator.satrecs)
+    step = min(period_s / GRID_SAMPLES_PER_ORBIT, 600.0)
+    grid = np.arange(tau_start - _PAD_S, tau_end + _PAD_S + step, step)
+    r, v, error = propagator.state(grid)
+    ok = (error == 0) & np.all(np.isfinite(r), axis=1)
+    radius = np.linalg.norm(r, axis=1)
+    p, q, angular_rate = _great_circle_motion(r, v)
+    r_max = np.nanmax(np.where(ok, radius, np.nan)) * _RADIUS_MARGIN
+    rate_max = np.nanmax(np.where(ok, angular_rate, np.nan)) * _RATE_MARGIN
+    reach = footprint_angle(threshold_rad - _ELEVATION_MARGIN_RAD, frames.radius_km, r_max)
+    cos_bound = np.cos(np.minimum(reach + rate_max * step / 2, np.pi))
+
+    unit = np.where(ok[:, None], p, 0.0)
+    cos_psi = frames.unit_geocentric @ unit.T                       # (S, N)
+    near = (cos_psi >= cos_bound[:, None]) & ok[None, :]
+    station, first, last = _runs(near)
+    whole = (first > 0) & (last < grid.size - 1)                    # window fully on the grid
+    station, first, last = station[whole], first[whole], last[whole]
+    empty = {k: np.zeros(0) for k in ("station", "set", "aos", "tca", "los")}
+    empty.update({k: np.zeros((0, 3)) for k in ("r_aos", "v_aos", "r_tca", "v_tca", "r_los",
+                                                  "v_los")})
+    if station.size == 0:
+        return empty
+
+    # start Newton at the run's closest sample
+    lengths = last - first + 1
+    run_id = np.repeat(np.arange(first.size), lengths)
+    sample = first[run_id] + (np.arange(run_id.size) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                 lengths))
+    closeness = cos_psi[station[run_id], sample]
+    best = np.maximum.reduceat(closeness, np.cumsum(lengths) - lengths)
+    is_best = closeness == best[run_id]
+    _, first_best = np.unique(run_id[is_best], return_index=True)
+    best_sample = sample[np.flatnonzero(is_best)[first_best]]
+    # aim at the point above the station along its geodetic vertical, at the satellite's height:
+    # the elevation peaks when the satellite passes closest to it
+    height = radius[best_sample] - frames.radius_km[station]
+    zenith_point = frames.position_km[station] + frames.up[station] * height[:, None]
+    zenith_point /= np.linalg.norm(zenith_point, axis=1)[:, None]
+    offset, closest = _great_circle_closest(p[best_sample], q[best_sample],
+                                            angular_rate[best_sample], zenith_point)
+    # windows whose great-circle closest approach stays clear of the footprint (with the same
+    # margins as the grid bound, plus 1 deg for the great-circle approximation) hold no pass
+    promising = closest <= reach[station] + np.radians(1.0)
+    station, first, last = station[promising], first[promising], last[promising]
+    best_sample = best_sample[promising]
+    if station.size == 0:
+        return empty
+    lo, hi = grid[first - 1], grid[last + 1]
+    position, up = frames.position_km[station], frames.up[station]
+    local = _LocalOrbit(grid[best_sample], r[best_sample], v[best_sample], position, up)
+    guess = _newton(local, lo, hi, grid[best_sample] + offset[promising], kind="culmination",
+                    tolerance=_MODEL_TOLERANCE_S, max_iterations=3)[0]
+
+    # the model's peak is good to ~0.01 deg: windows peaking 0.5 deg below the threshold are
+    # dropped before the exact (costlier) evaluations
+    model_peak = local.rates(guess, np.arange(guess.size))[0][0]
+    promising = model_peak >= np.sin(threshold_rad[station] - np.radians(0.5))
+    station, lo, hi, guess = station[promising], lo[promising], hi[promising], guess[promising]
+    set_index = propagator.nearest_set(0.5 * (lo + hi))
+    refiner = _Refiner(propagator, frames, station, set_index)
+    tca, r_tca, v_tca = _newton(refiner, lo, hi, guess, kind="culmination")
+    s_tca = sin_elevation_and_rates(r_tca, v_tca, earth_fixed_acceleration(r_tca, v_tca),
+                                    refiner.position, refiner.up)[0]
+    target_sin = np.sin(threshold_rad[station])
+    visible = s_tca >= target_sin
+    keep = np.flatnonzero(visible)
+    if keep.size == 0:
+        return empty
+    station, set_index, lo, hi, tca = (a[keep] for a in (station, set_index, lo, hi, tca))
+    r_tca, v_tca, target_sin = r_tca[keep], v_tca[keep], target_sin[keep]
+
+    # great-circle estimate of the half-duration, to start rise/set near their roots
+    radius_tca = np.linalg.norm(r_tca, axis=1)
+    psi0 = np.arccos(np.clip(np.einsum("ij,ij->i", r_tca / radius_tca[:, None],
+                                       frames.unit_geocentric[station]), -1, 1))
+    rate = _great_circle_motion(r_tca, v_tca)[2]
+    reach_thr = footprint_angle(threshold_rad[station], frames.radius_km[station], radius_tca)
+    half = np.arccos(np.clip(np.cos(reach_thr) / np.cos(psi0), -1, 1)) / rate
+
+    local = _LocalOrbit(tca, r_tca, v_tca, frames.position_km[station], frames.up[station])
+    model = {"tolerance": _MODEL_TOLERANCE_S, "max_iterations": 3, "target_sin": target_sin}
+    rise_guess = _newton(local, lo, tca, tca - half, kind="rise", **model)[0]
+    set_guess = _newton(local, tca, hi, tca + half, kind="set", **model)[0]
+    refiner = _Refiner(propagator, frames, station, set_index)
+    aos, r_aos, v_aos = _newton(refiner, lo, tca, rise_guess, kind="rise", target_sin=target_sin)
+    los, r_los, v_los = _newton(refiner, tca, hi, set_guess, kind="set", target_sin=target_sin)
+    inside = (aos >= tau_start) & (aos < tau_end)
+    found = {"station": station, "set": set_index, "aos": aos, "tca": tca, "los": los,
+             "r_aos": r_aos, "v_aos": v_aos, "r_tca": r_tca, "v_tca": v_tca,
+             "r_los": r_los, "v_los": v_los}
+    return {k: a[inside] for k, a in found.items()}
+
+
+def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datetime | str, *,
+                min_elevation_deg: float | None = None, refraction: bool = False,
+                timebase: TimeBase | None = None) -> pd.DataFrame:
+    """Every pass of every satellite in ``catalogue`` over ``stations`` in ``[start, end)``.
+
+    Parameters
+    ----------
+    catalogue : planner.elements.Catalogue
+        The satellites and their element sets; for each time the set with the nearest epoch
+        is used (chosen once per pass, so a pass is never split between sets).
+    stations : sequence of planner.stations.Station
+        Ground stations (their minimum elevation, horizon mask and night threshold apply).
+    start, end : datetime or ISO 8601 str
+        The period, UTC. A pass belongs to it when its AOS does.
+    min_elevation_deg : float, optional
+        Overrides every station's minimum elevation [deg].
+    refraction : bool
+        Treat thresholds and report elevations as apparent (refracted) elevations.
+    timebase : TimeBase, optional
+        Reuse a time base (it must start at ``start``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The pass table (:data:`PASS_COLUMNS`), sorted by AOS then station; times are tz-aware
+        UTC Timestamps. ``night`` is True when the sun is below the station's night threshold
+        at rise, culmination and set.
+    """
+    start_dt = as_utc_datetime(start, option="--start")
+    end_dt = as_utc_datetime(end, option="--end")
+    span = (end_dt - start_dt).total_seconds()
+    if timebase is None:
+        timebase = TimeBase(start_dt, span)
+    stations = list(stations)
+    if not stations or not catalogue.satellites:
+        return _empty_table()
+    frames = station_frames([s.latitude_deg for s in stations],
+                            [s.longitude_deg for s in stations],
+                            [s.altitude_m for s in stations])
+    pressure = np.array([_pressure_hpa(s) for s in stations])
+    requested = np.array([s.min_elevation_deg if min_elevation_deg is None else min_elevation_deg
+                          for s in stations], dtype=float)
+    threshold_rad = np.radians(geometric_threshold_deg(requested, pressure, refraction))
+    tau_end = timebase.tau_of(end_dt)
+
+    pieces = []
+    for key in catalogue.satellites:
+        sets = catalogue.sets(key)
+        epoch_tau = np.array([timebase.tau_of(s.epoch) for s in sets])
+        propagator = SatellitePropagator([s.satrec for s in sets], epoch_tau, timebase)
+        found = _satellite_passes(propagator, frames, threshold_rad, 0.0, tau_end)
+        if found["aos"].size == 0:
+            continue
+        found = _apply_masks(found, propagator, frames, stations, pressure, refraction)
+        pieces.append(_describe(found, key, catalogue, sets, epoch_tau, propagator, frames,
+                                stations, pressure, refraction))
+    if not pieces:
+        return _empty_table()
+    table = pd.concat(pieces, ignore_index=True)
+    _add_sun(table, timebase, frames, stations)
+    table = table.sort_values(["_tau_aos", "_station_index"], kind="stable")
+    return table.reset_index(drop=True)[PASS_COLUMNS]
+
+
+def _apply_masks(found, propagator, frames, stations, pressure, refraction):
+    """Replace passes over stations with a horizon mask by their visible segments."""
+    masked = {i for i, s in enumerate(stations) if getattr(s, "horizon_mask", None)}
+    if not masked or not np.isin(found["station"], list(masked)).any():
+        return found
+    rows = {k: [] for k in ("station", "set", "aos", "tca", "los")}
+    for j in range(found["aos"].size):
+        s_index = int(found["station"][j])
+        if s_index in masked:
+            segments = _horizon_mask_segments(
+                propagator, frames, stations[s_index], s_index, int(found["set"][j]),
+                float(found["aos"][j]), float(found["los"][j]), pressure[s_index], refraction)
+        else:
+            segments = [(found["aos"][j], found["los"][j])]
+        for seg_aos, seg_los in segments:
+            rows["station"].append(s_index)
+            rows["set"].append(found["set"][j])
+            rows["aos"].append(seg_aos)
+            rows["los"].append(seg_los)
+            # a segment cut by the mask peaks at the culmination or at one of its ends
+            rows["tca"].append(float(np.clip(found["tca"][j], seg_aos, seg_los)))
+    return {k: np.array(v) for k, v in rows.items()}
+
+
+def _describe(found, key, catalogue, sets, epoch_tau, propagator, frames, stations, pressure,
+              refraction) -> pd.DataFrame:
+    station = found["station"].astype(int)
+    set_index = found["set"].astype(int)
+    events = {}
+    for name in ("aos", "tca", "los"):
+        r, v = found.get(f"r_{name}"), found.get(f"v_{name}")
+        if r is None:
+            r, v, _ = propagator.state(found[name], set_index)
+        az, el, rng, rng_rate = topocentric(r, v, frames.position_km[station], frames.east[station],
+                                            frames.north[station], frames.up[station])
+        events[name] = (np.degrees(az), np.degrees(el), rng, rng_rate, r, v)
+    _, el_tca, rng_tca, rng_rate_tca, r_tca, v_tca = events["tca"]
+    max_el = apparent_elevation_deg(el_tca, pressure[station]) if refraction else el_tca
+    # the range minimum is a hair away from the elevation maximum: one Newton step on |rho|^2
+    rho = r_tca - frames.position_km[station]
+    a = earth_fixed_acceleration(r_tca, v_tca)
+    curvature = np.einsum("ij,ij->i", v_tca, v_tca) + np.einsum("ij,ij->i", rho, a)
+    min_range = np.sqrt(np.maximum(rng_tca**2 - (rng_tca * rng_rate_tca) ** 2 / curvature, 0.0))
+    age = np.abs(found["tca"] - epoch_tau[set_index]) / SECONDS_PER_DAY
+    timebase = propagator.timebase
+    table = pd.DataFrame({
+        "satellite": catalogue.name(key),
+        "norad": catalogue.norad(key),
+        "station": np.array([s.name for s in stations], dtype=object)[station],
+        "aos_utc": pd.to_datetime(timebase.datetime64(found["aos"]), utc=True),
+        "tca_utc": pd.to_datetime(timebase.datetime64(found["tca"]), utc=True),
+        "los_utc": pd.to_datetime(timebase.datetime64(found["los"]), utc=True),
+        "duration_s": found["los"] - found["aos"],
+        "max_elevation_deg": max_el,
+        "aos_azimuth_deg": events["aos"][0],
+        "tca_azimuth_deg": events["tca"][0],
+        "los_azimuth_deg": events["los"][0],
+        "min_range_km": min_range,
+        "element_age_days": age,
+        "_station_index": station,
+        "_tau_aos": found["aos"], "_tau_tca": found["tca"], "_tau_los": found["los"],
+    })
+    table["norad"] = table["norad"].astype("Int64")
+    return table
+
+
+def _add_sun(table: pd.DataFrame, timebase: TimeBase, frames: StationFrames, stations) -> None:
+    taus = table[["_tau_aos", "_tau_tca", "_tau_los"]].to_numpy()
+    sun = SunTrack(timebase, float(taus.min()), float(taus.max()))
+    station = table["_station_index"].to_numpy()
+    elevation = np.stack([sun.elevation_deg(taus[:, k], frames.position_km[station],
+                                            frames.up[station]) for k in range(3)], axis=1)
+    limit = np.array([s.night_sun_elevation_deg for s in stations])[station]
+    table["sun_elevation_deg"] = elevation[:, 1]
+    table["night"] = np.all(elevation < limit[:, None], axis=1)
+
+
+def _empty_table() -> pd.DataFrame:
+    table = pd.DataFrame({c: pd.Series(dtype=float) for c in PASS_COLUMNS})
+    for c in ("aos_utc", "tca_utc", "los_utc"):
+        table[c] = pd.Series(dtype="datetime64[ns, UTC]")
+    table["satellite"] = table["station"] = pd.Series(dtype=object)
+    table["norad"] = pd.Series(dtype="Int64")
+    table["night"] = pd.Series(dtype=bool)
+    return table

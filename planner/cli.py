@@ -1,0 +1,319 @@
+"""The ``qkdplan`` command line: parse, call the stages, print or write. Nothing else.
+
+Exit status: 0 on success, 2 on bad input or usage (one line naming the file, line and field),
+1 on an internal error (a bug: set ``QKDPLAN_DEBUG=1`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from planner import __version__
+from planner.errors import OptionError, PlannerInputError
+from planner.output import check_output_path, to_csv, to_ics, to_json, write_atomic
+
+app = typer.Typer(
+    name="qkdplan",
+    help="Plan satellite-to-ground quantum key distribution: passes, key volume, trusted relay.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+tle_app = typer.Typer(help="Element sets: check files (and, later, fetch fresh ones).",
+                      no_args_is_help=True)
+app.add_typer(tle_app, name="tle")
+
+# tables are wider than 80 columns: give them room when the output is not a terminal
+stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    ics = "ics"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+TleOption = Annotated[list[Path] | None, typer.Option(
+    "--tle", help="Element-set file (TLE, 3LE, OMM JSON/CSV/XML/KVN); repeatable. "
+    "Default: the bundled representative Jinan-1 set.")]
+StationsOption = Annotated[Path | None, typer.Option(
+    "--stations", help="Ground-station YAML. Default: the bundled ground_stations.yaml.")]
+StationOption = Annotated[list[str] | None, typer.Option(
+    "--station", help="Use only this station (case-insensitive); repeatable.")]
+StartOption = Annotated[str, typer.Option(
+    "--start", help="Start of the period: ISO 8601 UTC (e.g. 2026-11-24T12:00Z) or 'now'.")]
+DaysOption = Annotated[float | None, typer.Option(
+    "--days", help="Length of the period [days] (default 7).")]
+EndOption = Annotated[str | None, typer.Option(
+    "--end", help="End of the period, ISO 8601 UTC (instead of --days).")]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write to this file (atomically) instead of standard output.")]
+AllowStaleOption = Annotated[bool, typer.Option(
+    "--allow-stale", help="Use element sets older than --max-age-days anyway.")]
+WarnAgeOption = Annotated[float, typer.Option(
+    "--warn-age-days", help="Warn when an element set is older than this [days].")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"qkdplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False):
+    """Plan satellite-to-ground QKD missions."""
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, text)
+        stderr.print(f"wrote {output}")
+
+
+def _warn(messages) -> None:
+    for message in messages:
+        stderr.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
+def _days_default(days: float | None, end: str | None) -> float | None:
+    if days is not None and end is not None:
+        raise OptionError("give --days or --end, not both", field="--days")
+    return 7.0 if days is None and end is None else days
+
+
+def _local(ts: pd.Timestamp, tz) -> str:
+    return ts.tz_convert(tz).strftime("%H:%M:%S")
+
+
+def _print_pass_tables(passes: pd.DataFrame, stations, title: str) -> None:
+    by_name = {s.name: s for s in stations}
+    if passes.empty:
+        stdout.print(f"{title}: no passes in the period.")
+        return
+    for (station_name, satellite), group in passes.groupby(["station", "satellite"],
+                                                           sort=False):
+        station = by_name[station_name]
+        tz = station.tz
+        table = Table(title=f"{title}: {satellite} over {station_name} "
+                      f"(local time {station.timezone})", title_justify="left",
+                      header_style="bold")
+        for column, justify in (("date UTC", "left"), ("AOS–TCA–LOS UTC", "left"),
+                                ("AOS–LOS local", "left"), ("dur s", "right"),
+                                ("max el°", "right"), ("az° AOS→TCA→LOS", "right"),
+                                ("range km", "right"), ("sun el°", "right"),
+                                ("night", "center"), ("age d", "right")):
+            table.add_column(column, justify=justify)
+        for row in group.itertuples(index=False):
+            table.add_row(
+                row.aos_utc.strftime("%Y-%m-%d"),
+                f"{row.aos_utc:%H:%M:%S} {row.tca_utc:%H:%M:%S} {row.los_utc:%H:%M:%S}",
+                f"{_local(row.aos_utc, tz)}–{_local(row.los_utc, tz)}",
+                f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
+                f"{row.aos_azimuth_deg:.0f}→{row.tca_azimuth_deg:.0f}→{row.los_azimuth_deg:.0f}",
+                f"{row.min_range_km:.0f}", f"{row.sun_elevation_deg:.1f}",
+                "yes" if row.night else "no", f"{row.element_age_days:.1f}")
+        stdout.print(table)
+
+
+def pass_events(passes: pd.DataFrame) -> list[dict]:
+    """Calendar events of a pass table (one per pass)."""
+    events = []
+    for row in passes.itertuples(index=False):
+        events.append({
+            "uid_key": f"{row.satellite}|{row.station}|{row.aos_utc.isoformat()}",
+            "start": row.aos_utc, "end": row.los_utc,
+            "summary": f"{row.satellite} over {row.station}, max {row.max_elevation_deg:.0f}°",
+            "description": (
+                f"AOS {row.aos_utc:%H:%M:%S} UTC az {row.aos_azimuth_deg:.0f}°; "
+                f"TCA {row.tca_utc:%H:%M:%S} UTC el {row.max_elevation_deg:.1f}° "
+                f"az {row.tca_azimuth_deg:.0f}°; LOS {row.los_utc:%H:%M:%S} UTC "
+                f"az {row.los_azimuth_deg:.0f}°; min range {row.min_range_km:.0f} km; "
+                f"sun {row.sun_elevation_deg:.1f}°; element set {row.element_age_days:.1f} d old"),
+            "location": str(row.station),
+        })
+    return events
+
+
+@app.command()
+def passes(
+    tle: TleOption = None,
+    stations: StationsOption = None,
+    station: StationOption = None,
+    start: StartOption = "now",
+    days: DaysOption = None,
+    end: EndOption = None,
+    min_elevation: Annotated[float | None, typer.Option(
+        "--min-elevation", help="Minimum elevation for every station [deg] (overrides each "
+        "station's own).")] = None,
+    all_passes: Annotated[bool, typer.Option(
+        "--all", help="Include daylight and twilight passes (default: night passes only).")
+    ] = False,
+    refraction: Annotated[bool, typer.Option(
+        "--refraction", help="Use apparent (refracted) elevations.")] = False,
+    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: OutputOption = None,
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+) -> None:
+    """Predict passes: rise, culmination, set, azimuths, range, darkness, element age."""
+    from planner.jobs import load_inputs, passes_for, run_provenance
+
+    if output is not None:
+        check_output_path(output)
+    inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    _warn(inputs.warnings)
+    table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes,
+                       refraction=refraction)
+    options = {"night_only": not all_passes, "refraction": refraction,
+               "min_elevation_deg": min_elevation}
+    if output_format is Format.table:
+        title = "Night passes" if not all_passes else "Passes"
+        if output is not None:
+            raise OptionError("--format table prints to the terminal; use csv, json or ics "
+                              "with --output", field="--format")
+        _print_pass_tables(table, inputs.stations, title)
+        return
+    provenance = run_provenance(inputs, options=options)
+    if output_format is Format.csv:
+        text = to_csv(table, provenance)
+    elif output_format is Format.json:
+        text = to_json({"passes": table}, provenance)
+    else:
+        text = to_ics(pass_events(table), calendar_name="qkdplan passes", stamp=inputs.start)
+    _emit(text, output)
+
+
+@app.command("stations")
+def stations_command(
+    stations: StationsOption = None,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """List the ground stations."""
+    from planner.output import provenance
+    from planner.resources import bundled_path
+    from planner.stations import load_stations, stations_table
+
+    if output is not None:
+        check_output_path(output)
+    path = stations or bundled_path("ground_stations.yaml")
+    table = stations_table(load_stations(path))
+    if output_format is TableFormat.table:
+        shown = ["name", "latitude_deg", "longitude_deg", "altitude_m", "timezone",
+                 "min_elevation_deg", "night_sun_elevation_deg", "telescopes", "aperture_m"]
+        _print_frame(table[shown], f"Ground stations ({path.name}; --format csv or json for "
+                     "every field)")
+        return
+    record = provenance(station_file=str(path))
+    text = to_csv(table, record) if output_format is TableFormat.csv else to_json(
+        {"stations": table}, record)
+    _emit(text, output)
+
+
+@tle_app.command("check")
+def tle_check(
+    files: Annotated[list[Path], typer.Argument(help="Element-set files to validate.")],
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Validate element-set files and summarise each satellite."""
+    from datetime import UTC, datetime
+
+    from planner.elements import read_catalogue, summarise
+    from planner.output import provenance
+
+    if output is not None:
+        check_output_path(output)
+    catalogue = read_catalogue(files)
+    table = summarise(catalogue, datetime.now(UTC))
+    if output_format is TableFormat.table:
+        _print_frame(table, f"{len(table)} satellite(s), all element sets valid")
+        return
+    record = provenance(files=[str(f) for f in files])
+    text = to_csv(table, record) if output_format is TableFormat.csv else to_json(
+        {"satellites": table}, record)
+    _emit(text, output)
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(
+            frame[column]) else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    stdout.print(table)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None or value is pd.NA else str(value)
+
+
+def _command_line_error(error: Exception) -> bool:
+    """Whether ``error`` is the command-line parser's own (bad option, missing argument...).
+
+    Typer's parser errors carry ``format_message`` and an integer ``exit_code``; matching on
+    that, rather than on a class, works whichever Click Typer is built on.
+    """
+    return callable(getattr(error, "format_message", None)) and isinstance(
+        getattr(error, "exit_code", None), int)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``qkdplan`` console script."""
+    try:
+        code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
+    except PlannerInputError as error:
+        stderr.print(f"qkdplan: error: {error.one_line()}", highlight=False, markup=False)
+        sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
+        stderr.print("qkdplan: interrupted", highlight=False)
+        sys.exit(130)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as error:
+        if _command_line_error(error):
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "qkdplan"
+            message = " ".join(error.format_message().split())
+            if message:  # (no message: the help was printed because no command was given)
+                stderr.print(f"{command}: error: {message} (see {command} --help)",
+                             highlight=False, markup=False)
+            sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
+        if os.environ.get("QKDPLAN_DEBUG"):
+            traceback.print_exc()
+        stderr.print(f"qkdplan: internal error: {type(error).__name__}: {error} "
+                     "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
+                     highlight=False, markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

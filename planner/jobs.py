@@ -1,0 +1,139 @@
+"""Compose the stages for the CLI and notebooks: load and check inputs, find passes.
+
+Nothing here computes physics; it validates what a user asked for (files, stations, the
+period) and calls the stages in order, collecting warnings and provenance on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from planner import elements as element_sets
+from planner.errors import OptionError
+from planner.passes import find_passes
+from planner.resources import bundled_path
+from planner.stations import Station, load_stations, select_stations
+from planner.timebase import as_utc_datetime
+
+MAX_PERIOD_DAYS = 3660.0
+"""Longest period one run may cover [days] (ten years)."""
+
+
+@dataclass
+class Inputs:
+    """Everything a planning run starts from, validated."""
+
+    catalogue: element_sets.Catalogue
+    stations: list[Station]
+    start: datetime
+    end: datetime
+    element_files: list[str]
+    station_file: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400.0
+
+
+def resolve_period(start: str | datetime = "now", days: float | None = 7.0,
+                   end: str | datetime | None = None) -> tuple[datetime, datetime]:
+    """The UTC period [start, end) from ``--start`` and ``--days`` or ``--end``.
+
+    Raises
+    ------
+    OptionError
+        For an unreadable date, a non-positive or too long period, or ``--end`` not after
+        ``--start``.
+    """
+    start_dt = as_utc_datetime(start, option="--start")
+    if end is not None:
+        end_dt = as_utc_datetime(end, option="--end")
+        if end_dt <= start_dt:
+            raise OptionError(f"{end_dt:%Y-%m-%dT%H:%M:%SZ} is not after --start "
+                              f"{start_dt:%Y-%m-%dT%H:%M:%SZ}", field="--end")
+    else:
+        if days is None or not days > 0:
+            raise OptionError(f"{days} is not a positive number of days", field="--days")
+        if days > MAX_PERIOD_DAYS:
+            raise OptionError(f"{days} days is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
+                              field="--days")
+        end_dt = start_dt + timedelta(days=float(days))
+    if (end_dt - start_dt).total_seconds() > MAX_PERIOD_DAYS * 86400:
+        raise OptionError(f"the period is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
+                          field="--end")
+    return start_dt, end_dt
+
+
+def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Path | None = None,
+                station_names: Sequence[str] | None = None, start: str | datetime = "now",
+                days: float | None = 7.0, end: str | datetime | None = None, *,
+                allow_stale: bool = False, warn_age_days: float = 14.0,
+                max_age_days: float = 365.0) -> Inputs:
+    """Read and validate element sets, stations and the period.
+
+    Parameters
+    ----------
+    tle
+        Element-set files (TLE or OMM); the bundled representative Jinan-1 set by default.
+    stations_file
+        Ground-station YAML; the bundled ``ground_stations.yaml`` by default.
+    station_names
+        Stations to use (case-insensitive); all by default.
+    start, days, end
+        The period (see :func:`resolve_period`).
+    allow_stale, warn_age_days, max_age_days
+        Element-set age policy: warn past ``warn_age_days``, refuse past ``max_age_days``
+        unless ``allow_stale``.
+    """
+    start_dt, end_dt = resolve_period(start, days, end)
+    paths = [Path(p) for p in tle] if tle else element_sets.default_element_paths()
+    catalogue = element_sets.read_catalogue(paths)
+    station_path = Path(stations_file) if stations_file else bundled_path("ground_stations.yaml")
+    stations = select_stations(load_stations(station_path), list(station_names or []))
+    warnings = element_sets.check_ages(catalogue, start_dt, end_dt, warn_days=warn_age_days,
+                                       max_days=max_age_days, allow_stale=allow_stale)
+    return Inputs(catalogue=catalogue, stations=stations, start=start_dt, end=end_dt,
+                  element_files=[str(p) for p in paths], station_file=str(station_path),
+                  warnings=list(warnings))
+
+
+def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
+               night_only: bool = True, refraction: bool = False) -> pd.DataFrame:
+    """The pass table of a run (night passes only unless ``night_only`` is False)."""
+    if min_elevation_deg is not None and not 0 <= min_elevation_deg < 90:
+        raise OptionError(f"{min_elevation_deg} is outside [0, 90)", field="--min-elevation")
+    table = find_passes(inputs.catalogue, inputs.stations, inputs.start, inputs.end,
+                        min_elevation_deg=min_elevation_deg, refraction=refraction)
+    if night_only:
+        table = table[table["night"]].reset_index(drop=True)
+    return table
+
+
+def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
+    """Epoch and source of every element set used."""
+    out = []
+    for key in catalogue.satellites:
+        for s in catalogue.sets(key):
+            out.append({"satellite": s.name, "norad": s.norad,
+                        "epoch_utc": s.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "source": f"{s.source}:{s.line}"})
+    return out
+
+
+def run_provenance(inputs: Inputs, **extra) -> dict:
+    """Provenance of a run: inputs, period and options."""
+    from planner.output import provenance
+
+    return provenance(
+        period_utc=f"{inputs.start:%Y-%m-%dT%H:%M:%SZ}/{inputs.end:%Y-%m-%dT%H:%M:%SZ}",
+        element_sets=element_provenance(inputs.catalogue),
+        station_file=inputs.station_file,
+        stations=[s.name for s in inputs.stations],
+        **extra,
+    )

@@ -123,9 +123,9 @@ BAD_ELEMENTS = {
     "mismatched_catalogue": ("micius.tle",
                              f"MICIUS\n{LINE1}\n{_with_checksum(LINE2[:2] + '41732' + LINE2[7:68])}"
                              "\n", 3, "catalogue"),
-    "letters_in_numbers": ("micius.tle",
-                           f"MICIUS\n{LINE1}\n{_with_checksum(LINE2[:8] + ' 97.3A99' + LINE2[16:68])}"
-                           "\n", 3, "inclination"),
+    "letters_in_numbers": ("micius.tle", "MICIUS\n" + LINE1 + "\n"
+                           + _with_checksum(LINE2[:8] + " 97.3A99" + LINE2[16:68]) + "\n",
+                           3, "inclination"),
     "omm_eccentricity": ("micius.json", json.dumps([{
         "OBJECT_NAME": "MICIUS", "OBJECT_ID": "2016-051A", "EPOCH": "2021-04-27T10:09:19.800576",
         "MEAN_MOTION": 15.25507799, "ECCENTRICITY": 1.2, "INCLINATION": 97.3499,

@@ -185,9 +185,9 @@ def passes(
         check_output_path(output)
     inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
-    _warn(inputs.warnings)
     table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes,
                        refraction=refraction)
+    _warn(inputs.warnings)
     options = {"night_only": not all_passes, "refraction": refraction,
                "min_elevation_deg": min_elevation}
     if output_format is Format.table:

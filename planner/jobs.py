@@ -109,7 +109,8 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
     if min_elevation_deg is not None and not 0 <= min_elevation_deg < 90:
         raise OptionError(f"{min_elevation_deg} is outside [0, 90)", field="--min-elevation")
     table = find_passes(inputs.catalogue, inputs.stations, inputs.start, inputs.end,
-                        min_elevation_deg=min_elevation_deg, refraction=refraction)
+                        min_elevation_deg=min_elevation_deg, refraction=refraction,
+                        warnings=inputs.warnings)
     if night_only:
         table = table[table["night"]].reset_index(drop=True)
     return table

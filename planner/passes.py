@@ -40,6 +40,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from sgp4.api import SGP4_ERRORS
 from skyfield.earthlib import refraction as skyfield_refraction
 
 from planner.geometry import (
@@ -364,13 +365,27 @@ class _LocalOrbit:
 
 
 def _satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
-                      threshold_rad: np.ndarray, tau_start: float, tau_end: float):
-    """Passes of one satellite over all stations: dict of arrays (tau in seconds)."""
+                      threshold_rad: np.ndarray, tau_start: float, tau_end: float,
+                      problems: list[str] | None = None):
+    """Passes of one satellite over all stations: dict of arrays (tau in seconds).
+
+    SGP4 failures on the grid (e.g. a decayed orbit) are described in ``problems``; passes
+    are found wherever propagation works.
+    """
     period_s = 86400.0 / max(sat.no_kozai * 1440.0 / (2 * np.pi) for sat in propagator.satrecs)
     step = min(period_s / GRID_SAMPLES_PER_ORBIT, 600.0)
     grid = np.arange(tau_start - _PAD_S, tau_end + _PAD_S + step, step)
     r, v, error = propagator.state(grid)
     ok = (error == 0) & np.all(np.isfinite(r), axis=1)
+    if not ok.all() and problems is not None:
+        first = int(np.flatnonzero(~ok)[0])
+        code = int(error[first])
+        when = pd.Timestamp(propagator.timebase.datetime64(grid[first]), tz="UTC")
+        problems.append(f"SGP4 cannot propagate from {when:%Y-%m-%d %H:%M} UTC on "
+                        f"({SGP4_ERRORS.get(code, f'error {code}')}); "
+                        f"{int((~ok).sum())} of {ok.size} grid samples failed")
+    if not ok.any():
+        return None
     radius = np.linalg.norm(r, axis=1)
     p, q, angular_rate = _great_circle_motion(r, v)
     r_max = np.nanmax(np.where(ok, radius, np.nan)) * _RADIUS_MARGIN
@@ -462,7 +477,8 @@ def _satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
 
 def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datetime | str, *,
                 min_elevation_deg: float | None = None, refraction: bool = False,
-                timebase: TimeBase | None = None) -> pd.DataFrame:
+                timebase: TimeBase | None = None,
+                warnings: list[str] | None = None) -> pd.DataFrame:
     """Every pass of every satellite in ``catalogue`` over ``stations`` in ``[start, end)``.
 
     Parameters
@@ -480,6 +496,9 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
         Treat thresholds and report elevations as apparent (refracted) elevations.
     timebase : TimeBase, optional
         Reuse a time base (it must start at ``start``).
+    warnings : list of str, optional
+        Receives one line per satellite that SGP4 cannot propagate over all or part of the
+        period (a decayed orbit, say); the other satellites are unaffected.
 
     Returns
     -------
@@ -510,8 +529,17 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
         sets = catalogue.sets(key)
         epoch_tau = np.array([timebase.tau_of(s.epoch) for s in sets])
         propagator = SatellitePropagator([s.satrec for s in sets], epoch_tau, timebase)
-        found = _satellite_passes(propagator, frames, threshold_rad, 0.0, tau_end)
-        if found["aos"].size == 0:
+        problems: list[str] = []
+        try:
+            found = _satellite_passes(propagator, frames, threshold_rad, 0.0, tau_end, problems)
+        except (ArithmeticError, ValueError, RuntimeError) as error:
+            # one satellite's failure must not sink the run: report it, go on with the others
+            problems.append(f"propagation failed ({type(error).__name__}: {error})")
+            found = None
+        if warnings is not None:
+            warnings.extend(f"{catalogue.name(key)}: {p}" + ("" if found is not None else
+                            "; satellite skipped") for p in problems)
+        if found is None or found["aos"].size == 0:
             continue
         found = _apply_masks(found, propagator, frames, stations, pressure, refraction)
         pieces.append(_describe(found, key, catalogue, sets, epoch_tau, propagator, frames,

@@ -361,3 +361,26 @@ def test_nearest_element_set_and_age(jinan1_stations):
     expected = np.where(tca_days < 5.0, tca_days, np.abs(tca_days - 10.0))
     np.testing.assert_allclose(passes["element_age_days"], expected, atol=1e-6)
     assert passes["element_age_days"].max() <= 5.0 + 1e-9
+
+
+def test_a_decaying_satellite_is_reported_and_the_others_complete(jinan1_stations):
+    from planner.elements import format_tle
+    from tests.conftest import MICIUS_TLE
+
+    epoch = datetime(2021, 4, 27, tzinfo=UTC)
+    doomed = "\n".join(format_tle("DOOMED", 99990, "", epoch, 51.6, 10.0, 0.0005, 90.0, 0.0,
+                                  16.30, bstar=0.05))
+    catalogue = Catalogue(parse_tle_text(MICIUS_TLE + doomed + "\n"))
+    warnings: list[str] = []
+    passes = find_passes(catalogue, jinan1_stations, START, "2021-05-07", warnings=warnings)
+    alone = find_passes(Catalogue(parse_tle_text(MICIUS_TLE)), jinan1_stations, START,
+                        "2021-05-07")
+    micius = passes[passes["norad"] == 41731].reset_index(drop=True)
+    pd.testing.assert_frame_equal(micius, alone)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("DOOMED: SGP4 cannot propagate from 2021-")
+    from sgp4.api import SGP4_ERRORS
+
+    assert any(reason in warnings[0] for reason in SGP4_ERRORS.values())
+    assert (passes.loc[passes["norad"] == 99990, "aos_utc"]
+            < pd.Timestamp(warnings[0].split("from ")[1][:16], tz="UTC")).all()

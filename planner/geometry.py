@@ -98,17 +98,35 @@ def teme_to_itrs(r_teme, v_teme, jd_ut1_whole, jd_ut1_fraction):
     Vallado, Crawford, Hujsak, Kelso, "Revisiting Spacetrack Report #3", AIAA 2006-6753, app. C.
     """
     theta, theta_dot_per_day = theta_GMST1982(jd_ut1_whole, jd_ut1_fraction)
-    omega = theta_dot_per_day / SECONDS_PER_DAY
-    cos_t, sin_t = np.cos(theta), np.sin(theta)
-    r_itrs = np.empty_like(r_teme)
-    v_itrs = np.empty_like(v_teme)
-    r_itrs[:, 0] = cos_t * r_teme[:, 0] + sin_t * r_teme[:, 1]
-    r_itrs[:, 1] = cos_t * r_teme[:, 1] - sin_t * r_teme[:, 0]
-    r_itrs[:, 2] = r_teme[:, 2]
-    v_itrs[:, 0] = cos_t * v_teme[:, 0] + sin_t * v_teme[:, 1] + omega * r_itrs[:, 1]
-    v_itrs[:, 1] = cos_t * v_teme[:, 1] - sin_t * v_teme[:, 0] - omega * r_itrs[:, 0]
-    v_itrs[:, 2] = v_teme[:, 2]
-    return r_itrs, v_itrs
+    return rotate_into_earth_frame(r_teme, v_teme, theta, theta_dot_per_day / SECONDS_PER_DAY)
+
+
+def rotate_into_earth_frame(r, v, angle, rate):
+    """Express states in a frame turned by ``angle`` about z and turning at ``rate``.
+
+    Parameters
+    ----------
+    r, v : (N, 3) arrays
+        Position [km] and velocity [km/s] in the non-rotating frame.
+    angle : (N,) array or float
+        How far the rotating frame has turned [rad].
+    rate : (N,) array or float
+        Its rotation rate [rad/s]; the velocity loses rate x r.
+
+    Returns
+    -------
+    r_rot, v_rot : (N, 3) arrays
+    """
+    cos_t, sin_t = np.cos(angle), np.sin(angle)
+    r_rot = np.empty_like(r)
+    v_rot = np.empty_like(v)
+    r_rot[:, 0] = cos_t * r[:, 0] + sin_t * r[:, 1]
+    r_rot[:, 1] = cos_t * r[:, 1] - sin_t * r[:, 0]
+    r_rot[:, 2] = r[:, 2]
+    v_rot[:, 0] = cos_t * v[:, 0] + sin_t * v[:, 1] + rate * r_rot[:, 1]
+    v_rot[:, 1] = cos_t * v[:, 1] - sin_t * v[:, 0] - rate * r_rot[:, 0]
+    v_rot[:, 2] = v[:, 2]
+    return r_rot, v_rot
 
 
 def earth_fixed_acceleration(r_itrs, v_itrs):

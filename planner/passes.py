@@ -49,6 +49,7 @@ from planner.geometry import (
     StationFrames,
     SunTrack,
     earth_fixed_acceleration,
+    rotate_into_earth_frame,
     sin_elevation_and_rates,
     station_frames,
     topocentric,
@@ -350,16 +351,8 @@ class _LocalOrbit:
         r_in = radius * (cos_a * p + sin_a * q)
         v_in = (self.radial_rate[rows][:, None] * (cos_a * p + sin_a * q)
                 + (radius * self.omega[rows][:, None]) * (cos_a * q - sin_a * p))
-        turn = EARTH_ROTATION_RAD_S * dt
-        cos_t, sin_t = np.cos(turn), np.sin(turn)
-        r = np.empty_like(r_in)
-        v = np.empty_like(v_in)
-        r[:, 0] = cos_t * r_in[:, 0] + sin_t * r_in[:, 1]
-        r[:, 1] = cos_t * r_in[:, 1] - sin_t * r_in[:, 0]
-        r[:, 2] = r_in[:, 2]
-        v[:, 0] = cos_t * v_in[:, 0] + sin_t * v_in[:, 1] + EARTH_ROTATION_RAD_S * r[:, 1]
-        v[:, 1] = cos_t * v_in[:, 1] - sin_t * v_in[:, 0] - EARTH_ROTATION_RAD_S * r[:, 0]
-        v[:, 2] = v_in[:, 2]
+        r, v = rotate_into_earth_frame(r_in, v_in, EARTH_ROTATION_RAD_S * dt,
+                                       EARTH_ROTATION_RAD_S)
         a = earth_fixed_acceleration(r, v)
         return sin_elevation_and_rates(r, v, a, self.position[rows], self.up[rows]), r, v, a
 

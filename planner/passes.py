@@ -54,6 +54,7 @@ from planner.geometry import (
     station_frames,
     topocentric,
 )
+from planner.link import standard_pressure_hpa
 from planner.timebase import SECONDS_PER_DAY, TimeBase, as_utc_datetime
 
 PASS_COLUMNS = [
@@ -120,7 +121,7 @@ def _pressure_hpa(station) -> float:
     pressure = getattr(station, "pressure_hpa", None)
     if pressure is not None:
         return float(pressure() if callable(pressure) else pressure)
-    return 1013.25 * (1 - 2.25577e-5 * float(station.altitude_m)) ** 5.25588
+    return float(standard_pressure_hpa(float(station.altitude_m)))
 
 
 def footprint_angle(elevation_rad, station_radius_km, satellite_radius_km):

@@ -40,6 +40,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from planner._yaml import YamlDocument, format_location, load_yaml, raise_validation_error
 from planner.errors import OptionError, StationError
+from planner.link import STANDARD_PRESSURE_HPA, standard_pressure_hpa
 from planner.resources import bundled_path
 
 __all__ = [
@@ -64,16 +65,7 @@ MICIUS_STATIONS: tuple[str, ...] = (
 )
 
 #: Standard sea-level pressure [hPa] (ICAO standard atmosphere).
-STANDARD_SEA_LEVEL_PRESSURE_HPA = 1013.25
-
-# ICAO / U.S. Standard Atmosphere 1976, troposphere (0-11 km).
-_T0_K = 288.15  # sea-level temperature [K]
-_LAPSE_K_PER_M = 0.0065  # temperature lapse rate [K/m]
-_G0 = 9.80665  # standard gravity [m/s^2]
-_M_AIR = 0.0289644  # molar mass of dry air [kg/mol]
-_R_GAS = 8.3144598  # universal gas constant [J/(mol K)]
-_PRESSURE_EXPONENT = _G0 * _M_AIR / (_R_GAS * _LAPSE_K_PER_M)  # 5.25588
-_R0_M = 6356766.0  # effective Earth radius for geopotential height [m]
+STANDARD_SEA_LEVEL_PRESSURE_HPA = STANDARD_PRESSURE_HPA
 
 _BUNDLED_FILE = "ground_stations.yaml"
 _MONTHS = 12
@@ -262,35 +254,6 @@ HorizonMask = Annotated[tuple[MaskPoint, ...] | None, BeforeValidator(_mask_poin
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
-
-def standard_pressure_hpa(altitude_m: float | np.ndarray) -> np.ndarray:
-    """Standard-atmosphere air pressure at a given height.
-
-    Barometric formula of the ICAO standard atmosphere for the troposphere (constant lapse rate),
-    ``p = p0 (1 - L H / T0) ** (g0 M / (R L))`` with p0 = 1013.25 hPa, T0 = 288.15 K,
-    L = 6.5 K/km, g0 M / (R L) = 5.25588, where the geopotential height is
-    ``H = r0 h / (r0 + h)``, r0 = 6,356,766 m, for the geometric height h.
-
-    Parameters
-    ----------
-    altitude_m
-        Geometric height above sea level [m]; valid in the troposphere, about -500 to 11,000 m.
-
-    Returns
-    -------
-    numpy.ndarray
-        Pressure [hPa], same shape as ``altitude_m``.
-
-    References
-    ----------
-    .. [1] ICAO, "Manual of the ICAO Standard Atmosphere", Doc 7488/3 (1993).
-    .. [2] NOAA/NASA/USAF, "U.S. Standard Atmosphere, 1976", NOAA-S/T 76-1562 (1976).
-    """
-    height = np.asarray(altitude_m, dtype=float)
-    geopotential = _R0_M * height / (_R0_M + height)
-    ratio = 1.0 - _LAPSE_K_PER_M * geopotential / _T0_K
-    return STANDARD_SEA_LEVEL_PRESSURE_HPA * ratio**_PRESSURE_EXPONENT
-
 
 class Station(BaseModel):
     """One optical ground station.

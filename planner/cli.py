@@ -207,6 +207,136 @@ def passes(
     _emit(text, output)
 
 
+def _key_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The key table as people read it: kbit, percent, rounded."""
+    view = pd.DataFrame({
+        "station": table["station"],
+        "AOS UTC": table["aos_utc"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "max el°": table["max_elevation_deg"].round(1),
+        "loss dB": [f"{a:.1f}–{b:.1f}" if pd.notna(a) else "—"
+                    for a, b in zip(table["min_loss_db"], table["max_loss_db"], strict=True)],
+        "detections": table["detections"].round(0).astype("Int64"),
+        "QBER %": (100 * table["qber"]).round(2),
+        "secure kbit": (table["secure_bits"] / 1e3).round(1),
+        "asymptotic kbit": (table["secure_bits_asymptotic"] / 1e3).round(1),
+        "clear sky": table["clear_sky_probability"].round(2),
+        "expected kbit": (table["expected_secure_bits"] / 1e3).round(1),
+    })
+    return view
+
+
+@app.command()
+def keys(
+    tle: TleOption = None,
+    stations: StationsOption = None,
+    station: StationOption = None,
+    start: StartOption = "now",
+    days: DaysOption = None,
+    end: EndOption = None,
+    payload: Annotated[Path | None, typer.Option(
+        "--payload", help="Payload YAML. Default: the bundled payloads.yaml.")] = None,
+    payload_name: Annotated[str | None, typer.Option(
+        "--payload-name", help="Use this payload for every satellite (default: by name).")
+    ] = None,
+    pool: Annotated[int, typer.Option(
+        "--pool", help="Pool N consecutive passes of a station into one finite-key block.")
+    ] = 1,
+    optimise: Annotated[bool, typer.Option(
+        "--optimise", help="Design study: search the decoy settings on the median pass.")
+    ] = False,
+    fluctuation: Annotated[str, typer.Option(
+        "--fluctuation", help="Finite-size bound: chernoff (Yin 2020) or hoeffding.")
+    ] = "chernoff",
+    ec_leakage: Annotated[str, typer.Option(
+        "--ec-leakage", help="Error-correction leakage: fixed (f_EC n h(Q)) or finite "
+        "(Tomamichel 2017).")] = "fixed",
+    loss_csv: Annotated[Path | None, typer.Option(
+        "--loss-csv", help="Key of one measured pass: CSV with time_s, loss_db "
+        "[, elevation_deg].")] = None,
+    all_passes: Annotated[bool, typer.Option("--all", help="Include daylight passes.")
+                          ] = False,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    output: OutputOption = None,
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+) -> None:
+    """Secure key per pass: link loss, detections, QBER, finite-key and asymptotic key."""
+    from planner.jobs import keys_for, load_inputs, passes_for, run_provenance
+
+    if output is not None:
+        check_output_path(output)
+    if loss_csv is not None:
+        _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
+                        ec_leakage, output_format, output)
+        return
+    inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    passes_table = passes_for(inputs, night_only=not all_passes)
+    run = keys_for(inputs, passes_table, payload_file=payload, payload_name=payload_name,
+                   pool=pool, fluctuation=fluctuation, ec_leakage=ec_leakage,
+                   optimise=optimise)
+    _warn(inputs.warnings)
+    table = run.table
+    if run.optimisation is not None:
+        o = run.optimisation
+        stderr.print(
+            f"optimised {o['payload']} on the {o['reference_pass']['station']} pass of "
+            f"{o['reference_pass']['aos_utc']} (max {o['reference_pass']['max_elevation_deg']:.1f}"
+            f"°): intensities {', '.join(f'{x:.3f}' for x in o['intensities'])}, "
+            f"probabilities {', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
+            f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "
+            f"{o['secure_bits_after'] / 1e6:.2f} Mbit", highlight=False)
+    if output_format is TableFormat.table:
+        if output is not None:
+            raise OptionError("--format table prints to the terminal; use csv or json with "
+                              "--output", field="--format")
+        _print_frame(_key_view(table), f"Secure key per pass ({len(table)} passes; total "
+                     f"{table['secure_bits'].sum() / 1e6:.2f} Mbit finite-key, expected "
+                     f"{table['expected_secure_bits'].sum() / 1e6:.2f} Mbit with weather)")
+        return
+    provenance = run_provenance(inputs, key_models=run.models,
+                                options={"pool": pool, "fluctuation": fluctuation,
+                                         "ec_leakage": ec_leakage,
+                                         "night_only": not all_passes},
+                                optimisation=run.optimisation)
+    columns = [c for c in table.columns if not c.startswith("_")]
+    text = (to_csv(table[columns], provenance) if output_format is TableFormat.csv
+            else to_json({"keys": table[columns]}, provenance))
+    _emit(text, output)
+
+
+def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station_names,
+                    fluctuation, ec_leakage, output_format, output) -> None:
+    from planner.keys import key_from_loss_curve, read_loss_csv
+    from planner.output import provenance
+    from planner.payloads import get_payload, load_payloads
+    from planner.stations import load_stations, select_stations
+
+    time_s, loss_db, elevation_deg = read_loss_csv(loss_csv)
+    payloads = load_payloads(payload_file)
+    if payload_name is None and len(payloads) != 1:
+        raise OptionError(f"name the payload of this pass (one of {', '.join(payloads)})",
+                          field="--payload-name")
+    chosen = get_payload(payloads, payload_name or next(iter(payloads)))
+    receiver = None
+    if station_names:
+        if len(station_names) != 1:
+            raise OptionError("a loss curve belongs to one station", field="--station")
+        receiver = select_stations(load_stations(stations_file), station_names)[0]
+    result = key_from_loss_curve(time_s, loss_db, chosen, receiver, elevation_deg,
+                                 fluctuation=fluctuation, ec_leakage=ec_leakage)
+    frame = pd.DataFrame([result])
+    if output_format is TableFormat.table:
+        _print_frame(frame, f"Key of the pass in {loss_csv.name} ({chosen.name})")
+        return
+    record = provenance(loss_csv=str(loss_csv), payload=chosen.name,
+                        station=None if receiver is None else receiver.name,
+                        options={"fluctuation": fluctuation, "ec_leakage": ec_leakage})
+    text = (to_csv(frame, record) if output_format is TableFormat.csv
+            else to_json({"key": frame}, record))
+    _emit(text, output)
+
+
 @app.command("stations")
 def stations_command(
     stations: StationsOption = None,

@@ -138,3 +138,84 @@ def run_provenance(inputs: Inputs, **extra) -> dict:
         stations=[s.name for s in inputs.stations],
         **extra,
     )
+
+
+@dataclass
+class KeyRun:
+    """A key table and how it was made."""
+
+    table: pd.DataFrame
+    payloads: dict
+    models: list[dict]
+    optimisation: dict | None = None
+
+
+def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path | None = None,
+             payload_name: str | None = None, pool: int = 1, fluctuation: str = "chernoff",
+             ec_leakage: str = "fixed", optimise: bool = False) -> KeyRun:
+    """Secure key of every pass (link budget + finite-key decoy BB84 at 1 s resolution).
+
+    Each satellite's payload is found by its name patterns in the payload file unless
+    ``payload_name`` picks one for all. ``optimise`` searches the decoy settings on the pass
+    of median maximum elevation (a design study: one setting for the whole mission) and
+    reports the gain.
+    """
+    from planner.keys import key_table, key_table_by_satellite, optimise_for_pass
+    from planner.passes import track_arrays
+    from planner.payloads import get_payload, load_payloads, payload_for_satellite
+
+    payloads = load_payloads(payload_file)
+    stations = {s.name: s for s in inputs.stations}
+    arrays = track_arrays(passes, inputs.catalogue, inputs.stations)
+    tracks = pd.DataFrame(arrays)
+    if payload_name is not None:
+        chosen = {payload_name: get_payload(payloads, payload_name)}
+    else:
+        chosen = {}
+        for satellite in passes["satellite"].unique():
+            payload = payload_for_satellite(payloads, str(satellite))
+            chosen[payload.name] = payload
+    optimisation = None
+    if optimise:
+        if len(chosen) != 1:
+            raise OptionError("--optimise tunes one payload at a time; choose it with "
+                              "--payload-name", field="--optimise")
+        (name, payload), = chosen.items()
+        usable = passes[passes["max_elevation_deg"] >= payload.min_key_elevation_deg]
+        if usable.empty:
+            raise OptionError("no pass reaches the payload's minimum key elevation to optimise "
+                              "on", field="--optimise")
+        order = usable["max_elevation_deg"].sort_values(kind="stable")
+        reference = order.index[len(order) // 2]
+        samples = tracks[tracks["pass_id"] == reference]
+        tuned, result = optimise_for_pass(
+            samples["range_km"].to_numpy(), samples["elevation_deg"].to_numpy(), payload,
+            stations[passes.loc[reference, "station"]], fluctuation=fluctuation,
+            ec_leakage=ec_leakage)
+        before = key_table(passes, tracks, stations, payload, pool=pool,
+                           fluctuation=fluctuation, ec_leakage=ec_leakage)
+        chosen = {name: tuned}
+        settings = result.settings
+        optimisation = {
+            "payload": name,
+            "reference_pass": {"station": str(passes.loc[reference, "station"]),
+                               "aos_utc": str(passes.loc[reference, "aos_utc"]),
+                               "max_elevation_deg": float(passes.loc[reference,
+                                                                     "max_elevation_deg"])},
+            "intensities": list(settings.intensities),
+            "probabilities": list(settings.probabilities),
+            "basis_bias": settings.basis_bias,
+            "secure_bits_before": float(before["secure_bits"].sum()),
+        }
+    if payload_name is not None or optimise:
+        (payload,) = chosen.values()
+        table = key_table(passes, tracks, stations, payload, pool=pool,
+                          fluctuation=fluctuation, ec_leakage=ec_leakage)
+        models = [table.attrs.get("key_model", {})]
+    else:
+        table = key_table_by_satellite(passes, tracks, stations, chosen, pool=pool,
+                                       fluctuation=fluctuation, ec_leakage=ec_leakage)
+        models = table.attrs.get("key_models", [])
+    if optimisation is not None:
+        optimisation["secure_bits_after"] = float(table["secure_bits"].sum())
+    return KeyRun(table=table, payloads=chosen, models=models, optimisation=optimisation)

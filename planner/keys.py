@@ -674,3 +674,54 @@ def read_loss_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray 
         previous_time = time
     elevation = np.asarray(values["elevation_deg"]) if "elevation_deg" in values else None
     return np.asarray(values["time_s"]), np.asarray(values["loss_db"]), elevation
+
+
+def optimise_for_pass(range_km: np.ndarray, elevation_deg: np.ndarray, payload: Payload,
+                      station: Any, *, step_s: float = 1.0, fluctuation: str = "chernoff",
+                      ec_leakage: str = "fixed", seed: int = 0
+                      ) -> tuple[Payload, keyrate.OptimisedSettings]:
+    """Decoy settings (intensities, their probabilities, basis bias) best for one pass.
+
+    A design-study tool: a real satellite cannot retune per pass (REFERENCE.md §5), so the
+    result is meant to be applied to the whole mission, e.g. optimised on a typical pass.
+
+    Parameters
+    ----------
+    range_km, elevation_deg : numpy.ndarray
+        The pass, sampled every ``step_s`` seconds.
+    payload : Payload
+        Everything but the decoy settings is kept.
+    station : StationLike
+        The receiving station.
+    step_s : float
+        Sample spacing [s].
+    fluctuation, ec_leakage : str
+        As in :func:`key_table`.
+    seed : int
+        Seed of the (stochastic, here deterministic) global search.
+
+    Returns
+    -------
+    (Payload, OptimisedSettings)
+        The payload with the optimised settings, and the optimiser's result.
+    """
+    _check_options(1, fluctuation, ec_leakage)
+    range_km = np.asarray(range_km, dtype=float)
+    elevation_deg = np.asarray(elevation_deg, dtype=float)
+    used = elevation_deg >= payload.min_key_elevation_deg
+    eta = sample_transmittance(range_km[used], elevation_deg[used], payload, station)
+    pulses = np.full(eta.shape, payload.repetition_rate_hz * step_s)
+    result = keyrate.optimise_decoy_settings(
+        eta, pulses, extraneous_click_probability=extraneous_probability(payload, station),
+        misalignment_error=payload.misalignment_error, epsilon_sec=payload.epsilon_sec,
+        epsilon_cor=payload.epsilon_cor, ec_efficiency=payload.ec_efficiency,
+        afterpulse_probability=payload.afterpulse_probability,
+        vacuum_intensity=payload.intensities.vacuum, fluctuation=fluctuation,
+        ec_leakage=ec_leakage, seed=seed)
+    mu, p = result.settings.intensities, result.settings.probabilities
+    tuned = payload.model_copy(update={
+        "intensities": type(payload.intensities)(signal=mu[0], decoy=mu[1], vacuum=mu[2]),
+        "probabilities": type(payload.probabilities)(signal=p[0], decoy=p[1], vacuum=p[2]),
+        "basis_bias": result.settings.basis_bias,
+    })
+    return tuned, result

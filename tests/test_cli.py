@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -255,3 +256,61 @@ def test_console_script_and_module_entry_points(micius_file, tmp_path):
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert Path(tmp_path).is_dir()
+
+
+# ---------------------------------------------------------------- keys
+JINAN1_NIGHTS = ["--start", "2026-11-24", "--days", "2"]
+
+
+def test_keys_csv_adds_the_key_columns_to_the_pass_table(capsys):
+    from planner.keys import KEY_COLUMNS
+
+    code, out, err = run(["keys", *JINAN1_NIGHTS, "-f", "csv"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out), comment="#")
+    assert list(table.columns[: len(PASS_COLUMNS)]) == PASS_COLUMNS
+    assert set(KEY_COLUMNS) <= set(table.columns)
+    assert table["night"].all()
+    np.testing.assert_allclose(table["expected_secure_bits"],
+                               table["secure_bits"] * table["clear_sky_probability"], rtol=1e-6)
+    high = table[table["max_elevation_deg"] > 70]
+    assert len(high) and high["secure_bits"].between(0.5e6, 1.3e6).all()
+    assert (table["secure_bits"] >= 0).all()
+    assert any(line.startswith("# key_models:") for line in out.splitlines())
+
+
+def test_keys_of_a_measured_loss_curve(tmp_path, capsys):
+    curve = tmp_path / "loss.csv"
+    seconds = np.arange(0, 300)
+    loss = 36 + 8 * ((seconds - 150) / 150) ** 2
+    pd.DataFrame({"time_s": seconds, "loss_db": loss}).to_csv(curve, index=False)
+    code, out, err = run(["keys", "--loss-csv", curve, "--payload-name", "jinan-1",
+                          "--station", "Beijing", "-f", "json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)["key"][0]
+    assert result["samples"] == 300
+    assert 0 < result["secure_bits"] < result["secure_bits_asymptotic"]
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("time_s,loss_db\n0,40\n1,abc\n", ":3: loss_db"),
+    ("time_s\n0\n1\n", "loss_db"),
+    ("time_s,loss_db\n0,40\n0,41\n", "time_s"),
+    ("time_s,loss_db\n0,nan\n1,40\n", "loss_db"),
+    ("", "empty"),
+])
+def test_bad_loss_curves_exit_2(content, needle, tmp_path, capsys):
+    curve = tmp_path / "loss.csv"
+    curve.write_text(content)
+    code, out, err = run(["keys", "--loss-csv", curve, "--payload-name", "jinan-1"], capsys)
+    _assert_one_line_error(code, out, err, str(curve), needle)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--payload-name", "jinan1"], "jinan-1"),
+    (["--pool", "0"], "--pool"),
+    (["--fluctuation", "gaussian"], "--fluctuation"),
+])
+def test_bad_key_options_exit_2(extra, needle, capsys):
+    code, out, err = run(["keys", *JINAN1_NIGHTS, *extra], capsys)
+    _assert_one_line_error(code, out, err, needle)

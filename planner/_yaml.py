@@ -51,7 +51,14 @@ def format_location(loc: Location) -> str:
 
 
 def _construct(node: yaml.Node, loc: Location, lines: dict[Location, int], path: Path,
-               error_cls: type[PlannerInputError]) -> Any:
+               error_cls: type[PlannerInputError], seen: set[int]) -> Any:
+    # the composer hands an alias back as the very node it names: a node met twice is an
+    # alias. Refusing them rules out recursive documents and "billion laughs" expansion.
+    if id(node) in seen:
+        raise error_cls("YAML aliases (*name) are not supported; write the value out",
+                        path=str(path), line=node.start_mark.line + 1,
+                        field=format_location(loc) or None)
+    seen.add(id(node))
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -64,10 +71,11 @@ def _construct(node: yaml.Node, loc: Location, lines: dict[Location, int], path:
                 raise error_cls(f"duplicate key {key_value!r}", path=str(path),
                                 line=key_node.start_mark.line + 1,
                                 field=format_location((*loc, key_value)))
-            out[key_value] = _construct(value_node, (*loc, key_value), lines, path, error_cls)
+            out[key_value] = _construct(value_node, (*loc, key_value), lines, path, error_cls,
+                                        seen)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), lines, path, error_cls)
+        return [_construct(item, (*loc, i), lines, path, error_cls, seen)
                 for i, item in enumerate(node.value)]
     return _scalar(node, path, error_cls)
 
@@ -113,6 +121,8 @@ def load_yaml(path: str | Path, error_cls: type[PlannerInputError] = PlannerInpu
         raise error_cls(f"cannot read file: {exc.strerror}", path=str(path)) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise error_cls("structure nested too deeply", path=str(path)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -123,7 +133,10 @@ def load_yaml(path: str | Path, error_cls: type[PlannerInputError] = PlannerInpu
     if node is None:
         raise error_cls("file is empty", path=str(path))
     lines: dict[Location, int] = {}
-    data = _construct(node, (), lines, path, error_cls)
+    try:
+        data = _construct(node, (), lines, path, error_cls, set())
+    except RecursionError:
+        raise error_cls("structure nested too deeply", path=str(path)) from None
     return YamlDocument(path=path, data=data, lines=lines)
 
 

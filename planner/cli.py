@@ -7,7 +7,9 @@ Exit status: 0 on success, 2 on bad input or usage (one line naming the file, li
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-tle_app = typer.Typer(help="Element sets: check files (and, later, fetch fresh ones).",
+tle_app = typer.Typer(help="Element sets: check files, fetch fresh ones from CelesTrak.",
                       no_args_is_help=True)
 app.add_typer(tle_app, name="tle")
 
@@ -185,9 +187,11 @@ def passes(
         check_output_path(output)
     inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
+    _warn(inputs.warnings)
+    known = len(inputs.warnings)
     table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes,
                        refraction=refraction)
-    _warn(inputs.warnings)
+    _warn(inputs.warnings[known:])
     options = {"night_only": not all_passes, "refraction": refraction,
                "min_elevation_deg": min_elevation}
     if output_format is Format.table:
@@ -271,11 +275,13 @@ def keys(
         return
     inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
+    _warn(inputs.warnings)
+    known = len(inputs.warnings)
     passes_table = passes_for(inputs, night_only=not all_passes)
     run = keys_for(inputs, passes_table, payload_file=payload, payload_name=payload_name,
                    pool=pool, fluctuation=fluctuation, ec_leakage=ec_leakage,
                    optimise=optimise)
-    _warn(inputs.warnings)
+    _warn(inputs.warnings[known:])
     table = run.table
     if run.optimisation is not None:
         o = run.optimisation
@@ -337,6 +343,200 @@ def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station
     _emit(text, output)
 
 
+DemandOption = Annotated[list[str] | None, typer.Option(
+    "--demand", help="Station pair needing key: A:B[:weight[:target_bits]]; repeatable.")]
+DemandsFileOption = Annotated[Path | None, typer.Option(
+    "--demands", help="YAML file of demands (station_a, station_b, weight, target_bits).")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weather scenarios.")]
+
+
+class Objective(StrEnum):
+    total = "total"
+    fair = "fair"
+    earliest = "earliest"
+
+
+class Solver(StrEnum):
+    milp = "milp"
+    greedy = "greedy"
+    rolling = "rolling"
+
+
+def _plan_keys(inputs, payload, payload_name):
+    """Night passes and their key table, the scheduler's input."""
+    from planner.jobs import keys_for, passes_for
+
+    night = passes_for(inputs, night_only=True)
+    return keys_for(inputs, night, payload_file=payload, payload_name=payload_name)
+
+
+def _station_sheets(plan, keys: pd.DataFrame, stations, names, first_night_only: bool
+                    ) -> list[tuple[object, pd.DataFrame]]:
+    from planner.schedule import station_night_sheet
+
+    chosen = [s for s in stations if not names or s.name.casefold() in
+              {n.casefold() for n in names}]
+    sheets = []
+    for station in chosen:
+        sheet = station_night_sheet(plan, keys, station.name)
+        if first_night_only and not sheet.empty:
+            sheet = sheet[sheet["night_date"] == sheet["night_date"].iloc[0]]
+        sheets.append((station, sheet))
+    return sheets
+
+
+def _print_plan(plan, sheets, title: str) -> None:
+    gap = "n/a" if plan.gap is None else f"{100 * plan.gap:.3f}%"
+    stdout.print(f"[bold]{title}[/bold]: objective {plan.objective}, solver {plan.method} "
+                 f"({plan.status}, gap {gap}, {plan.wall_time_s:.1f} s)", highlight=False)
+    delivered = plan.delivered.reset_index()
+    view = pd.DataFrame({
+        "demand": delivered["demand"],
+        "delivered kbit": (delivered["delivered_bits"] / 1e3).round(1),
+        "target kbit": (delivered["target_bits"] / 1e3).round(1),
+        "unmet kbit": (delivered["unmet_bits"] / 1e3).round(1),
+        "complete (UTC)": delivered["completion_utc"].astype(str).replace({"NaT": "",
+                                                                           "None": ""}),
+    })
+    if plan.weather is not None:
+        weather = plan.weather.reindex(delivered["demand"]).reset_index(drop=True)
+        for column in [c for c in weather.columns if c.lower().startswith("p")][:3]:
+            view[f"{column} kbit"] = (weather[column] / 1e3).round(1)
+    _print_frame(view, "Relay key per demand (planned on expected key)")
+    if not plan.relays.empty:
+        relays = plan.relays
+        _print_frame(pd.DataFrame({
+            "time UTC": pd.to_datetime(relays["time_utc"], utc=True).dt.strftime(
+                "%Y-%m-%d %H:%M:%S"),
+            "demand": relays["demand"], "via": relays["via"],
+            "from": relays["from_station"], "to": relays["to_station"],
+            "kbit": (relays["bits"] / 1e3).round(1)}), "Relay operations")
+    for station, sheet in sheets:
+        if sheet.empty:
+            stdout.print(f"{station.name}: no passes chosen.")
+            continue
+        tz = station.tz
+        _print_frame(pd.DataFrame({
+            "night": sheet["night_date"].astype(str),
+            "AOS local": [t.tz_convert(tz).strftime("%H:%M:%S") for t in sheet["aos_utc"]],
+            "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
+            "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
+            "point az°": sheet["aos_azimuth_deg"].round(1),
+            "point el°": station.min_elevation_deg,
+            "max el°": sheet["max_elevation_deg"].round(1),
+            "satellite": sheet["satellite"],
+            "expected kbit": (sheet["expected_secure_bits"] / 1e3).round(1),
+        }), f"{station.name}: passes to take (local time {station.timezone}; point at "
+            "acquisition)")
+
+
+def plan_events(sheets) -> list[dict]:
+    """Calendar events of the chosen passes, one per pass and station."""
+    events = []
+    for station, sheet in sheets:
+        for pass_id, row in sheet.iterrows():
+            events.append({
+                "uid_key": f"plan|{station.name}|{pass_id}|{row.aos_utc.isoformat()}",
+                "start": row.aos_utc, "end": row.los_utc,
+                "summary": f"QKD {row.satellite} at {station.name}: "
+                           f"{row.expected_secure_bits / 1e3:.0f} kbit expected",
+                "description": (f"Point at azimuth {row.aos_azimuth_deg:.1f}°, elevation "
+                                f"{station.min_elevation_deg:.1f}° at {row.aos_utc:%H:%M:%S} "
+                                f"UTC; culminates at {row.max_elevation_deg:.1f}°; "
+                                f"sets {row.los_utc:%H:%M:%S} UTC"),
+                "location": station.name})
+    return events
+
+
+@app.command()
+def schedule(
+    tle: TleOption = None,
+    stations: StationsOption = None,
+    station: Annotated[list[str] | None, typer.Option(
+        "--station", help="Print (or write) the night sheet of this station; repeatable. "
+        "Planning always uses every station of the station file.")] = None,
+    start: StartOption = "now",
+    days: DaysOption = None,
+    end: EndOption = None,
+    demand: DemandOption = None,
+    demands: DemandsFileOption = None,
+    objective: Annotated[Objective, typer.Option("--objective")] = Objective.total,
+    solver: Annotated[Solver, typer.Option("--solver")] = Solver.milp,
+    memory_bits: Annotated[float | None, typer.Option(
+        "--memory-bits", help="On-board key memory per satellite [bit] (default 1e9).")] = None,
+    gap_s: Annotated[float | None, typer.Option(
+        "--gap-s", help="Re-pointing gap between passes of one satellite [s] (default 120).")
+    ] = None,
+    reserve_bits: Annotated[float, typer.Option(
+        "--reserve-bits", help="Key each link keeps for authentication [bit].")] = 0.0,
+    fibre: Annotated[list[str] | None, typer.Option(
+        "--fibre", help="Ground fibre QKD link A:B:RATEbps or A:B:LENGTHkm; repeatable.")
+    ] = None,
+    unavailable: Annotated[list[str] | None, typer.Option(
+        "--unavailable", help="STATION:YYYY-MM-DD night a station cannot observe; "
+        "repeatable.")] = None,
+    scenarios: Annotated[int | None, typer.Option(
+        "--scenarios", help="Evaluate the plan over N sampled weather scenarios.")] = None,
+    seed: SeedOption = 0,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Solver time limit [s].")] = 60.0,
+    tonight: Annotated[bool, typer.Option(
+        "--tonight", help="Only the first night's sheet of each --station.")] = False,
+    payload: Annotated[Path | None, typer.Option("--payload", help="Payload YAML.")] = None,
+    payload_name: Annotated[str | None, typer.Option("--payload-name")] = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: OutputOption = None,
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+) -> None:
+    """Trusted-relay plan: which passes to use and when the satellite relays stored key."""
+    from planner.jobs import demands_for, load_inputs, run_provenance, schedule_for
+    from planner.schedule import plan_to_json
+
+    if output is not None:
+        check_output_path(output)
+    inputs = load_inputs(tle, stations, None, start, _days_default(days, end), end,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    if station:
+        from planner.stations import select_stations
+
+        select_stations(inputs.stations, station)   # unknown names fail before the work
+    wanted = demands_for(inputs, demand, demands)
+    if not wanted:
+        raise OptionError("name at least one station pair, e.g. --demand "
+                          "Beijing:Stellenbosch", field="--demand")
+    _warn(inputs.warnings)
+    known = len(inputs.warnings)
+    run = _plan_keys(inputs, payload, payload_name)
+    plan = schedule_for(inputs, run.table, wanted, memory_bits=memory_bits, gap_s=gap_s,
+                        reserve_bits=reserve_bits, objective=objective.value,
+                        method=solver.value, fibre=fibre or [], unavailable=unavailable or [],
+                        scenarios=scenarios, seed=seed, time_limit_s=time_limit)
+    _warn(inputs.warnings[known:])
+    _warn(plan.notes)
+    sheets = _station_sheets(plan, run.table, inputs.stations, station, tonight)
+    if output_format is Format.table:
+        if output is not None:
+            raise OptionError("--format table prints to the terminal; use csv, json or ics "
+                              "with --output", field="--format")
+        _print_plan(plan, sheets, "Tonight's plan" if tonight else "Relay plan")
+        return
+    provenance = run_provenance(inputs, key_models=run.models, seed=seed)
+    if output_format is Format.json:
+        document = plan_to_json(plan)
+        document["provenance"] = {**document.get("provenance", {}), **provenance}
+        text = to_json({k: v for k, v in document.items() if k != "provenance"},
+                       document["provenance"])
+    elif output_format is Format.csv:
+        rows = pd.concat([sheet.assign(station=st.name) for st, sheet in sheets if len(sheet)]
+                         or [pd.DataFrame()])
+        text = to_csv(rows.reset_index(), provenance)
+    else:
+        text = to_ics(plan_events(sheets), calendar_name="qkdplan relay plan",
+                      stamp=inputs.start)
+    _emit(text, output)
+
+
 @app.command("stations")
 def stations_command(
     stations: StationsOption = None,
@@ -389,6 +589,15 @@ def tle_check(
     _emit(text, output)
 
 
+def _register_fetch() -> None:
+    from planner.cli_fetch import fetch_command
+
+    tle_app.command("fetch")(fetch_command)
+
+
+_register_fetch()
+
+
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in frame.columns:
@@ -417,8 +626,23 @@ def _command_line_error(error: Exception) -> bool:
         getattr(error, "exit_code", None), int)
 
 
+def _terminated(signum: int, _frame) -> None:
+    """SIGTERM handler: unwind like an exit, so clean-ups run (no half-written file)."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``qkdplan`` console script."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
+    try:
+        _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
     except PlannerInputError as error:
@@ -446,4 +670,6 @@ def main(argv: list[str] | None = None) -> None:
                      "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
                      highlight=False, markup=False)
         sys.exit(1)
+    if code == 130:  # the parser turned Ctrl-C into exit status 130
+        stderr.print("qkdplan: interrupted", highlight=False)
     sys.exit(code if isinstance(code, int) else 0)

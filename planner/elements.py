@@ -340,6 +340,8 @@ def parse_tle_text(text: str, source: str = "<string>") -> list[ElementSet]:
         kind = _classify(content)
         if kind == "name":
             if pending_name is not None:
+                if _looks_like_tle_line(content):   # a line 1 with a wrong line number
+                    _raise_line_number((lineno, content), 1, source)
                 _raise_orphan_name(pending_name, source)
             pending_name = (lineno, content)
             i += 1

@@ -219,3 +219,57 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     if optimisation is not None:
         optimisation["secure_bits_after"] = float(table["secure_bits"].sum())
     return KeyRun(table=table, payloads=chosen, models=models, optimisation=optimisation)
+
+
+DEFAULT_DEMANDS = ("Beijing:Stellenbosch",)
+"""The relay the Jinan-1 mission demonstrated (REFERENCE.md §1): the main job's default."""
+
+
+def demands_for(inputs: Inputs, texts: Sequence[str] | None = None,
+                demands_file: str | Path | None = None) -> list:
+    """Validated demands from ``--demand`` strings and/or a YAML file.
+
+    Station names are checked against the whole station file (not only ``--station``), so
+    the names in a demand are those of the file.
+    """
+    from planner.schedule import check_demands, load_demands, parse_demand
+    from planner.stations import load_stations
+
+    known = [s.name for s in load_stations(inputs.station_file)]
+    demands = [parse_demand(text, known) for text in texts or []]
+    if demands_file is not None:
+        demands += load_demands(demands_file, known)
+    return check_demands(demands)
+
+
+def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
+                 memory_bits: float | None = None, gap_s: float | None = None,
+                 reserve_bits: float = 0.0, objective: str = "total", method: str = "milp",
+                 fibre: Sequence[str] = (), unavailable: Sequence[str] = (),
+                 scenarios: int | None = None, seed: int | None = 0,
+                 time_limit_s: float = 60.0):
+    """A trusted-relay plan over the run's period for the given demands.
+
+    Station telescope counts come from the station file; ``unavailable`` items are
+    ``STATION:YYYY-MM-DD`` nights a station cannot observe.
+    """
+    from planner import schedule
+    from planner.fibre import resolve_station
+
+    telescopes = {s.name: s.telescopes for s in inputs.stations}
+    known = list(telescopes)
+    off = []
+    for item in unavailable:
+        name, _, day = item.rpartition(":")
+        if not name or not day:
+            raise OptionError(f"{item!r} is not STATION:YYYY-MM-DD", field="--unavailable")
+        off.append((resolve_station(name, known, "--unavailable"), day))
+    plan = schedule.plan_schedule(
+        keys, demands, known_stations=known, telescopes=telescopes,
+        memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
+        gap_s=schedule.DEFAULT_GAP_S if gap_s is None else gap_s, reserve_bits=reserve_bits,
+        objective=objective, method=method, fibre_links=list(fibre), unavailable=off,
+        scenarios=scenarios, seed=seed, time_limit_s=time_limit_s, start=inputs.start,
+        end=inputs.end)
+    plan.provenance.update(run_provenance(inputs))
+    return plan

@@ -742,27 +742,28 @@ def _group_tracks(group, propagator, timebase, by_name, step_s, refraction, full
     r, v = _hermite_batch(r_nodes[left], v_nodes[left], r_nodes[left + 1], v_nodes[left + 1],
                           per_node, node_step, velocity=full)     # (M, K, 3)
 
+    # everything on the (interval, sample) grid with one station per interval, then the
+    # samples past each LOS are dropped
     station = station_of_pass[interval_pass]
     rho = r - frames.position_km[station][:, None, :]
-    k = np.arange(per_node)
-    sample_in_pass = interval_k[:, None] * per_node + k[None, :]
+    rng = np.sqrt(np.einsum("mkc,mkc->mk", rho, rho))
+    height = np.einsum("mkc,mc->mk", rho, frames.up[station])
+    sample_in_pass = interval_k[:, None] * per_node + np.arange(per_node)[None, :]
     valid = sample_in_pass < n_samples[interval_pass][:, None]
-    rho = rho[valid]
-    sample_pass = np.broadcast_to(interval_pass[:, None], valid.shape)[valid]
-    sample_station = station_of_pass[sample_pass]
-    rng = np.sqrt(np.einsum("ij,ij->i", rho, rho))
-    up = np.einsum("ij,ij->i", rho, frames.up[sample_station])
-    el_deg = np.degrees(np.arcsin(np.clip(up / rng, -1.0, 1.0)))
+    sample_pass = np.repeat(interval_pass, valid.sum(axis=1))
+    rng_valid = rng[valid]
+    el_deg = np.degrees(np.arcsin(np.clip(height[valid] / rng_valid, -1.0, 1.0)))
     if refraction:
         pressure = np.array([_pressure_hpa(s) for s in station_list])
-        el_deg = apparent_elevation_deg(el_deg, pressure[sample_station])
+        el_deg = apparent_elevation_deg(el_deg, pressure[station_of_pass[sample_pass]])
     out = {"pass_id": group.index.to_numpy()[sample_pass],
-           "t_s": (sample_in_pass * step_s)[valid], "elevation_deg": el_deg, "range_km": rng}
+           "t_s": (sample_in_pass * step_s)[valid], "elevation_deg": el_deg,
+           "range_km": rng_valid}
     if full:
-        east = np.einsum("ij,ij->i", rho, frames.east[sample_station])
-        north = np.einsum("ij,ij->i", rho, frames.north[sample_station])
+        east = np.einsum("mkc,mc->mk", rho, frames.east[station])[valid]
+        north = np.einsum("mkc,mc->mk", rho, frames.north[station])[valid]
         out["azimuth_deg"] = np.degrees(np.mod(np.arctan2(east, north), 2 * np.pi))
-        out["range_rate_km_s"] = np.einsum("ij,ij->i", rho, v[valid]) / rng
+        out["range_rate_km_s"] = np.einsum("mkc,mkc->mk", rho, v)[valid] / rng_valid
     return out
 
 

@@ -239,7 +239,7 @@ def demands_for(inputs: Inputs, texts: Sequence[str] | None = None,
     demands = [parse_demand(text, known) for text in texts or []]
     if demands_file is not None:
         demands += load_demands(demands_file, known)
-    return check_demands(demands)
+    return check_demands(demands) if demands else []
 
 
 def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
@@ -273,3 +273,70 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
         end=inputs.end)
     plan.provenance.update(run_provenance(inputs))
     return plan
+
+
+@dataclass
+class PlanRun:
+    """What the main job produced."""
+
+    passes: pd.DataFrame
+    keys: KeyRun
+    plan: object | None
+    report_files: dict
+    solver: str
+
+
+def auto_solver(inputs: Inputs) -> str:
+    """Exact MILP over a month or less; night-by-night rolling horizon beyond."""
+    return "milp" if inputs.days <= 31 else "rolling"
+
+
+def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
+             payload_file: str | Path | None = None, payload_name: str | None = None,
+             solver: str | None = None, scenarios: int = 200, seed: int = 0,
+             night: str | None = None, title: str | None = None,
+             step=lambda name: None) -> PlanRun:
+    """The main job: passes, key per pass, relay plan, key-budget report.
+
+    Parameters
+    ----------
+    inputs
+        From :func:`load_inputs`.
+    demands
+        Validated demands (:func:`demands_for`); none skips the relay plan.
+    output
+        Path of the HTML report; its tables are written beside it.
+    solver
+        ``milp``, ``greedy`` or ``rolling``; by default :func:`auto_solver`.
+    scenarios, seed
+        Weather scenarios for the plan's P10/P50/P90 and the report's monthly band.
+    night
+        Date (YYYY-MM-DD) of the night the sky plot shows; the best night by default.
+    step
+        Called with the name of each stage as it starts (for progress display).
+    """
+    from planner import report
+
+    report.check_report_path(output)
+    step("finding passes")
+    passes = passes_for(inputs, night_only=False)
+    step("computing the key of each pass")
+    keys = keys_for(inputs, passes, payload_file=payload_file, payload_name=payload_name)
+    plan = None
+    method = solver or auto_solver(inputs)
+    if demands:
+        step(f"planning trusted relays ({method})")
+        night_keys = keys.table[keys.table["night"]]
+        plan = schedule_for(inputs, night_keys, demands, method=method, scenarios=scenarios,
+                            seed=seed)
+    step("writing the report")
+    night_tracks, ground = report.night_views(keys.table, inputs.catalogue, inputs.stations,
+                                              night=night)
+    names = ", ".join(inputs.catalogue.name(k) for k in inputs.catalogue.satellites)
+    files = report.write_report(output, report.ReportInputs(
+        passes=passes, stations=inputs.stations, keys=keys.table, tracks=night_tracks,
+        plan=plan, ground_track=ground, title=title or f"{names}: key budget",
+        provenance=run_provenance(inputs, key_models=keys.models, seed=seed,
+                                  solver=method if demands else None),
+        period=(inputs.start, inputs.end), weather_seed=seed))
+    return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=method)

@@ -757,13 +757,15 @@ def tle_check(
     _emit(text, output)
 
 
-def _register_fetch() -> None:
+def _register_subcommands() -> None:
+    from planner.cli_constellation import constellation_app
     from planner.cli_fetch import fetch_command
 
     tle_app.command("fetch")(fetch_command)
+    app.add_typer(constellation_app, name="constellation")
 
 
-_register_fetch()
+_register_subcommands()
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:

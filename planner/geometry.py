@@ -282,7 +282,8 @@ class SunTrack:
 
         planets = _ephemeris()
         earth, sun = planets["earth"], planets["sun"]
-        nodes = np.arange(tau_start - 2 * self.STEP_S, tau_end + 3 * self.STEP_S, self.STEP_S)
+        nodes = np.arange(np.floor(tau_start / self.STEP_S) - 16.0,
+                          np.ceil(tau_end / self.STEP_S) + 17.0) * self.STEP_S
         t = timebase.skyfield_time(nodes)
         gcrs = earth.at(t).observe(sun).apparent().position.km
         true_of_date = np.einsum("ijn,jn->ni", t.M, gcrs)

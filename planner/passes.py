@@ -368,7 +368,9 @@ def _satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
     """
     period_s = 86400.0 / max(sat.no_kozai * 1440.0 / (2 * np.pi) for sat in propagator.satrecs)
     step = min(period_s / GRID_SAMPLES_PER_ORBIT, 600.0)
-    grid = np.arange(tau_start - _PAD_S, tau_end + _PAD_S + step, step)
+    # a lattice anchored at tau = 0: the same samples whichever chunk of the period is searched
+    grid = np.arange(np.floor((tau_start - _PAD_S) / step),
+                     np.ceil((tau_end + _PAD_S) / step) + 1.0) * step
     r, v, error = propagator.state(grid)
     ok = (error == 0) & np.all(np.isfinite(r), axis=1)
     if not ok.all() and problems is not None:
@@ -489,7 +491,8 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     refraction : bool
         Treat thresholds and report elevations as apparent (refracted) elevations.
     timebase : TimeBase, optional
-        Reuse a time base (it must start at ``start``).
+        Reuse a time base that starts at or before ``start`` (so that time chunks of one
+        period share one time axis and give identical results).
     warnings : list of str, optional
         Receives one line per satellite that SGP4 cannot propagate over all or part of the
         period (a decayed orbit, say); the other satellites are unaffected.
@@ -516,6 +519,7 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     requested = np.array([s.min_elevation_deg if min_elevation_deg is None else min_elevation_deg
                           for s in stations], dtype=float)
     threshold_rad = np.radians(geometric_threshold_deg(requested, pressure, refraction))
+    tau_start = timebase.tau_of(start_dt)
     tau_end = timebase.tau_of(end_dt)
 
     pieces = []
@@ -525,7 +529,8 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
         propagator = SatellitePropagator([s.satrec for s in sets], epoch_tau, timebase)
         problems: list[str] = []
         try:
-            found = _satellite_passes(propagator, frames, threshold_rad, 0.0, tau_end, problems)
+            found = _satellite_passes(propagator, frames, threshold_rad, tau_start, tau_end,
+                                      problems)
         except (ArithmeticError, ValueError, RuntimeError) as error:
             # one satellite's failure must not sink the run: report it, go on with the others
             problems.append(f"propagation failed ({type(error).__name__}: {error})")

@@ -185,15 +185,16 @@ def _group_sums(eta: np.ndarray, pulses: np.ndarray, y0: np.ndarray | float, pay
         clicks.append(gain * (1.0 + p_ap) if p_ap else gain)
         error = 0.5 * y0 + e_mis * (1.0 - survive)
         errors.append(error + 0.5 * p_ap * gain if p_ap else error)
-    click_sums = np.stack([np.bincount(codes, weights=pulses * c, minlength=size)
-                           for c in clicks], axis=-1)
-    error_sums = np.stack([np.bincount(codes, weights=pulses * e, minlength=size)
-                           for e in errors], axis=-1)
     rate = keyrate.decoy_asymptotic_key_rate_from_gains(
         tuple(clicks), tuple(errors), settings.intensities,
         ec_efficiency=payload.ec_efficiency, sifting=_sifting_fraction(payload))
-    asymptotic = np.bincount(codes, weights=rate * pulses * settings.p[0], minlength=size)
-    return click_sums, error_sums, asymptotic
+    per_sample = np.empty((eta.size, 7))
+    for k in range(3):
+        np.multiply(pulses, clicks[k], out=per_sample[:, k])
+        np.multiply(pulses, errors[k], out=per_sample[:, 3 + k])
+    np.multiply(pulses, rate * settings.p[0], out=per_sample[:, 6])
+    sums = _group_sum(per_sample, codes, size)
+    return sums[:, :3], sums[:, 3:6], sums[:, 6]
 
 
 def _basis_counts(click_sums: np.ndarray, error_sums: np.ndarray,
@@ -226,7 +227,17 @@ def _key_basis_qber(counts: keyrate.BasisCounts, payload: Payload) -> np.ndarray
 
 
 def _group_sum(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
-    """Sum rows of ``values`` (S,) or (S, K) into ``size`` groups."""
+    """Sum rows of ``values`` (S,) or (S, K) into ``size`` groups given by ``codes``.
+
+    Samples arrive grouped (codes non-decreasing), so one ``np.add.reduceat`` pass sums every
+    column; unsorted codes fall back to ``np.bincount`` per column.
+    """
+    if values.shape[0] and np.all(codes[1:] >= codes[:-1]):
+        starts = np.searchsorted(codes, np.arange(size))
+        present = np.bincount(codes, minlength=size) > 0
+        sums = np.add.reduceat(values, np.minimum(starts, values.shape[0] - 1), axis=0)
+        sums[~present] = 0.0
+        return sums
     if values.ndim == 1:
         return np.bincount(codes, weights=values, minlength=size)
     return np.stack([np.bincount(codes, weights=values[:, k], minlength=size)

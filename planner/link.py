@@ -309,7 +309,7 @@ def air_mass_kasten_young(zenith_deg: ArrayLike) -> np.ndarray:
        formula", Appl. Opt. 28, 4735-4738 (1989).
     """
     zenith = np.clip(np.asarray(zenith_deg, dtype=float), 0.0, 90.0)
-    return 1.0 / (np.cos(np.radians(zenith)) + _KY_A * (_KY_B - zenith) ** (-_KY_C))
+    return 1.0 / (np.cos(np.radians(zenith)) + _KY_A * np.exp(-_KY_C * np.log(_KY_B - zenith)))
 
 
 def standard_pressure_hpa(altitude_m: ArrayLike) -> np.ndarray:
@@ -372,7 +372,8 @@ def atmospheric_transmittance(elevation_deg: ArrayLike, zenith_transmittance: Ar
     zenith = 90.0 - np.asarray(elevation_deg, dtype=float)
     air_mass = air_mass_kasten_young(zenith) * (np.asarray(pressure_hpa, dtype=float)
                                                 / STANDARD_PRESSURE_HPA)
-    return np.power(np.asarray(zenith_transmittance, dtype=float), air_mass)
+    # T^m as exp(m ln T): the same number, several times faster than a power per sample
+    return np.exp(air_mass * np.log(np.asarray(zenith_transmittance, dtype=float)))
 
 
 # --------------------------------------------------------------------------------------------

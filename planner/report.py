@@ -1028,7 +1028,7 @@ def _report_provenance(inputs: ReportInputs, summary: Summary) -> dict[str, Any]
 
 def _plan_record(plan: Plan) -> dict[str, Any]:
     return {"objective": plan.objective, "method": plan.method, "status": plan.status,
-            "gap": plan.gap, "wall_time_s": plan.wall_time_s,
+            "gap": plan.gap,
             "demands": [{"demand": d.label, "weight": d.weight, "target_bits": d.target_bits}
                         for d in plan.demands],
             "parameters": {k: v for k, v in plan.parameters.items() if k != "solver_stats"},

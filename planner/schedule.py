@@ -1159,12 +1159,16 @@ def _records(frame: pd.DataFrame, index_name: str | None = None) -> list[dict]:
 
 
 def plan_to_json(plan: Plan) -> dict:
-    """The plan as a JSON-ready dict (times ISO 8601 UTC with ``Z``, key in bits)."""
+    """The plan as a JSON-ready dict (times ISO 8601 UTC with ``Z``, key in bits).
+
+    The solver's wall time is left out (it is printed, and kept on :class:`Plan`) so that the
+    same inputs and seed give byte-identical JSON.
+    """
     by_night = plan.delivered_by_night.copy()
     by_night.index = [str(np.datetime64(i, "D")) for i in by_night.index]
     return _jsonable({
         "objective": plan.objective, "method": plan.method,
-        "solver": {"status": plan.status, "gap": plan.gap, "wall_time_s": plan.wall_time_s,
+        "solver": {"status": plan.status, "gap": plan.gap,
                    "objective_value": plan.objective_value},
         "demands": [{"label": d.label, "station_a": d.station_a, "station_b": d.station_b,
                      "weight": d.weight, "target_bits": d.target_bits} for d in plan.demands],

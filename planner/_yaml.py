@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from planner.errors import PlannerInputError
+from planner.inputs import read_input_text
 
 Location = tuple[str | int, ...]
 
@@ -109,16 +110,7 @@ def load_yaml(path: str | Path, error_cls: type[PlannerInputError] = PlannerInpu
         duplicate key; the message names the file and line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error_cls("file not found", path=str(path)) from None
-    except IsADirectoryError:
-        raise error_cls("is a directory, not a file", path=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise error_cls(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
-    except OSError as exc:
-        raise error_cls(f"cannot read file: {exc.strerror}", path=str(path)) from None
+    text = read_input_text(path, error_cls)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:

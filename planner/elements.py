@@ -54,6 +54,7 @@ from sgp4.alpha5 import from_alpha5, to_alpha5
 from sgp4.api import SGP4_ERRORS, Satrec
 
 from planner.errors import ElementSetError, OptionError
+from planner.inputs import read_input_text
 from planner.resources import bundled_path
 
 __all__ = [
@@ -1119,20 +1120,7 @@ def read_elements(path: str | Path) -> list[ElementSet]:
     """
     path = Path(path)
     source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ElementSetError("file not found", path=source) from None
-    except IsADirectoryError:
-        raise ElementSetError("is a directory, not an element-set file", path=source) from None
-    except OSError as exc:
-        raise ElementSetError(f"cannot read file: {exc.strerror}", path=source) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ElementSetError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=source,
-                              line=line) from None
+    text = read_input_text(path, ElementSetError, kind="element-set file")
     fmt = _SUFFIX_FORMAT.get(path.suffix.lower()) or _sniff(text)
     sets = _PARSERS[fmt](text, source)
     if not sets:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from planner import keyrate, link
 from planner.errors import LossCurveError, OptionError, PlannerInputError, StationError
+from planner.inputs import read_input_text
 from planner.payloads import Payload, payload_for_satellite
 
 __all__ = [
@@ -626,16 +627,7 @@ def read_loss_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray 
         not strictly increase; the message names file, line and column.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LossCurveError("file not found", path=str(file)) from None
-    except IsADirectoryError:
-        raise LossCurveError("is a directory, not a file", path=str(file)) from None
-    except UnicodeDecodeError as exc:
-        raise LossCurveError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
-    except OSError as exc:
-        raise LossCurveError(f"cannot read file: {exc.strerror}", path=str(file)) from None
+    text = read_input_text(file, LossCurveError)
 
     rows = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
             if line.strip() and not line.lstrip().startswith("#")]

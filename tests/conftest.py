@@ -57,3 +57,30 @@ def skyfield_times(timescale, times) -> object:
 
 def as_array(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
+
+
+SCHEDULE_BASE = pd.Timestamp("2025-03-01T14:00:00Z")
+"""22:00 in China: the synthetic night passes of the scheduler tests start around here."""
+
+
+def synthetic_key_table(rows, *, clear: float = 1.0, bits_are_expected: bool = True,
+                        first_id: int = 0) -> pd.DataFrame:
+    """A key table from ``(satellite, station, night, minute, duration_s, bits)`` tuples.
+
+    ``bits`` is the expected key (clear-sky key = bits / clear) or, with
+    ``bits_are_expected=False``, the clear-sky key (expected = bits * clear).
+    """
+    records = []
+    for satellite, station, night, minute, duration, bits in rows:
+        aos = SCHEDULE_BASE + pd.Timedelta(days=night, minutes=minute)
+        los = aos + pd.Timedelta(seconds=duration)
+        secure, expected = ((bits / clear, float(bits)) if bits_are_expected
+                            else (float(bits), float(bits) * clear))
+        records.append({
+            "satellite": satellite, "norad": 0, "station": station, "aos_utc": aos,
+            "tca_utc": aos + (los - aos) / 2, "los_utc": los, "duration_s": float(duration),
+            "max_elevation_deg": 60.0, "aos_azimuth_deg": 200.0, "night": True,
+            "secure_bits": secure, "expected_secure_bits": expected,
+            "clear_sky_probability": clear})
+    index = pd.Index(range(first_id, first_id + len(records)), name="pass_id")
+    return pd.DataFrame(records, index=index)

@@ -10,23 +10,12 @@ import pytest
 
 from planner.plancheck import assert_plan_valid, check_plan
 from planner.schedule import Demand, Plan, plan_schedule
-
-BASE = pd.Timestamp("2025-03-01T14:00:00Z")
+from tests.conftest import synthetic_key_table
 
 
 def key_table(rows) -> pd.DataFrame:
     """Key table from ``(satellite, station, night, minute, duration_s, bits)`` tuples."""
-    records = []
-    for sat, station, night, minute, duration, bits in rows:
-        aos = BASE + pd.Timedelta(days=night, minutes=minute)
-        los = aos + pd.Timedelta(seconds=duration)
-        records.append({
-            "satellite": sat, "norad": 0, "station": station, "aos_utc": aos,
-            "tca_utc": aos + (los - aos) / 2, "los_utc": los, "duration_s": float(duration),
-            "max_elevation_deg": 60.0, "aos_azimuth_deg": 200.0, "night": True,
-            "secure_bits": float(bits), "expected_secure_bits": float(bits),
-            "clear_sky_probability": 1.0})
-    return pd.DataFrame(records, index=pd.Index(range(len(records)), name="pass_id"))
+    return synthetic_key_table(rows)
 
 
 ROWS = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 1, 0, 300, 300_000),

@@ -31,24 +31,14 @@ from planner.schedule import (
     station_night_sheet,
 )
 from planner.schedule_model import maximal_cliques
+from tests.conftest import synthetic_key_table
 
 DATA = Path(__file__).parent / "data" / "schedule"
-BASE = pd.Timestamp("2025-03-01T14:00:00Z")  # 22:00 in China: night passes start around here
 
 
 def key_table(rows, clear=1.0) -> pd.DataFrame:
-    """Key table from ``(satellite, station, night, minute, duration_s, bits)`` tuples."""
-    records = []
-    for sat, station, night, minute, duration, bits in rows:
-        aos = BASE + pd.Timedelta(days=night, minutes=minute)
-        los = aos + pd.Timedelta(seconds=duration)
-        records.append({
-            "satellite": sat, "norad": 0, "station": station, "aos_utc": aos,
-            "tca_utc": aos + (los - aos) / 2, "los_utc": los, "duration_s": float(duration),
-            "max_elevation_deg": 60.0, "aos_azimuth_deg": 200.0, "night": True,
-            "secure_bits": bits / clear, "expected_secure_bits": float(bits),
-            "clear_sky_probability": clear})
-    return pd.DataFrame(records, index=pd.Index(range(10, 10 + len(records)), name="pass_id"))
+    """Key table from ``(satellite, station, night, minute, duration_s, expected bits)``."""
+    return synthetic_key_table(rows, clear=clear, first_id=10)
 
 
 def plan_ok(table, demands, **kwargs):

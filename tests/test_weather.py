@@ -16,23 +16,12 @@ from planner.weather import (
     resolve_seed,
     sample_clear_sky,
 )
-
-BASE = pd.Timestamp("2025-03-01T14:00:00Z")
+from tests.conftest import synthetic_key_table
 
 
 def key_table(rows, clear) -> pd.DataFrame:
     """Key table from ``(satellite, station, night, minute, duration_s, clear-sky bits)``."""
-    records = []
-    for sat, station, night, minute, duration, bits in rows:
-        aos = BASE + pd.Timedelta(days=night, minutes=minute)
-        los = aos + pd.Timedelta(seconds=duration)
-        records.append({
-            "satellite": sat, "norad": 0, "station": station, "aos_utc": aos,
-            "tca_utc": aos + (los - aos) / 2, "los_utc": los, "duration_s": float(duration),
-            "max_elevation_deg": 60.0, "aos_azimuth_deg": 200.0, "night": True,
-            "secure_bits": float(bits), "expected_secure_bits": float(bits) * clear,
-            "clear_sky_probability": clear})
-    return pd.DataFrame(records, index=pd.Index(range(len(records)), name="pass_id"))
+    return synthetic_key_table(rows, clear=clear, bits_are_expected=False)
 
 
 def station_nights(n_nights, stations=("A",), per_night=1):

@@ -143,7 +143,13 @@ def _local(ts: pd.Timestamp, tz) -> str:
     return ts.tz_convert(tz).strftime("%H:%M:%S")
 
 
-def _print_pass_tables(passes: pd.DataFrame, stations, title: str) -> None:
+def _age_cell(age_days: float, stale_days: float) -> str:
+    """Element-set age, flagged when past the warning limit."""
+    return f"{age_days:.1f} STALE" if age_days > stale_days else f"{age_days:.1f}"
+
+
+def _print_pass_tables(passes: pd.DataFrame, stations, title: str,
+                       stale_days: float = 14.0) -> None:
     by_name = {s.name: s for s in stations}
     if passes.empty:
         stdout.print(f"{title}: no passes in the period.")
@@ -169,20 +175,22 @@ def _print_pass_tables(passes: pd.DataFrame, stations, title: str) -> None:
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}→{row.tca_azimuth_deg:.0f}→{row.los_azimuth_deg:.0f}",
                 f"{row.min_range_km:.0f}", f"{row.sun_elevation_deg:.1f}",
-                "yes" if row.night else "no", f"{row.element_age_days:.1f}")
+                "yes" if row.night else "no", _age_cell(row.element_age_days, stale_days))
         stdout.print(table)
 
 
-def pass_events(passes: pd.DataFrame) -> list[dict]:
-    """Calendar events of a pass table (one per pass)."""
+def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
+    """Calendar events of a pass table (one per pass); stale element sets are flagged."""
     events = []
     for row in passes.itertuples(index=False):
+        stale = (f"STALE ELEMENTS ({row.element_age_days:.0f} d old): times may be off by "
+                 "seconds or more; " if row.element_age_days > stale_days else "")
         events.append({
             "uid_key": f"{row.satellite}|{row.station}|{row.aos_utc.isoformat()}",
             "start": row.aos_utc, "end": row.los_utc,
             "summary": f"{row.satellite} over {row.station}, max {row.max_elevation_deg:.0f}°",
             "description": (
-                f"AOS {row.aos_utc:%H:%M:%S} UTC az {row.aos_azimuth_deg:.0f}°; "
+                f"{stale}AOS {row.aos_utc:%H:%M:%S} UTC az {row.aos_azimuth_deg:.0f}°; "
                 f"TCA {row.tca_utc:%H:%M:%S} UTC el {row.max_elevation_deg:.1f}° "
                 f"az {row.tca_azimuth_deg:.0f}°; LOS {row.los_utc:%H:%M:%S} UTC "
                 f"az {row.los_azimuth_deg:.0f}°; min range {row.min_range_km:.0f} km; "
@@ -232,7 +240,7 @@ def passes(
         if output is not None:
             raise OptionError("--format table prints to the terminal; use csv, json or ics "
                               "with --output", field="--format")
-        _print_pass_tables(table, inputs.stations, title)
+        _print_pass_tables(table, inputs.stations, title, stale_days=warn_age_days)
         return
     provenance = run_provenance(inputs, options=options)
     if output_format is Format.csv:
@@ -240,7 +248,8 @@ def passes(
     elif output_format is Format.json:
         text = to_json({"passes": table}, provenance)
     else:
-        text = to_ics(pass_events(table), calendar_name="qkdplan passes", stamp=inputs.start)
+        text = to_ics(pass_events(table, warn_age_days), calendar_name="qkdplan passes",
+                      stamp=inputs.start)
     _emit(text, output)
 
 

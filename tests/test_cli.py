@@ -314,3 +314,21 @@ def test_bad_loss_curves_exit_2(content, needle, tmp_path, capsys):
 def test_bad_key_options_exit_2(extra, needle, capsys):
     code, out, err = run(["keys", *JINAN1_NIGHTS, *extra], capsys)
     _assert_one_line_error(code, out, err, needle)
+
+
+def test_stale_elements_are_flagged_on_every_pass(micius_file, tmp_path, capsys):
+    args = ["passes", "--tle", micius_file, "--start", "2021-06-15", "--days", "1", "--all",
+            "--station", "Xinglong", "--allow-stale"]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if line.startswith("│ 2021-06-1")]
+    assert rows and all("STALE" in line for line in rows)
+    assert "warning" in err
+    ics = tmp_path / "p.ics"
+    code, _, err = run([*args, "-f", "ics", "-o", ics], capsys)
+    assert code == 0, err
+    text = ics.read_text().replace("\r\n ", "")
+    assert text.count("STALE ELEMENTS") == text.count("BEGIN:VEVENT") > 0
+    code, out, _ = run([*args, "-f", "csv"], capsys)
+    table = pd.read_csv(io.StringIO(out), comment="#")
+    assert (table["element_age_days"] > 14).all()

@@ -109,3 +109,26 @@ def test_schedule_bad_input(args, needle, tmp_path, capsys):
     code, out, err = run(["schedule", *WEEK, *args, "-f", "json", "-o", output], capsys)
     _assert_one_line_error(code, out, err, needle)
     assert not output.exists()
+
+
+def test_thirty_nights_of_bundled_jinan1_relay_beijing_stellenbosch(tmp_path):
+    """The mission's headline: over 30 nights Beijing and Stellenbosch share key, and the
+    report says on which nights and how much."""
+    from planner import report
+    from planner.jobs import demands_for, keys_for, load_inputs, passes_for, schedule_for
+
+    inputs = load_inputs(start="2026-11-24", days=30)
+    keys = keys_for(inputs, passes_for(inputs)).table
+    plan = schedule_for(inputs, keys, demands_for(inputs, ["Beijing:Stellenbosch"]))
+    assert check_plan(plan, keys) == []
+    assert plan.status == "optimal"
+    by_night = plan.delivered_by_night["Beijing:Stellenbosch"]
+    assert by_night.sum() > 1e6 and (by_night > 0).sum() >= 10
+    assert plan.delivered.loc["Beijing:Stellenbosch", "delivered_bits"] == pytest.approx(
+        by_night.sum())
+    files = report.write_report(tmp_path / "r.html", report.ReportInputs(
+        passes=keys, stations=inputs.stations, keys=keys, plan=plan))
+    summary = json.loads(files["summary"].read_text())
+    text = json.dumps(summary)
+    best_night = str(by_night.idxmax())[:10]
+    assert best_night in text

@@ -311,7 +311,7 @@ def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str,
     if missing:
         raise PlannerInputError(f"track table lacks column(s) {', '.join(missing)}",
                                 field=missing[0])
-    unknown = sorted(set(passes["station"]) - set(stations))
+    unknown = sorted(set(passes["station"].unique()) - set(stations))
     if unknown:
         raise StationError(f"no parameters for station {unknown[0]!r} (known: "
                            f"{', '.join(sorted(stations))})", field="station")
@@ -339,8 +339,11 @@ def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str,
                                                                  range_km))
     durations = _midpoint_durations(t_s, position)
     used = elevation >= payload.min_key_elevation_deg
-    codes, durations, elevation, range_km = (a[used] for a in (position, durations, elevation,
-                                                               range_km))
+    if used.all():      # the usual case (passes found at the key elevation): no copies
+        codes = position
+    else:
+        codes, durations, elevation, range_km = (a[used] for a in (position, durations,
+                                                                   elevation, range_km))
 
     # ---- link and counts, per sample, in cache-sized chunks (a loop over chunks of ~1e5
     # samples, not over seconds: it keeps the temporaries small and reused) ---------------

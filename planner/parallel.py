@@ -119,7 +119,7 @@ def _require(module: str, what: str):
 # ------------------------------------------------------------------------------------------
 
 
-def _element_payload(element_set) -> dict:
+def element_payload(element_set) -> dict:
     """The parts of an :class:`~planner.elements.ElementSet` a worker needs to rebuild it.
 
     TLE sets travel as their lines (``Satrec.twoline2rv`` rebuilds the same model); OMM sets as
@@ -139,8 +139,8 @@ def _element_payload(element_set) -> dict:
     return payload
 
 
-def _element_set(payload: dict):
-    """Rebuild an :class:`~planner.elements.ElementSet` from :func:`_element_payload`."""
+def element_set_from_payload(payload: dict):
+    """Rebuild an :class:`~planner.elements.ElementSet` from :func:`element_payload`."""
     from sgp4.api import WGS72, Satrec
 
     from planner.elements import ElementSet
@@ -208,7 +208,7 @@ def pass_tasks(catalogue, stations: Sequence, start, end, *, chunk_days: float |
     bounds = _chunk_bounds(start_dt, end_dt, chunk_days)
     tasks = []
     for key in catalogue.satellites:
-        elements = [_element_payload(s) for s in catalogue.sets(key)]
+        elements = [element_payload(s) for s in catalogue.sets(key)]
         for chunk_start, chunk_end in bounds:
             tasks.append({"index": len(tasks), "satellite": key, "elements": elements,
                           "stations": station_dicts, "start": chunk_start, "end": chunk_end,
@@ -234,7 +234,7 @@ def run_pass_task(task: dict) -> tuple[int, pd.DataFrame, list[str]]:
     from planner.stations import Station
     from planner.timebase import TimeBase
 
-    catalogue = Catalogue(_element_set(p) for p in task["elements"])
+    catalogue = Catalogue(element_set_from_payload(p) for p in task["elements"])
     stations = [Station(**s) for s in task["stations"]]
     warnings: list[str] = []
     table = find_passes(catalogue, stations, task["start"], task["end"],
@@ -551,7 +551,9 @@ class _Borrowed:
         pass
 
 
-def _executor_context(executor):
+def executor_context(executor):
+    """A context manager around ``executor``: an :class:`Executor` given by the caller is
+    borrowed (left open), a spec or ``None`` is opened here and closed on exit."""
     if isinstance(executor, Executor):
         return _Borrowed(executor)
     return open_executor(executor)
@@ -585,7 +587,7 @@ def iter_pass_tables(catalogue, stations: Sequence, start, end, *, executor=None
     tasks = pass_tasks(catalogue, stations, start, end, chunk_days=chunk_days,
                        min_elevation_deg=min_elevation_deg, refraction=refraction)
     seen: set[str] = set()
-    with _executor_context(executor) as running:
+    with executor_context(executor) as running:
         for index, table, problems in running.imap_unordered(run_pass_task, tasks):
             if warnings is not None:
                 for message in problems:

@@ -18,7 +18,7 @@ interpolates its daily Earth-orientation table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -60,6 +60,8 @@ def as_utc_datetime(value: datetime | str | np.datetime64, *, option: str = "tim
             raise OptionError(
                 f"{value!r} is not an ISO 8601 date or time (e.g. 2026-11-24 or "
                 "2026-11-24T18:00:00Z) or 'now'", field=option) from None
+    if isinstance(value, date) and not isinstance(value, datetime):   # e.g. a YAML date
+        value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):
         raise OptionError(f"{value!r} is not a date or time", field=option)
     if value.tzinfo is None:

@@ -69,7 +69,7 @@ EndOption = Annotated[str | None, typer.Option(
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write to this file (atomically) instead of standard output.")]
 AllowStaleOption = Annotated[bool, typer.Option(
-    "--allow-stale", help="Use element sets older than --max-age-days anyway.")]
+    "--allow-stale", help="Use element sets more than 365 days from the period anyway.")]
 WarnAgeOption = Annotated[float, typer.Option(
     "--warn-age-days", help="Warn when an element set is older than this [days].")]
 

@@ -332,8 +332,9 @@ class Answer:
     fetched_utc: datetime
 
 
-class _TimedHTTPConnection(http.client.HTTPConnection):
-    """An HTTP connection whose ``timeout`` covers connecting; reads then use ``read_timeout_s``."""
+class _ReadTimeout:
+    """Mixin for http.client connections: ``timeout`` covers connecting (and the TLS handshake);
+    once connected, reads use ``read_timeout_s``."""
 
     def __init__(self, *args: Any, read_timeout_s: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -344,16 +345,12 @@ class _TimedHTTPConnection(http.client.HTTPConnection):
         self.sock.settimeout(self._read_timeout_s)
 
 
-class _TimedHTTPSConnection(http.client.HTTPSConnection):
-    """As :class:`_TimedHTTPConnection`; the TLS handshake counts as connecting."""
+class _TimedHTTPConnection(_ReadTimeout, http.client.HTTPConnection):
+    """HTTP with separate connect and read timeouts."""
 
-    def __init__(self, *args: Any, read_timeout_s: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_timeout_s = read_timeout_s
 
-    def connect(self) -> None:
-        super().connect()
-        self.sock.settimeout(self._read_timeout_s)
+class _TimedHTTPSConnection(_ReadTimeout, http.client.HTTPSConnection):
+    """HTTPS with separate connect and read timeouts."""
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

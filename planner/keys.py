@@ -67,15 +67,6 @@ class StationLike(Protocol):
 # Station and payload parameters
 # --------------------------------------------------------------------------------------------
 
-def _station_pressure_hpa(station: Any) -> float:
-    pressure = getattr(station, "pressure_hpa", None)
-    if callable(pressure):
-        pressure = pressure()
-    if pressure is None:
-        pressure = float(link.standard_pressure_hpa(getattr(station, "altitude_m", 0.0) or 0.0))
-    return float(pressure)
-
-
 def _receiver_efficiency(payload: Payload, station: Any | None) -> float:
     override = None if station is None else getattr(station, "receiver_efficiency", None)
     return float(payload.receiver_efficiency if override is None else override)
@@ -119,7 +110,7 @@ def sample_transmittance(range_km: np.ndarray, elevation_deg: np.ndarray, payloa
         beam_waist_m=payload.transmitter_waist_m,
         pointing_jitter_urad=payload.pointing_jitter_urad,
         zenith_transmittance=float(station.zenith_transmittance),
-        pressure_hpa=_station_pressure_hpa(station),
+        pressure_hpa=link.station_pressure_hpa(station),
         transmitter_efficiency=payload.transmitter_efficiency,
         receiver_efficiency=_receiver_efficiency(payload, station),
         detector_efficiency=payload.detector_efficiency,
@@ -352,7 +343,7 @@ def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str,
 
     aperture = per_station(lambda s: s.aperture_m)
     zenith = per_station(lambda s: s.zenith_transmittance)
-    pressure = per_station(_station_pressure_hpa)
+    pressure = per_station(link.station_pressure_hpa)
     receiver = per_station(lambda s: _receiver_efficiency(payload, s))
     noise = per_station(lambda s: extraneous_probability(payload, s))
 

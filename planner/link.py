@@ -16,7 +16,7 @@ Units are in the argument names: ``_km``, ``_m``, ``_urad`` (microradians), ``_d
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -38,6 +38,7 @@ __all__ = [
     "pointing_efficiency",
     "slant_range_km",
     "standard_pressure_hpa",
+    "station_pressure_hpa",
     "transmittance_to_loss_db",
 ]
 
@@ -339,6 +340,17 @@ def standard_pressure_hpa(altitude_m: ArrayLike) -> np.ndarray:
     geopotential = _GEOPOTENTIAL_RADIUS_M * height / (_GEOPOTENTIAL_RADIUS_M + height)
     ratio = 1.0 - _LAPSE_K_PER_M * geopotential / _SEA_LEVEL_TEMPERATURE_K
     return STANDARD_PRESSURE_HPA * ratio**_PRESSURE_EXPONENT
+
+
+def station_pressure_hpa(station: Any) -> float:
+    """Air pressure at a station [hPa]: its ``pressure_hpa`` if it has one, else the standard
+    atmosphere at its ``altitude_m`` (sea level without one)."""
+    pressure = getattr(station, "pressure_hpa", None)
+    if callable(pressure):
+        pressure = pressure()
+    if pressure is None:
+        pressure = standard_pressure_hpa(getattr(station, "altitude_m", 0.0) or 0.0)
+    return float(pressure)
 
 
 def atmospheric_transmittance(elevation_deg: ArrayLike, zenith_transmittance: ArrayLike,

@@ -60,7 +60,7 @@ from planner.geometry import (
     station_frames,
     topocentric,
 )
-from planner.link import standard_pressure_hpa
+from planner.link import station_pressure_hpa
 from planner.timebase import SECONDS_PER_DAY, TimeBase, as_utc_datetime
 
 PASS_COLUMNS = [
@@ -121,13 +121,6 @@ def apparent_elevation_deg(geometric_deg, pressure_hpa) -> np.ndarray:
 
     return refract(np.asarray(geometric_deg, dtype=float), REFRACTION_TEMPERATURE_C,
                    np.asarray(pressure_hpa, dtype=float))
-
-
-def _pressure_hpa(station) -> float:
-    pressure = getattr(station, "pressure_hpa", None)
-    if pressure is not None:
-        return float(pressure() if callable(pressure) else pressure)
-    return float(standard_pressure_hpa(float(station.altitude_m)))
 
 
 def footprint_angle(elevation_rad, station_radius_km, satellite_radius_km):
@@ -521,7 +514,7 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     frames = station_frames([s.latitude_deg for s in stations],
                             [s.longitude_deg for s in stations],
                             [s.altitude_m for s in stations])
-    pressure = np.array([_pressure_hpa(s) for s in stations])
+    pressure = np.array([station_pressure_hpa(s) for s in stations])
     requested = np.array([s.min_elevation_deg if min_elevation_deg is None else min_elevation_deg
                           for s in stations], dtype=float)
     threshold_rad = np.radians(geometric_threshold_deg(requested, pressure, refraction))
@@ -785,7 +778,7 @@ def _group_tracks(group, propagator, timebase, by_name, step_s, refraction, full
     rng_valid = rng.ravel().take(keep)
     el_deg = np.degrees(np.arcsin(np.clip(height.ravel().take(keep) / rng_valid, -1.0, 1.0)))
     if refraction:
-        pressure = np.array([_pressure_hpa(s) for s in station_list])
+        pressure = np.array([station_pressure_hpa(s) for s in station_list])
         el_deg = apparent_elevation_deg(el_deg, pressure[station_of_pass[sample_pass]])
     out = {"pass_id": group.index.to_numpy()[sample_pass], "t_s": t_s,
            "elevation_deg": el_deg, "range_km": rng_valid}

@@ -110,6 +110,7 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
     from planner.jobs import load_inputs
     from planner.parallel import element_payload
     from planner.payloads import get_payload, load_payloads, payload_for_satellite
+    from planner.stations import load_stations, select_stations
 
     inputs = load_inputs(sweep.tle, None, sweep.stations, sweep.start, sweep.days)
     payloads = load_payloads()
@@ -118,8 +119,6 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
     else:
         payload = payload_for_satellite(payloads, inputs.catalogue.name(
             inputs.catalogue.satellites[0]))
-    from planner.stations import load_stations, select_stations
-
     every_station = load_stations(inputs.station_file)
     base = {
         "elements": [element_payload(s) for s in inputs.catalogue.all_sets()],

@@ -10,7 +10,6 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -255,7 +254,7 @@ def test_console_script_and_module_entry_points(micius_file, tmp_path):
                              str(micius_file), *MICIUS_PERIOD, "-f", "csv"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert Path(tmp_path).is_dir()
+    assert "\nsatellite,norad,station,aos_utc," in result.stdout
 
 
 # ---------------------------------------------------------------- keys

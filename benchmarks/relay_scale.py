@@ -15,11 +15,9 @@ import argparse
 import time
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
-
 from planner.constellation import walker_catalogue, walker_delta
-from planner.keys import key_table
-from planner.passes import find_passes, track_arrays
+from planner.keys import pass_key_table
+from planner.passes import find_passes
 from planner.payloads import load_payloads
 from planner.plancheck import check_plan
 from planner.schedule import plan_schedule
@@ -46,8 +44,7 @@ def main() -> None:
     begin = time.perf_counter()
     passes = find_passes(catalogue, stations, start, end)
     night = passes[passes["night"]].reset_index(drop=True)
-    tracks = pd.DataFrame(track_arrays(night, catalogue, stations))
-    keys = key_table(night, tracks, {s.name: s for s in stations}, payload)
+    keys = pass_key_table(night, catalogue, stations, payload)
     print(f"{len(records)} satellites x {len(stations)} stations x {args.nights} nights: "
           f"{len(night)} night passes, keys in {time.perf_counter() - begin:.1f} s")
 

@@ -160,14 +160,13 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     of median maximum elevation (a design study: one setting for the whole mission) and
     reports the gain.
     """
-    from planner.keys import key_table, key_table_by_satellite, optimise_for_pass
+    from planner.keys import optimise_for_pass, pass_key_table, pass_key_table_by_satellite
     from planner.passes import track_arrays
     from planner.payloads import get_payload, load_payloads, payload_for_satellite
 
     payloads = load_payloads(payload_file)
     stations = {s.name: s for s in inputs.stations}
-    arrays = track_arrays(passes, inputs.catalogue, inputs.stations)
-    tracks = pd.DataFrame(arrays)
+    options = {"pool": pool, "fluctuation": fluctuation, "ec_leakage": ec_leakage}
     if payload_name is not None:
         chosen = {payload_name: get_payload(payloads, payload_name)}
     else:
@@ -187,13 +186,12 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
                               "on", field="--optimise")
         order = usable["max_elevation_deg"].sort_values(kind="stable")
         reference = order.index[len(order) // 2]
-        samples = tracks[tracks["pass_id"] == reference]
+        samples = track_arrays(passes.loc[[reference]], inputs.catalogue, inputs.stations)
         tuned, result = optimise_for_pass(
-            samples["range_km"].to_numpy(), samples["elevation_deg"].to_numpy(), payload,
+            samples["range_km"], samples["elevation_deg"], payload,
             stations[passes.loc[reference, "station"]], fluctuation=fluctuation,
             ec_leakage=ec_leakage)
-        before = key_table(passes, tracks, stations, payload, pool=pool,
-                           fluctuation=fluctuation, ec_leakage=ec_leakage)
+        before = pass_key_table(passes, inputs.catalogue, inputs.stations, payload, **options)
         chosen = {name: tuned}
         settings = result.settings
         optimisation = {
@@ -209,12 +207,11 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
         }
     if payload_name is not None or optimise:
         (payload,) = chosen.values()
-        table = key_table(passes, tracks, stations, payload, pool=pool,
-                          fluctuation=fluctuation, ec_leakage=ec_leakage)
+        table = pass_key_table(passes, inputs.catalogue, inputs.stations, payload, **options)
         models = [table.attrs.get("key_model", {})]
     else:
-        table = key_table_by_satellite(passes, tracks, stations, chosen, pool=pool,
-                                       fluctuation=fluctuation, ec_leakage=ec_leakage)
+        table = pass_key_table_by_satellite(passes, inputs.catalogue, inputs.stations, chosen,
+                                            **options)
         models = table.attrs.get("key_models", [])
     if optimisation is not None:
         optimisation["secure_bits_after"] = float(table["secure_bits"].sum())

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +37,8 @@ __all__ = [
     "key_from_loss_curve",
     "key_table",
     "key_table_by_satellite",
+    "pass_key_table",
+    "pass_key_table_by_satellite",
     "read_loss_csv",
     "sample_transmittance",
 ]
@@ -48,7 +50,16 @@ KEY_COLUMNS: tuple[str, ...] = (
 )
 
 _TRACK_COLUMNS = ("pass_id", "t_s", "elevation_deg", "range_km")
-_CHUNK = 1 << 17  # samples per chunk of the per-sample stage
+_CHUNK = 1 << 14
+"""Samples per block of the per-sample stage: its ~40 temporaries of 128 KiB each stay in the
+CPU cache and below glibc's trim threshold (2-3x faster than blocks of a million samples)."""
+
+
+def _row_blocks(rows: int, per_row: int) -> Iterator[slice]:
+    """Slices of about :data:`_CHUNK` samples over ``rows`` rows of ``per_row`` samples."""
+    step = max(1, _CHUNK // max(per_row, 1))
+    for start in range(0, rows, step):
+        yield slice(start, start + step)
 _PASS_COLUMNS = ("station", "tca_utc")
 
 
@@ -151,42 +162,133 @@ def _sifting_fraction(payload: Payload) -> float:
     return q * q + ((1.0 - q) ** 2 if payload.key_from_both_bases else 0.0)
 
 
-def _group_sums(eta: np.ndarray, pulses: np.ndarray, y0: np.ndarray | float, payload: Payload,
-                codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Click and error sums per group and intensity, and the asymptotic key per group.
+def _sample_gains(eta: np.ndarray, y0: np.ndarray | float, payload: Payload
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Click and error probabilities per pulse of each intensity.
 
-    Per sample and intensity the click and error probabilities are computed once
-    (:func:`planner.keyrate.detection_probability` and :func:`planner.keyrate.error_probability`
-    written out to share ``exp(−η μ)``); only ``Σ pulses · R_k`` and ``Σ pulses · e_k`` are
-    summed per group — the split into bases is a constant factor
-    (:func:`_basis_counts`). The asymptotic key needs the per-sample gains and is summed the
-    same way.
+    :func:`planner.keyrate.detection_probability` and :func:`planner.keyrate.error_probability`
+    written out to share ``exp(−η μ_k)`` (:func:`_survival`).
+    """
+    p_ap, e_mis = payload.afterpulse_probability, payload.misalignment_error
+    clicks, errors = [], []
+    for survive in _survival(eta, payload):
+        gain = 1.0 - (1.0 - y0) * survive
+        error = 0.5 * y0 + e_mis * (1.0 - survive)
+        clicks.append(gain * (1.0 + p_ap) if p_ap else gain)
+        errors.append(error + 0.5 * p_ap * gain if p_ap else error)
+    return clicks, errors
+
+
+def _asymptotic_rate(eta: np.ndarray, y0: np.ndarray | float, payload: Payload) -> np.ndarray:
+    """Asymptotic key per signal pulse of samples of transmittance ``eta`` [bits]."""
+    clicks, errors = _sample_gains(eta, y0, payload)
+    return keyrate.decoy_asymptotic_key_rate_from_gains(
+        tuple(clicks), tuple(errors), payload.decoy_settings.intensities,
+        ec_efficiency=payload.ec_efficiency, sifting=_sifting_fraction(payload))
+
+
+class _AsymptoticRateTable:
+    """The asymptotic key per signal pulse against ``ln η``, one row per noise level.
+
+    The bound (:func:`planner.keyrate.decoy_asymptotic_key_rate_from_gains`, about 30 array
+    operations with four logarithms per sample) is tabulated at :data:`POINTS` values of
+    ``ln η`` evenly spaced from ``η = 1e-12`` to 1 and interpolated linearly: five operations
+    per sample. Interpolation error: below 2e-6 of the rate wherever the rate exceeds 1e-3 of
+    its maximum and 5e-7 of the maximum elsewhere, 3e-7 on a pass total (tested against the
+    exact bound); below ``η = 1e-12`` (loss > 120 dB) the rate at 1e-12 is used.
+    """
+
+    POINTS = 16384
+    LOG_ETA_MIN = math.log(1e-12)
+
+    def __init__(self, noise: np.ndarray, payload: Payload):
+        self.levels, self.row_of_station = np.unique(np.asarray(noise, dtype=float),
+                                                     return_inverse=True)
+        self.step = -self.LOG_ETA_MIN / (self.POINTS - 1)
+        log_eta = self.LOG_ETA_MIN + self.step * np.arange(self.POINTS)
+        self.values = _asymptotic_rate(np.exp(log_eta)[None, :], self.levels[:, None],
+                                       payload).ravel()
+
+    def __call__(self, eta: np.ndarray, station: np.ndarray) -> np.ndarray:
+        """Rate of samples ``eta`` at stations ``station`` (codes, broadcast to ``eta``)."""
+        position = np.log(eta)
+        position -= self.LOG_ETA_MIN
+        position *= 1.0 / self.step
+        np.clip(position, 0.0, self.POINTS - 1.000001, out=position)
+        index = position.astype(np.intp)
+        position -= index
+        index += self.row_of_station[station] * self.POINTS
+        low = self.values.take(index)
+        high = self.values.take(index + 1)
+        high -= low
+        high *= position
+        high += low
+        return high
+
+
+def _row_sums(eta: np.ndarray, weight: np.ndarray, survival: Sequence[np.ndarray],
+              rate: np.ndarray) -> np.ndarray:
+    """Weighted sums along the last axis of the per-sample terms the key model needs.
+
+    The click and error sums are linear in the survival probabilities ``exp(−η μ_k)``
+    (:func:`_click_and_error_sums`), so only ``Σ w``, ``Σ w·exp(−η μ_k)`` and ``Σ w·R`` (``R``
+    the asymptotic key per signal pulse) are summed.
+
+    Parameters
+    ----------
+    eta : (..., K) numpy.ndarray
+        Transmittance of each sample [0-1].
+    weight : (..., K) numpy.ndarray
+        Time each sample stands for [s] (0 for samples not used).
+    survival : 3 (..., K) numpy.ndarrays
+        ``exp(−η μ_k)`` per intensity.
+    rate : (..., K) numpy.ndarray
+        Asymptotic key per signal pulse.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 5): ``Σ w``, ``Σ w·exp(−η μ_k)`` for k = signal, decoy, vacuum, ``Σ w·R``.
+    """
+    out = np.empty((*eta.shape[:-1], 5))
+    out[..., 0] = weight.sum(axis=-1)
+    for k, survive in enumerate(survival):
+        out[..., 1 + k] = np.einsum("...k,...k->...", weight, survive)
+    out[..., 4] = np.einsum("...k,...k->...", weight, rate)
+    return out
+
+
+def _survival(eta: np.ndarray, payload: Payload) -> list[np.ndarray]:
+    """``exp(−η μ_k)`` per intensity: the probability that a pulse brings no photon."""
+    return [np.exp(-eta * intensity) if intensity > 0.0 else np.ones_like(eta)
+            for intensity in payload.decoy_settings.intensities]
+
+
+def _click_and_error_sums(sums: np.ndarray, y0: np.ndarray | float, payload: Payload
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected clicks and errors per intensity, and the asymptotic key, from :func:`_row_sums`.
+
+    With ``s_k = exp(−η μ_k)``, a pulse of intensity k clicks with probability
+    ``(1 − (1 − Y0) s_k)(1 + p_ap)`` (:func:`planner.keyrate.detection_probability`) and errs
+    with ``Y0/2 + e_mis (1 − s_k) + p_ap/2 · (1 − (1 − Y0) s_k)``
+    (:func:`planner.keyrate.error_probability`): both linear in ``s_k``, so summing them over
+    the samples needs only ``Σ w`` and ``Σ w·s_k``.
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        Click sums (size, 3), error sums (size, 3), asymptotic key (size,).
+        Click sums (N, 3), error sums (N, 3) [pulses × probability], asymptotic key (N,) [bits].
     """
-    settings = payload.decoy_settings
-    y0 = np.asarray(y0, dtype=float)
+    rate_hz = payload.repetition_rate_hz
     p_ap, e_mis = payload.afterpulse_probability, payload.misalignment_error
-    clicks, errors = [], []
-    for intensity in settings.intensities:
-        survive = np.exp(-eta * intensity) if intensity > 0.0 else np.ones_like(eta)
-        gain = 1.0 - (1.0 - y0) * survive
-        clicks.append(gain * (1.0 + p_ap) if p_ap else gain)
-        error = 0.5 * y0 + e_mis * (1.0 - survive)
-        errors.append(error + 0.5 * p_ap * gain if p_ap else error)
-    rate = keyrate.decoy_asymptotic_key_rate_from_gains(
-        tuple(clicks), tuple(errors), settings.intensities,
-        ec_efficiency=payload.ec_efficiency, sifting=_sifting_fraction(payload))
-    per_sample = np.empty((eta.size, 7))
-    for k in range(3):
-        np.multiply(pulses, clicks[k], out=per_sample[:, k])
-        np.multiply(pulses, errors[k], out=per_sample[:, 3 + k])
-    np.multiply(pulses, rate * settings.p[0], out=per_sample[:, 6])
-    sums = _group_sum(per_sample, codes, size)
-    return sums[:, :3], sums[:, 3:6], sums[:, 6]
+    y0 = np.asarray(y0, dtype=float).reshape(-1, 1) if np.ndim(y0) else float(y0)
+    total = sums[:, :1]
+    survive = sums[:, 1:4]
+    gain = total - (1.0 - y0) * survive
+    clicks = rate_hz * gain * (1.0 + p_ap)
+    errors = rate_hz * (0.5 * y0 * total + e_mis * (total - survive) + 0.5 * p_ap * gain)
+    asymptotic = rate_hz * payload.decoy_settings.p[0] * sums[:, 4]
+    return clicks, errors, asymptotic
 
 
 def _basis_counts(click_sums: np.ndarray, error_sums: np.ndarray,
@@ -225,10 +327,9 @@ def _group_sum(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
     column; unsorted codes fall back to ``np.bincount`` per column.
     """
     if values.shape[0] and np.all(codes[1:] >= codes[:-1]):
-        starts = np.searchsorted(codes, np.arange(size))
-        present = np.bincount(codes, minlength=size) > 0
-        sums = np.add.reduceat(values, np.minimum(starts, values.shape[0] - 1), axis=0)
-        sums[~present] = 0.0
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        sums = np.zeros((size, *values.shape[1:]))
+        sums[codes[starts]] = np.add.reduceat(values, starts, axis=0)
         return sums
     if values.ndim == 1:
         return np.bincount(codes, weights=values, minlength=size)
@@ -239,6 +340,59 @@ def _group_sum(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Key table
 # --------------------------------------------------------------------------------------------
+
+class _StationConstants:
+    """Per-station link and noise constants of the stations a pass table uses."""
+
+    def __init__(self, passes: pd.DataFrame, stations: Mapping[str, Any], payload: Payload):
+        unknown = sorted(set(passes["station"].unique()) - set(stations))
+        if unknown:
+            raise StationError(f"no parameters for station {unknown[0]!r} (known: "
+                               f"{', '.join(sorted(stations))})", field="station")
+        names = passes["station"].astype(str).to_numpy()
+        self.names = sorted(set(names))
+        self.code_of_pass = np.searchsorted(self.names, names)
+        self.objects = [stations[name] for name in self.names]
+
+        def per_station(getter: Any) -> np.ndarray:
+            return np.asarray([getter(s) for s in self.objects], dtype=float)
+
+        self.payload = payload
+        self.aperture = per_station(lambda s: s.aperture_m)
+        self.zenith = per_station(lambda s: s.zenith_transmittance)
+        self.pressure = per_station(link.station_pressure_hpa)
+        self.receiver = per_station(lambda s: _receiver_efficiency(payload, s))
+        self.noise = per_station(lambda s: extraneous_probability(payload, s))
+
+    def transmittance(self, range_km: np.ndarray, elevation_deg: np.ndarray,
+                      station: np.ndarray, sin_elevation: np.ndarray | None = None
+                      ) -> np.ndarray:
+        """:func:`sample_transmittance` of samples whose stations are the codes ``station``
+        (broadcast against the samples)."""
+        def local(values: np.ndarray) -> Any:
+            return float(values[0]) if np.all(values == values[0]) else values[station]
+
+        payload = self.payload
+        return link.link_transmittance(
+            range_km, elevation_deg,
+            receiver_aperture_m=local(self.aperture),
+            divergence_half_angle_urad=payload.divergence_half_angle_urad,
+            beam_waist_m=payload.transmitter_waist_m,
+            pointing_jitter_urad=payload.pointing_jitter_urad,
+            zenith_transmittance=local(self.zenith), pressure_hpa=local(self.pressure),
+            transmitter_efficiency=payload.transmitter_efficiency,
+            receiver_efficiency=local(self.receiver),
+            detector_efficiency=payload.detector_efficiency,
+            sin_elevation=sin_elevation,
+        )
+
+
+def _check_pass_table(passes: pd.DataFrame) -> None:
+    missing = [c for c in _PASS_COLUMNS if c not in passes.columns]
+    if missing:
+        raise PlannerInputError(f"pass table lacks column(s) {', '.join(missing)}",
+                                field=missing[0])
+
 
 def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str, Any],
               payload: Payload, *, pool: int = 1, fluctuation: str = "chernoff",
@@ -294,28 +448,15 @@ def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str,
         If a required column is missing.
     """
     _check_options(pool, fluctuation, ec_leakage)
-    missing = [c for c in _PASS_COLUMNS if c not in passes.columns]
-    if missing:
-        raise PlannerInputError(f"pass table lacks column(s) {', '.join(missing)}",
-                                field=missing[0])
+    _check_pass_table(passes)
     missing = [c for c in _TRACK_COLUMNS if c not in tracks.columns]
     if missing:
         raise PlannerInputError(f"track table lacks column(s) {', '.join(missing)}",
                                 field=missing[0])
-    unknown = sorted(set(passes["station"].unique()) - set(stations))
-    if unknown:
-        raise StationError(f"no parameters for station {unknown[0]!r} (known: "
-                           f"{', '.join(sorted(stations))})", field="station")
-
-    n_passes = len(passes)
-    pass_ids = passes.index.to_numpy()
-    station_names = passes["station"].astype(str).to_numpy()
-    station_list = sorted(set(station_names))
-    station_code_of_pass = np.searchsorted(station_list, station_names)
-    station_objects = [stations[name] for name in station_list]
+    constants = _StationConstants(passes, stations, payload)
 
     # ---- samples, sorted by pass then time ------------------------------------------------
-    position = pd.Index(pass_ids).get_indexer(tracks["pass_id"].to_numpy())
+    position = pd.Index(passes.index).get_indexer(tracks["pass_id"].to_numpy())
     t_s = tracks["t_s"].to_numpy(dtype=float)
     elevation = tracks["elevation_deg"].to_numpy(dtype=float)
     range_km = tracks["range_km"].to_numpy(dtype=float)
@@ -328,64 +469,129 @@ def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str,
         order = np.lexsort((t_s, position))
         position, t_s, elevation, range_km = (a[order] for a in (position, t_s, elevation,
                                                                  range_km))
-    durations = _midpoint_durations(t_s, position)
     used = elevation >= payload.min_key_elevation_deg
-    if used.all():      # the usual case (passes found at the key elevation): no copies
-        codes = position
-    else:
-        codes, durations, elevation, range_km = (a[used] for a in (position, durations,
-                                                                   elevation, range_km))
+    weight = np.where(used, _midpoint_durations(t_s, position), 0.0)
 
-    # ---- link and counts, per sample, in cache-sized chunks (a loop over chunks of ~1e5
-    # samples, not over seconds: it keeps the temporaries small and reused) ---------------
-    def per_station(getter: Any) -> np.ndarray:
-        return np.asarray([getter(s) for s in station_objects], dtype=float)
-
-    aperture = per_station(lambda s: s.aperture_m)
-    zenith = per_station(lambda s: s.zenith_transmittance)
-    pressure = per_station(link.station_pressure_hpa)
-    receiver = per_station(lambda s: _receiver_efficiency(payload, s))
-    noise = per_station(lambda s: extraneous_probability(payload, s))
-
-    click_sums = np.zeros((n_passes, 3))
-    error_sums = np.zeros((n_passes, 3))
-    pass_asymptotic = np.zeros(n_passes)
-    best_eta = np.full(n_passes, -np.inf)
-    worst_eta = np.full(n_passes, np.inf)
-    for start in range(0, codes.size, _CHUNK):
+    # ---- link and key terms per sample, in cache-sized chunks ------------------------------
+    accumulator = _PassAccumulator(len(passes))
+    rate_table = _AsymptoticRateTable(constants.noise, payload)
+    for start in range(0, position.size, _CHUNK):
         part = slice(start, start + _CHUNK)
-        chunk_codes = codes[part]
-        station_of = station_code_of_pass[chunk_codes]
+        codes = position[part]
+        station = constants.code_of_pass[codes]
+        eta = constants.transmittance(range_km[part], elevation[part], station)
+        sums = _row_sums(eta[:, None], weight[part, None], _survival(eta[:, None], payload),
+                         rate_table(eta, station)[:, None])
+        accumulator.add(codes, sums, eta, used[part])
+    return _key_columns(passes, accumulator, constants, pool, fluctuation, ec_leakage)
 
-        def local(values: np.ndarray, station_of: np.ndarray = station_of) -> Any:
-            return float(values[0]) if np.all(values == values[0]) else values[station_of]
 
-        eta = link.link_transmittance(
-            range_km[part], elevation[part],
-            receiver_aperture_m=local(aperture),
-            divergence_half_angle_urad=payload.divergence_half_angle_urad,
-            beam_waist_m=payload.transmitter_waist_m,
-            pointing_jitter_urad=payload.pointing_jitter_urad,
-            zenith_transmittance=local(zenith), pressure_hpa=local(pressure),
-            transmitter_efficiency=payload.transmitter_efficiency,
-            receiver_efficiency=local(receiver),
-            detector_efficiency=payload.detector_efficiency,
-        )
-        pulses = payload.repetition_rate_hz * durations[part]
-        clicks, errors, asymptotic = _group_sums(eta, pulses, local(noise), payload,
-                                                 chunk_codes, n_passes)
-        click_sums += clicks
-        error_sums += errors
-        pass_asymptotic += asymptotic
-        starts = np.flatnonzero(np.r_[True, chunk_codes[1:] != chunk_codes[:-1]])
-        present = chunk_codes[starts]
-        best_eta[present] = np.maximum(best_eta[present], np.maximum.reduceat(eta, starts))
-        worst_eta[present] = np.minimum(worst_eta[present], np.minimum.reduceat(eta, starts))
+def pass_key_table(passes: pd.DataFrame, catalogue, stations: Sequence[Any], payload: Payload,
+                   *, pool: int = 1, fluctuation: str = "chernoff", ec_leakage: str = "fixed",
+                   step_s: float = 1.0) -> pd.DataFrame:
+    """:func:`key_table` with the tracks sampled from the element sets as it goes.
 
-    # ---- per pass --------------------------------------------------------------------------
+    The passes are sampled every ``step_s`` seconds (:func:`planner.passes.track_grids`, the
+    samples of :func:`planner.passes.track_arrays`), and each chunk of a few hundred passes
+    is reduced to its per-pass sums before the next is made, so no per-sample table is ever
+    held: the fast way to the key of many passes. The result equals
+    ``key_table(passes, track_arrays(passes, catalogue, stations), ...)`` to rounding.
+
+    Parameters
+    ----------
+    passes : pandas.DataFrame
+        Pass table from :func:`planner.passes.find_passes`.
+    catalogue : planner.elements.Catalogue
+        The element sets the passes were found with.
+    stations : sequence of Station
+        The stations (looked up by name).
+    payload, pool, fluctuation, ec_leakage
+        As in :func:`key_table`.
+    step_s : float, default 1.0
+        Sample spacing [s].
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`key_table`.
+    """
+    from planner.passes import track_grids
+
+    _check_options(pool, fluctuation, ec_leakage)
+    _check_pass_table(passes)
+    constants = _StationConstants(passes, {s.name: s for s in stations}, payload)
+    accumulator = _PassAccumulator(len(passes))
+    rate_table = _AsymptoticRateTable(constants.noise, payload)
+    for grid in track_grids(passes, catalogue, stations, step_s=step_s):
+        station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
+        last = (grid.n_samples - 1)[grid.interval_pass, None]
+        row_sums = np.empty((grid.interval_pass.size, 5))
+        eta = np.empty(grid.range_km.shape)
+        used = np.empty(grid.range_km.shape, dtype=bool)
+        for block in _row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
+            sin_elevation = grid.sin_elevation(block)
+            elevation = np.degrees(np.arcsin(sin_elevation))
+            used[block] = grid.valid[block] & (elevation >= payload.min_key_elevation_deg)
+            # each sample stands for half the time to each neighbour (as _midpoint_durations)
+            index = grid.sample_index[block]
+            weight = np.where(used[block], 0.5 * step_s * ((index > 0).astype(float)
+                                                           + (index < last[block])), 0.0)
+            eta[block] = constants.transmittance(grid.range_km[block], elevation,
+                                                 station[block], sin_elevation)
+            row_sums[block] = _row_sums(eta[block], weight, _survival(eta[block], payload),
+                                        rate_table(eta[block], station[block]))
+        accumulator.add_grid(grid.rows, grid.interval_pass, row_sums, eta, used)
+    return _key_columns(passes, accumulator, constants, pool, fluctuation, ec_leakage)
+
+
+class _PassAccumulator:
+    """Per-pass sums of :func:`_row_sums` and the best and worst transmittance seen."""
+
+    def __init__(self, n_passes: int):
+        self.sums = np.zeros((n_passes, 5))
+        self.best_eta = np.full(n_passes, -np.inf)
+        self.worst_eta = np.full(n_passes, np.inf)
+
+    def add(self, codes: np.ndarray, sums: np.ndarray, eta: np.ndarray,
+            used: np.ndarray) -> None:
+        """Add samples (rows of ``sums``, ``eta``, ``used``) of the passes ``codes``
+        (non-decreasing pass positions)."""
+        self.sums += _group_sum(sums, codes, self.sums.shape[0])
+        eta = eta[used]
+        codes = codes[used]
+        if not codes.size:
+            return
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        present = codes[starts]
+        self.best_eta[present] = np.maximum(self.best_eta[present],
+                                            np.maximum.reduceat(eta, starts))
+        self.worst_eta[present] = np.minimum(self.worst_eta[present],
+                                             np.minimum.reduceat(eta, starts))
+
+    def add_grid(self, rows: np.ndarray, interval_pass: np.ndarray, sums: np.ndarray,
+                 eta: np.ndarray, used: np.ndarray) -> None:
+        """Add a track grid's row sums (M, 5) and (M, K) transmittances of the passes ``rows``
+        (each pass wholly in this grid; ``interval_pass`` indexes ``rows``)."""
+        starts = np.flatnonzero(np.r_[True, interval_pass[1:] != interval_pass[:-1]])
+        self.sums[rows] += np.add.reduceat(sums, starts, axis=0)
+        best = np.maximum.reduceat(np.where(used, eta, -np.inf).max(axis=1), starts)
+        worst = np.minimum.reduceat(np.where(used, eta, np.inf).min(axis=1), starts)
+        self.best_eta[rows] = np.maximum(self.best_eta[rows], best)
+        self.worst_eta[rows] = np.minimum(self.worst_eta[rows], worst)
+
+
+def _key_columns(passes: pd.DataFrame, accumulator: _PassAccumulator,
+                 constants: _StationConstants, pool: int, fluctuation: str,
+                 ec_leakage: str) -> pd.DataFrame:
+    """The key table from the per-pass sums: finite key per block, pooling, weather."""
+    payload = constants.payload
+    n_passes = len(passes)
+    click_sums, error_sums, pass_asymptotic = _click_and_error_sums(
+        accumulator.sums, constants.noise[constants.code_of_pass], payload)
     pass_counts = _basis_counts(click_sums, error_sums, payload)
     pass_detections = click_sums @ payload.decoy_settings.p
     pass_asymptotic = np.floor(pass_asymptotic)
+    best_eta, worst_eta = accumulator.best_eta, accumulator.worst_eta
     seen = np.isfinite(best_eta)
     min_loss = np.where(seen, link.transmittance_to_loss_db(np.where(seen, best_eta, 1.0)),
                         np.nan)
@@ -425,7 +631,7 @@ def key_table(passes: pd.DataFrame, tracks: pd.DataFrame, stations: Mapping[str,
 
     out["secure_bits"] = secure
     out["secure_bits_asymptotic"] = pass_asymptotic
-    clear = _clear_sky(passes, station_list, station_objects, station_code_of_pass)
+    clear = _clear_sky(passes, constants.objects, constants.code_of_pass)
     out["clear_sky_probability"] = clear
     out["expected_secure_bits"] = secure * clear
     out.attrs["key_model"] = {
@@ -462,14 +668,36 @@ def key_table_by_satellite(passes: pd.DataFrame, tracks: pd.DataFrame,
         If a satellite matches no payload.
     """
     _check_options(pool, fluctuation, ec_leakage)
+
+    def table_of(group: pd.DataFrame, payload: Payload) -> pd.DataFrame:
+        return key_table(group, tracks[tracks["pass_id"].isin(group.index)], stations, payload,
+                         pool=pool, fluctuation=fluctuation, ec_leakage=ec_leakage)
+
+    return _by_satellite(passes, payloads, table_of)
+
+
+def pass_key_table_by_satellite(passes: pd.DataFrame, catalogue, stations: Sequence[Any],
+                                payloads: Mapping[str, Payload], *, pool: int = 1,
+                                fluctuation: str = "chernoff",
+                                ec_leakage: str = "fixed") -> pd.DataFrame:
+    """:func:`key_table_by_satellite` with the tracks sampled as it goes (:func:`pass_key_table`).
+    """
+    _check_options(pool, fluctuation, ec_leakage)
+
+    def table_of(group: pd.DataFrame, payload: Payload) -> pd.DataFrame:
+        return pass_key_table(group, catalogue, stations, payload, pool=pool,
+                              fluctuation=fluctuation, ec_leakage=ec_leakage)
+
+    return _by_satellite(passes, payloads, table_of)
+
+
+def _by_satellite(passes: pd.DataFrame, payloads: Mapping[str, Payload],
+                  table_of: Any) -> pd.DataFrame:
     if "satellite" not in passes.columns:
         raise PlannerInputError("pass table lacks column satellite", field="satellite")
     parts, models = [], []
     for satellite, group in passes.groupby("satellite", sort=True):
-        payload = payload_for_satellite(payloads, str(satellite))
-        rows = tracks[tracks["pass_id"].isin(group.index)]
-        table = key_table(group, rows, stations, payload, pool=pool, fluctuation=fluctuation,
-                          ec_leakage=ec_leakage)
+        table = table_of(group, payload_for_satellite(payloads, str(satellite)))
         record = dict(table.attrs["key_model"], satellite=str(satellite))
         if "pooling" in table.attrs:
             record["pooling"] = table.attrs["pooling"]
@@ -502,7 +730,7 @@ def _pool_blocks(passes: pd.DataFrame, pool: int) -> np.ndarray:
     return block
 
 
-def _clear_sky(passes: pd.DataFrame, station_list: list[str], per_station: list[Any],
+def _clear_sky(passes: pd.DataFrame, per_station: list[Any],
                station_code_of_pass: np.ndarray) -> np.ndarray:
     months = pd.to_datetime(passes["tca_utc"], utc=True).dt.month.to_numpy()
     clear = np.ones(len(passes), dtype=float)
@@ -574,9 +802,9 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
     durations = np.where(used, durations, 0.0)
     eta = link.loss_db_to_transmittance(losses)
     y0 = extraneous_probability(payload, station)
-    pulses = payload.repetition_rate_hz * durations
-    clicks, errors, asymptotic = _group_sums(eta, pulses, y0, payload,
-                                             np.zeros(eta.shape, dtype=np.int64), 1)
+    sums = _row_sums(eta[None, :], durations[None, :], _survival(eta[None, :], payload),
+                     _asymptotic_rate(eta[None, :], y0, payload))
+    clicks, errors, asymptotic = _click_and_error_sums(sums, y0, payload)
     block = _basis_counts(clicks, errors, payload)
     detections = clicks @ payload.decoy_settings.p
     secure = float(_block_key(block, payload, fluctuation, ec_leakage)[0])

@@ -288,7 +288,8 @@ def pointing_efficiency(jitter_urad: ArrayLike,
 # Atmosphere
 # --------------------------------------------------------------------------------------------
 
-def air_mass_kasten_young(zenith_deg: ArrayLike) -> np.ndarray:
+def air_mass_kasten_young(zenith_deg: ArrayLike, cos_zenith: ArrayLike | None = None
+                          ) -> np.ndarray:
     """Relative optical air mass after Kasten and Young (1989).
 
     ``AM = 1 / (cos z + 0.50572 (96.07995° − z)^−1.6364)``; 1 at the zenith, about 38 at the
@@ -298,6 +299,9 @@ def air_mass_kasten_young(zenith_deg: ArrayLike) -> np.ndarray:
     ----------
     zenith_deg : array_like
         Zenith angle ``z = 90° − elevation`` [deg].
+    cos_zenith : array_like, optional
+        ``cos z`` (the sine of the elevation) where the caller already has it: a cosine costs
+        more than the rest of the formula.
 
     Returns
     -------
@@ -310,7 +314,11 @@ def air_mass_kasten_young(zenith_deg: ArrayLike) -> np.ndarray:
        formula", Appl. Opt. 28, 4735-4738 (1989).
     """
     zenith = np.clip(np.asarray(zenith_deg, dtype=float), 0.0, 90.0)
-    return 1.0 / (np.cos(np.radians(zenith)) + _KY_A * np.exp(-_KY_C * np.log(_KY_B - zenith)))
+    if cos_zenith is None:
+        cos_zenith = np.cos(np.radians(zenith))
+    else:
+        cos_zenith = np.clip(cos_zenith, 0.0, 1.0)
+    return 1.0 / (cos_zenith + _KY_A * np.exp(-_KY_C * np.log(_KY_B - zenith)))
 
 
 def standard_pressure_hpa(altitude_m: ArrayLike) -> np.ndarray:
@@ -354,7 +362,8 @@ def station_pressure_hpa(station: Any) -> float:
 
 
 def atmospheric_transmittance(elevation_deg: ArrayLike, zenith_transmittance: ArrayLike,
-                              pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA) -> np.ndarray:
+                              pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA, *,
+                              sin_elevation: ArrayLike | None = None) -> np.ndarray:
     """Clear-sky transmittance of the atmosphere along a slant path.
 
     ``η_atm = T_zen ^ (AM(z) · p / p0)``: Beer–Lambert extinction scaled by the Kasten–Young
@@ -370,6 +379,8 @@ def atmospheric_transmittance(elevation_deg: ArrayLike, zenith_transmittance: Ar
         Sea-level zenith transmittance at the wavelength [0-1].
     pressure_hpa : array_like, default 1013.25
         Station air pressure [hPa]; see :func:`standard_pressure_hpa`.
+    sin_elevation : array_like, optional
+        The sine of ``elevation_deg``, where the caller already has it (saves a cosine).
 
     Returns
     -------
@@ -382,8 +393,8 @@ def atmospheric_transmittance(elevation_deg: ArrayLike, zenith_transmittance: Ar
     .. [2] REFERENCE.md §4 (T_zen ≈ 0.895 at 850 nm; altitude correction by pressure).
     """
     zenith = 90.0 - np.asarray(elevation_deg, dtype=float)
-    air_mass = air_mass_kasten_young(zenith) * (np.asarray(pressure_hpa, dtype=float)
-                                                / STANDARD_PRESSURE_HPA)
+    pressure_ratio = np.asarray(pressure_hpa, dtype=float) / STANDARD_PRESSURE_HPA
+    air_mass = air_mass_kasten_young(zenith, sin_elevation) * pressure_ratio
     # T^m as exp(m ln T): the same number, several times faster than a power per sample
     return np.exp(air_mass * np.log(np.asarray(zenith_transmittance, dtype=float)))
 
@@ -401,7 +412,8 @@ def link_transmittance(range_km: ArrayLike, elevation_deg: ArrayLike, *,
                        pressure_hpa: ArrayLike = STANDARD_PRESSURE_HPA,
                        transmitter_efficiency: ArrayLike = 1.0,
                        receiver_efficiency: ArrayLike = 1.0,
-                       detector_efficiency: ArrayLike = 1.0) -> np.ndarray:
+                       detector_efficiency: ArrayLike = 1.0,
+                       sin_elevation: ArrayLike | None = None) -> np.ndarray:
     """Total transmittance from the satellite's source to a click in a ground detector.
 
     ``η = η_tx · η_diff(L) · η_point · η_atm(e) · η_rx · η_det`` — the product of
@@ -429,6 +441,9 @@ def link_transmittance(range_km: ArrayLike, elevation_deg: ArrayLike, *,
     transmitter_efficiency, receiver_efficiency, detector_efficiency : array_like
         Optical efficiency of the transmitter and of the receiver, and detection efficiency
         [0-1].
+    sin_elevation : array_like, optional
+        The sine of ``elevation_deg`` where the caller has it; see
+        :func:`atmospheric_transmittance`.
 
     Returns
     -------
@@ -445,7 +460,8 @@ def link_transmittance(range_km: ArrayLike, elevation_deg: ArrayLike, *,
             * diffraction_efficiency(range_km, receiver_aperture_m, divergence_half_angle_urad,
                                      beam_waist_m)
             * pointing_efficiency(pointing_jitter_urad, divergence_half_angle_urad)
-            * atmospheric_transmittance(elevation_deg, zenith_transmittance, pressure_hpa)
+            * atmospheric_transmittance(elevation_deg, zenith_transmittance, pressure_hpa,
+                                        sin_elevation=sin_elevation)
             * np.asarray(receiver_efficiency, dtype=float)
             * np.asarray(detector_efficiency, dtype=float))
 

@@ -41,8 +41,9 @@ the station's standard-atmosphere pressure and 10 degC).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -701,38 +702,126 @@ def track_arrays(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s:
     keys = ["pass_id", "t_s", "elevation_deg", "range_km"]
     if full:
         keys += ["azimuth_deg", "range_rate_km_s"]
-    if passes.empty:
+    pieces = [_flatten_grid(grid, passes, refraction, full)
+              for grid in track_grids(passes, catalogue, stations, step_s=step_s,
+                                      velocity=full)]
+    if not pieces:
         return {k: np.zeros(0, dtype=np.int64 if k == "pass_id" else float) for k in keys}
+    return {k: np.concatenate([p[k] for p in pieces]) for k in keys}
+
+
+class TrackGrid(NamedTuple):
+    """The samples of a chunk of passes laid out on an (interval, sample) grid.
+
+    Each pass is cut into intervals of ``per_node`` samples between two SGP4 nodes; row ``m``
+    of every (M, K) array is one interval, column ``k`` its k-th sample. Samples past a pass's
+    LOS pad its last interval; ``valid`` marks the others.
+
+    Attributes
+    ----------
+    rows : (P,) int array
+        Positions (``iloc``) in the pass table of the chunk's P passes.
+    interval_pass : (M,) int array
+        Which of the P passes each interval belongs to (non-decreasing).
+    stations : list of Station
+        The stations of the pass table; ``station_of_pass`` (P,) indexes them.
+    station_of_pass : (P,) int array
+    frames : StationFrames
+        Topocentric frames of ``stations``.
+    sample_index : (M, K) int array
+        Sample number within the pass (``t_s = sample_index * step_s``).
+    n_samples : (P,) int array
+        Samples per pass (AOS to LOS inclusive).
+    valid : (M, K) bool array
+        ``sample_index < n_samples`` of the row's pass.
+    rho_km : (M, K, 3) array
+        Station-to-satellite vector, Earth-fixed [km].
+    velocity_km_s : (M, K, 3) array or None
+        Earth-fixed satellite velocity [km/s] (only when asked for).
+    range_km, height_km : (M, K) arrays
+        Slant range and height above the station's horizon plane [km].
+    step_s : float
+        Sample spacing [s].
+    """
+
+    rows: np.ndarray
+    interval_pass: np.ndarray
+    stations: list
+    station_of_pass: np.ndarray
+    frames: StationFrames
+    sample_index: np.ndarray
+    n_samples: np.ndarray
+    valid: np.ndarray
+    rho_km: np.ndarray
+    velocity_km_s: np.ndarray | None
+    range_km: np.ndarray
+    height_km: np.ndarray
+    step_s: float
+
+    def sin_elevation(self, rows: slice = slice(None)) -> np.ndarray:
+        """Sine of the geometric elevation of the samples of ``rows`` (all by default)."""
+        return np.clip(self.height_km[rows] / self.range_km[rows], -1.0, 1.0)
+
+
+def track_grids(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: float = 1.0,
+                velocity: bool = False) -> Iterator[TrackGrid]:
+    """Sample the passes every ``step_s`` seconds, a few hundred passes at a time.
+
+    SGP4 is evaluated every :data:`TRACK_NODE_STEP_S` along each pass and the
+    station-to-satellite vector is interpolated between the nodes by cubic Hermite
+    polynomials. Yielding chunk by chunk keeps the temporaries in the CPU cache and lets a
+    model reduce each chunk before the next is made (:func:`planner.keys.pass_key_table`).
+
+    Parameters
+    ----------
+    passes : pandas.DataFrame
+        A pass table from :func:`find_passes`.
+    catalogue : planner.elements.Catalogue
+        The element sets the passes were found with (the set nearest each pass's TCA is used).
+    stations : sequence of Station
+        The stations, looked up by name.
+    step_s : float
+        Sample spacing [s].
+    velocity : bool
+        Also interpolate the satellite's velocity.
+
+    Yields
+    ------
+    TrackGrid
+    """
+    if passes.empty:
+        return
     by_name = {s.name: s for s in stations}
     start = passes["aos_utc"].min().floor("us").to_pydatetime()
     span = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
     timebase = TimeBase(start, span)
-    pieces = []
     satellite_of_row = (passes["satellite"].astype(str) + "\x00"
                         + passes["norad"].astype("string").fillna(""))
-    for _, group in passes.groupby(satellite_of_row, sort=False):
-        key = _satellite_key_of(catalogue, group["satellite"].iloc[0], group["norad"].iloc[0])
-        sets = catalogue.sets(key)
-        epoch_tau = np.array([timebase.tau_of(s.epoch) for s in sets])
-        propagator = SatellitePropagator([s.satrec for s in sets], epoch_tau, timebase)
-        # a few hundred passes at a time keep the temporaries in the CPU cache
-        for first in range(0, len(group), _TRACK_CHUNK_PASSES):
-            chunk = group.iloc[first:first + _TRACK_CHUNK_PASSES]
-            pieces.append(_group_tracks(chunk, propagator, timebase, by_name, step_s,
-                                        refraction, full))
-    return {k: np.concatenate([p[k] for p in pieces]) for k in keys}
-
-
-def _group_tracks(group, propagator, timebase, by_name, step_s, refraction, full):
-    aos = timebase.tau_of(group["aos_utc"].to_numpy(dtype="datetime64[ns]"))
-    los = timebase.tau_of(group["los_utc"].to_numpy(dtype="datetime64[ns]"))
-    tca = timebase.tau_of(group["tca_utc"].to_numpy(dtype="datetime64[ns]"))
-    set_index = propagator.nearest_set(tca)
-    names, station_of_pass = np.unique(group["station"].to_numpy(dtype=str), return_inverse=True)
+    codes, _ = pd.factorize(satellite_of_row)
+    # per-pass times and stations, converted once for all chunks
+    aos, los, tca = (timebase.tau_of(passes[c].to_numpy(dtype="datetime64[ns]"))
+                     for c in ("aos_utc", "los_utc", "tca_utc"))
+    names, station_code = np.unique(passes["station"].to_numpy(dtype=str), return_inverse=True)
     station_list = [by_name[name] for name in names]
     frames = station_frames([s.latitude_deg for s in station_list],
                             [s.longitude_deg for s in station_list],
                             [s.altitude_m for s in station_list])
+    for code in range(codes.max() + 1):
+        rows = np.flatnonzero(codes == code)
+        first_row = passes.iloc[rows[0]]
+        key = _satellite_key_of(catalogue, first_row["satellite"], first_row["norad"])
+        sets = catalogue.sets(key)
+        epoch_tau = np.array([timebase.tau_of(s.epoch) for s in sets])
+        propagator = SatellitePropagator([s.satrec for s in sets], epoch_tau, timebase)
+        for first in range(0, rows.size, _TRACK_CHUNK_PASSES):
+            chunk = rows[first:first + _TRACK_CHUNK_PASSES]
+            yield _track_grid(chunk, aos[chunk], los[chunk], tca[chunk], station_code[chunk],
+                              station_list, frames, propagator, step_s, velocity)
+
+
+def _track_grid(rows, aos, los, tca, station_of_pass, station_list, frames, propagator,
+                step_s, velocity) -> TrackGrid:
+    set_index = propagator.nearest_set(tca)
 
     # nodes every `per_node` samples; each interval between two nodes holds `per_node` samples
     per_node = max(1, round(TRACK_NODE_STEP_S / step_s))
@@ -754,40 +843,44 @@ def _group_tracks(group, propagator, timebase, by_name, step_s, refraction, full
                                                            n_intervals)
     left = node_first[interval_pass] + interval_k
     rho, v = _hermite_batch(rho_nodes[left], v_nodes[left], rho_nodes[left + 1],
-                            v_nodes[left + 1], per_node, node_step, velocity=full)  # (M, K, 3)
-
-    # everything on the (interval, sample) grid with one station per interval, then the
-    # samples past each LOS are dropped. Height above the station's horizon plane is linear
-    # in the node data, so it is interpolated from the nodes' heights and vertical speeds.
-    station = station_of_pass[interval_pass]
+                            v_nodes[left + 1], per_node, node_step, velocity=velocity)
+    # height above the station's horizon plane is linear in the node data, so it is
+    # interpolated from the nodes' heights and vertical speeds
     up_nodes = frames.up[node_station]
     height_nodes = np.einsum("ij,ij->i", rho_nodes, up_nodes)
     climb_nodes = np.einsum("ij,ij->i", v_nodes, up_nodes)
     height = _hermite_batch(height_nodes[left, None], climb_nodes[left, None],
                             height_nodes[left + 1, None], climb_nodes[left + 1, None],
                             per_node, node_step, velocity=False)[0][:, :, 0]
-    rng = np.sqrt(np.einsum("mkc,mkc->mk", rho, rho))
-    # the samples past each LOS pad only the last interval of each pass: keep the rest, in
-    # order, with one flat index
-    sample_in_pass = interval_k[:, None] * per_node + np.arange(per_node)[None, :]
-    keep = np.flatnonzero(sample_in_pass.ravel() < np.repeat(n_samples[interval_pass],
-                                                              per_node))
-    sample_pass = np.repeat(np.arange(aos.size), n_samples)
-    t_s = (np.arange(sample_pass.size)
-           - np.repeat(np.cumsum(n_samples) - n_samples, n_samples)) * step_s
-    rng_valid = rng.ravel().take(keep)
-    el_deg = np.degrees(np.arcsin(np.clip(height.ravel().take(keep) / rng_valid, -1.0, 1.0)))
+    sample_index = interval_k[:, None] * per_node + np.arange(per_node)[None, :]
+    return TrackGrid(
+        rows=rows, interval_pass=interval_pass, stations=station_list,
+        station_of_pass=station_of_pass, frames=frames, sample_index=sample_index,
+        n_samples=n_samples, valid=sample_index < n_samples[interval_pass, None],
+        rho_km=rho, velocity_km_s=v, range_km=np.sqrt(np.einsum("mkc,mkc->mk", rho, rho)),
+        height_km=height, step_s=step_s)
+
+
+def _flatten_grid(grid: TrackGrid, passes, refraction, full) -> dict[str, np.ndarray]:
+    """The valid samples of a grid as flat arrays, grouped by pass in time order."""
+    keep = np.flatnonzero(grid.valid.ravel())
+    sample_pass = np.repeat(np.arange(grid.n_samples.size), grid.n_samples)
+    rng = grid.range_km.ravel().take(keep)
+    el_deg = np.degrees(np.arcsin(grid.sin_elevation().ravel().take(keep)))
     if refraction:
-        pressure = np.array([station_pressure_hpa(s) for s in station_list])
-        el_deg = apparent_elevation_deg(el_deg, pressure[station_of_pass[sample_pass]])
-    out = {"pass_id": group.index.to_numpy()[sample_pass], "t_s": t_s,
-           "elevation_deg": el_deg, "range_km": rng_valid}
+        pressure = np.array([station_pressure_hpa(s) for s in grid.stations])
+        el_deg = apparent_elevation_deg(el_deg, pressure[grid.station_of_pass[sample_pass]])
+    out = {"pass_id": passes.index.to_numpy()[grid.rows][sample_pass],
+           "t_s": grid.sample_index.ravel().take(keep) * grid.step_s,
+           "elevation_deg": el_deg, "range_km": rng}
     if full:
+        frames, rho = grid.frames, grid.rho_km
+        station = grid.station_of_pass[grid.interval_pass]
         east = np.einsum("mkc,mc->mk", rho, frames.east[station]).ravel().take(keep)
         north = np.einsum("mkc,mc->mk", rho, frames.north[station]).ravel().take(keep)
         out["azimuth_deg"] = np.degrees(np.mod(np.arctan2(east, north), 2 * np.pi))
-        out["range_rate_km_s"] = (np.einsum("mkc,mkc->mk", rho, v).ravel().take(keep)
-                                  / rng_valid)
+        out["range_rate_km_s"] = (np.einsum("mkc,mkc->mk", rho, grid.velocity_km_s)
+                                  .ravel().take(keep) / rng)
     return out
 
 

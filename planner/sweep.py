@@ -148,9 +148,9 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
 def run_sweep_task(task: dict) -> dict:
     """Key budget of one case (runs in a worker: only plain data in and out)."""
     from planner.elements import Catalogue
-    from planner.keys import key_table
+    from planner.keys import pass_key_table
     from planner.parallel import element_set_from_payload
-    from planner.passes import find_passes, track_arrays
+    from planner.passes import find_passes
     from planner.payloads import Payload
     from planner.stations import Station
 
@@ -160,8 +160,7 @@ def run_sweep_task(task: dict) -> dict:
     passes = find_passes(catalogue, stations, task["start"], task["end"],
                          min_elevation_deg=task["min_elevation_deg"])
     night = passes[passes["night"]].reset_index(drop=True)
-    tracks = pd.DataFrame(track_arrays(night, catalogue, stations))
-    keys = key_table(night, tracks, {s.name: s for s in stations}, payload)
+    keys = pass_key_table(night, catalogue, stations, payload)
     return {"index": task["index"], "axis": task["axis"], "value": task["value"],
             "passes": len(passes), "night_passes": len(night),
             "passes_with_key": int((keys["secure_bits"] > 0).sum()),

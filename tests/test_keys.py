@@ -474,3 +474,75 @@ def test_key_table_by_satellite_maps_each_satellite_to_its_payload(payloads, jin
     passes.loc[100, "satellite"] = "ISS (ZARYA)"
     with pytest.raises(PayloadError, match="ISS"):
         keys.key_table_by_satellite(passes, tracks, stations, payloads)
+
+
+# ---- the fast paths against the plain ones --------------------------------------------------
+
+
+def test_asymptotic_column_is_the_exact_bound_summed_over_samples(jinan):
+    """The table-interpolated asymptotic key against keyrate's bound evaluated per sample."""
+    passes, tracks = pass_tables([23.0, 55.0, 88.0])
+    station = StationStub()
+    table = keys.key_table(passes, tracks, {"Stellenbosch": station}, jinan)
+    settings = jinan.decoy_settings
+    y0 = keys.extraneous_probability(jinan, station)
+    q = jinan.basis_bias
+    sifting = q * q + ((1 - q) ** 2 if jinan.key_from_both_bases else 0.0)
+    for pass_id, samples in tracks.groupby("pass_id"):
+        eta = keys.sample_transmittance(samples["range_km"].to_numpy(),
+                                        samples["elevation_deg"].to_numpy(), jinan, station)
+        rate = keyrate.decoy_asymptotic_key_rate(
+            eta, *settings.intensities, y0, jinan.misalignment_error,
+            ec_efficiency=jinan.ec_efficiency, sifting=sifting,
+            afterpulse_probability=jinan.afterpulse_probability)
+        seconds = np.full(eta.size, 1.0)        # each sample stands for half of each gap
+        seconds[[0, -1]] = 0.5
+        seconds[samples["elevation_deg"].to_numpy() < jinan.min_key_elevation_deg] = 0.0
+        exact = jinan.repetition_rate_hz * settings.p[0] * np.sum(seconds * rate)
+        assert exact > 1e4
+        assert table.loc[pass_id, "secure_bits_asymptotic"] == pytest.approx(exact, rel=2e-6,
+                                                                             abs=1.0)
+
+
+@pytest.mark.parametrize("background", [0.0, 500.0, 2e4])
+def test_asymptotic_rate_table_interpolation_error(jinan, background):
+    y0 = keys.extraneous_probability(jinan, StationStub(background_counts_per_s=background))
+    table = keys._AsymptoticRateTable(np.array([y0]), jinan)
+    eta = np.exp(np.random.default_rng(3).uniform(math.log(1e-9), math.log(0.05), 200_000))
+    exact = keys._asymptotic_rate(eta, y0, jinan)
+    approx = table(eta, np.zeros(eta.size, dtype=int))
+    largest = exact.max()
+    assert largest > 0
+    np.testing.assert_array_less(np.abs(approx - exact), 2e-6 * exact + 5e-7 * largest)
+
+
+def test_key_table_does_not_depend_on_the_sample_block_size(jinan, monkeypatch):
+    """Passes cut across sample blocks keep every sample (a block used to lose its last one)."""
+    passes, tracks = pass_tables([15.5, 40.0, 72.0, 30.0])
+    stations = {"Stellenbosch": StationStub()}
+    whole = keys.key_table(passes, tracks, stations, jinan)
+    monkeypatch.setattr(keys, "_CHUNK", 97)
+    cut = keys.key_table(passes, tracks, stations, jinan)
+    for column in ("detections", "secure_bits", "secure_bits_asymptotic", "min_loss_db",
+                   "max_loss_db"):
+        np.testing.assert_allclose(cut[column], whole[column], rtol=1e-10)
+
+
+@pytest.mark.parametrize("pool, min_key_elevation_deg", [(1, None), (2, 25.0)])
+def test_pass_key_table_equals_key_table_of_the_tracks(micius_catalogue, jinan1_stations,
+                                                      jinan, pool, min_key_elevation_deg):
+    """Micius's orbit with Jinan-1's payload, four stations, three days."""
+    from planner.passes import find_passes, track_arrays
+
+    payload = jinan if min_key_elevation_deg is None else jinan.model_copy(
+        update={"min_key_elevation_deg": min_key_elevation_deg})
+    passes = find_passes(micius_catalogue, jinan1_stations[:4], "2024-03-01", "2024-03-04",
+                         min_elevation_deg=15.0)
+    assert len(passes) > 5
+    by_name = {s.name: s for s in jinan1_stations}
+    tracks = pd.DataFrame(track_arrays(passes, micius_catalogue, jinan1_stations))
+    expected = keys.key_table(passes, tracks, by_name, payload, pool=pool)
+    fast = keys.pass_key_table(passes, micius_catalogue, jinan1_stations, payload, pool=pool)
+    assert (expected["secure_bits"] > 0).any()
+    for column in keys.KEY_COLUMNS:
+        np.testing.assert_allclose(fast[column], expected[column], rtol=1e-9, atol=1e-9)

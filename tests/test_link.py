@@ -185,3 +185,14 @@ def test_monthly_clear_sky_probability():
         link.monthly_clear_sky_probability(values[:11], [1])
     with pytest.raises(ValueError, match=r"1\.\.12"):
         link.monthly_clear_sky_probability(values, [13])
+
+
+@pytest.mark.parametrize("elevation_deg", [-3.0, 0.0, 10.0, 37.5, 90.0])
+def test_air_mass_given_the_sine_of_elevation_is_the_same(elevation_deg):
+    """Callers that know sin(elevation) skip the cosine; the air mass must not change."""
+    sine = math.sin(math.radians(elevation_deg))
+    zenith = 90.0 - elevation_deg
+    assert link.air_mass_kasten_young(zenith, sine) == pytest.approx(
+        link.air_mass_kasten_young(zenith), rel=1e-13)
+    assert link.atmospheric_transmittance(elevation_deg, 0.9, 900.0, sin_elevation=sine) == \
+        pytest.approx(link.atmospheric_transmittance(elevation_deg, 0.9, 900.0), rel=1e-13)

@@ -396,3 +396,22 @@ def test_walker_catalogue_feeds_the_finder(stations):
     chunked = find_passes_parallel(catalogue, stations, START, START + timedelta(days=2),
                                    chunk_days=1.0)
     assert len(chunked) == len(whole) > 0
+
+
+def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, stations):
+    """Task results travel as codes with their own code books: pieces over different station
+    subsets and satellites merge into the finder's table, sorted by AOS and station order."""
+    from planner.parallel import CodedTable
+
+    whole = find_passes(catalogue, stations, START, END)
+    pieces = [CodedTable.encode(find_passes(catalogue, part, START, END))
+              for part in (stations[2:], stations[:1], stations[1:2])]
+    assert [list(p.names["station"]) for p in pieces][1] == [stations[0].name]
+    merged = CodedTable.concat(pieces).sorted(stations).decode()
+    pd.testing.assert_frame_equal(merged, whole)
+    # an independent sort: by AOS, then by position in the station list
+    rank = {s.name: k for k, s in enumerate(stations)}
+    expected = whole.assign(_rank=whole["station"].map(rank)).sort_values(
+        ["aos_utc", "_rank"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+    pd.testing.assert_frame_equal(merged, expected)
+    assert merged["norad"].dtype == "Int64"

@@ -114,17 +114,29 @@ def sample_transmittance(range_km: np.ndarray, elevation_deg: np.ndarray, payloa
     numpy.ndarray
         Transmittance [0-1]; see :func:`planner.link.link_transmittance`.
     """
+    return _payload_transmittance(
+        range_km, elevation_deg, payload, aperture_m=float(station.aperture_m),
+        zenith_transmittance=float(station.zenith_transmittance),
+        pressure_hpa=link.station_pressure_hpa(station),
+        receiver_efficiency=_receiver_efficiency(payload, station))
+
+
+def _payload_transmittance(range_km: np.ndarray, elevation_deg: np.ndarray, payload: Payload, *,
+                           aperture_m: Any, zenith_transmittance: Any, pressure_hpa: Any,
+                           receiver_efficiency: Any, sin_elevation: np.ndarray | None = None
+                           ) -> np.ndarray:
+    """:func:`planner.link.link_transmittance` with the payload's parameters filled in."""
     return link.link_transmittance(
         range_km, elevation_deg,
-        receiver_aperture_m=float(station.aperture_m),
+        receiver_aperture_m=aperture_m,
         divergence_half_angle_urad=payload.divergence_half_angle_urad,
         beam_waist_m=payload.transmitter_waist_m,
         pointing_jitter_urad=payload.pointing_jitter_urad,
-        zenith_transmittance=float(station.zenith_transmittance),
-        pressure_hpa=link.station_pressure_hpa(station),
+        zenith_transmittance=zenith_transmittance, pressure_hpa=pressure_hpa,
         transmitter_efficiency=payload.transmitter_efficiency,
-        receiver_efficiency=_receiver_efficiency(payload, station),
+        receiver_efficiency=receiver_efficiency,
         detector_efficiency=payload.detector_efficiency,
+        sin_elevation=sin_elevation,
     )
 
 
@@ -372,19 +384,10 @@ class _StationConstants:
         def local(values: np.ndarray) -> Any:
             return float(values[0]) if np.all(values == values[0]) else values[station]
 
-        payload = self.payload
-        return link.link_transmittance(
-            range_km, elevation_deg,
-            receiver_aperture_m=local(self.aperture),
-            divergence_half_angle_urad=payload.divergence_half_angle_urad,
-            beam_waist_m=payload.transmitter_waist_m,
-            pointing_jitter_urad=payload.pointing_jitter_urad,
+        return _payload_transmittance(
+            range_km, elevation_deg, self.payload, aperture_m=local(self.aperture),
             zenith_transmittance=local(self.zenith), pressure_hpa=local(self.pressure),
-            transmitter_efficiency=payload.transmitter_efficiency,
-            receiver_efficiency=local(self.receiver),
-            detector_efficiency=payload.detector_efficiency,
-            sin_elevation=sin_elevation,
-        )
+            receiver_efficiency=local(self.receiver), sin_elevation=sin_elevation)
 
 
 def _check_pass_table(passes: pd.DataFrame) -> None:

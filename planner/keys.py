@@ -559,7 +559,10 @@ class _PassAccumulator:
             used: np.ndarray) -> None:
         """Add samples (rows of ``sums``, ``eta``, ``used``) of the passes ``codes``
         (non-decreasing pass positions)."""
-        self.sums += _group_sum(sums, codes, self.sums.shape[0])
+        if not codes.size:
+            return
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        self.sums[codes[starts]] += np.add.reduceat(sums, starts, axis=0)
         eta = eta[used]
         codes = codes[used]
         if not codes.size:

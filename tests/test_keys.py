@@ -546,3 +546,12 @@ def test_pass_key_table_equals_key_table_of_the_tracks(micius_catalogue, jinan1_
     assert (expected["secure_bits"] > 0).any()
     for column in keys.KEY_COLUMNS:
         np.testing.assert_allclose(fast[column], expected[column], rtol=1e-9, atol=1e-9)
+
+
+def test_group_sum_with_absent_groups_hand_computed():
+    values = np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 40.0], [8.0, 80.0]])
+    expected = np.array([[0.0, 0.0], [3.0, 30.0], [0.0, 0.0], [12.0, 120.0], [0.0, 0.0]])
+    sorted_codes = np.array([1, 1, 3, 3])
+    np.testing.assert_array_equal(keys._group_sum(values, sorted_codes, 5), expected)
+    shuffled = np.array([3, 1, 3, 1])
+    np.testing.assert_array_equal(keys._group_sum(values[[2, 0, 3, 1]], shuffled, 5), expected)

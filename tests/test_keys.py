@@ -555,3 +555,16 @@ def test_group_sum_with_absent_groups_hand_computed():
     np.testing.assert_array_equal(keys._group_sum(values, sorted_codes, 5), expected)
     shuffled = np.array([3, 1, 3, 1])
     np.testing.assert_array_equal(keys._group_sum(values[[2, 0, 3, 1]], shuffled, 5), expected)
+
+
+def test_pass_key_table_empty_and_unknown_station(micius_catalogue, jinan1_stations, jinan):
+    from planner.passes import find_passes
+
+    passes = find_passes(micius_catalogue, jinan1_stations[:2], "2024-03-01", "2024-03-02")
+    empty = keys.pass_key_table(passes.iloc[:0], micius_catalogue, jinan1_stations, jinan)
+    assert len(empty) == 0 and set(keys.KEY_COLUMNS) <= set(empty.columns)
+    with pytest.raises(StationError, match="no parameters for station"):
+        keys.pass_key_table(passes, micius_catalogue, jinan1_stations[2:], jinan)
+    with pytest.raises(PlannerInputError, match="lacks column"):
+        keys.pass_key_table(passes.drop(columns="tca_utc"), micius_catalogue,
+                            jinan1_stations, jinan)

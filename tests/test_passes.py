@@ -131,6 +131,36 @@ def test_darkness_agrees_with_skyfields_sun(month_of_passes, jinan1_stations, ti
         assert passes["night"].any() and not passes["night"].all()
 
 
+def test_night_flag_through_twilight_matches_skyfield(jinan1_stations, timescale):
+    """Ten-minute "passes" every minute of a day: at dusk and dawn the sun crosses the night
+    threshold during many of them, in both directions, where the flag cannot be decided from
+    the culmination alone."""
+    from planner.geometry import _ephemeris, station_frames
+    from planner.passes import _add_sun
+
+    station = jinan1_stations[0]
+    start = datetime(2025, 3, 20, tzinfo=UTC)
+    timebase = TimeBase(start, 2 * 86400.0)
+    tca = timebase.tau_of(start) + np.arange(0.0, 86400.0, 60.0)
+    table = pd.DataFrame({"_tau_aos": tca - 300.0, "_tau_tca": tca, "_tau_los": tca + 300.0,
+                          "_station_index": np.zeros(tca.size, dtype=int)})
+    frames = station_frames([station.latitude_deg], [station.longitude_deg],
+                            [station.altitude_m])
+    _add_sun(table, timebase, frames, [station])
+
+    planets = _ephemeris()
+    observer = planets["earth"] + _topos(station)
+    sun_at = []
+    for column in ("_tau_aos", "_tau_tca", "_tau_los"):
+        times = pd.to_datetime(timebase.datetime64(table[column].to_numpy()), utc=True)
+        t = skyfield_times(timescale, pd.Series(times))
+        sun_at.append(observer.at(t).observe(planets["sun"]).apparent().altaz()[0].degrees)
+    dark = np.all(np.array(sun_at) < station.night_sun_elevation_deg, axis=0)
+    ends_differ = (np.array(sun_at) < station.night_sun_elevation_deg).any(axis=0) & ~dark
+    assert ends_differ.sum() >= 20
+    assert (table["night"].to_numpy() == dark).all()
+
+
 def _find_events_passes(satellite, station, start, end, timescale, threshold):
     t0 = timescale.from_datetime(start)
     t1 = timescale.from_datetime(end)

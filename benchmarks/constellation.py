@@ -217,6 +217,12 @@ def parallel_capacity(workers: int) -> float:
     return workers * alone / float(np.mean(together))
 
 
+def warm_up() -> None:
+    """What the in-process run does before it is timed (imports, ephemeris), in a worker."""
+    find_passes(subset(constellation(), 1), synthetic_stations(2), START,
+                START + timedelta(days=1))
+
+
 def dask_comparison(catalogue, stations, end, reference, workers: int, rounds: int
                     ) -> float:
     """(2) and (3): in-process and Dask runs interleaved, so that both see similar load.
@@ -226,6 +232,7 @@ def dask_comparison(catalogue, stations, end, reference, workers: int, rounds: i
         begin = time.perf_counter()
         with open_executor(f"local:{workers}") as executor:
             start_s = time.perf_counter() - begin
+            executor.client.run(warm_up)
             rows = []
             for _ in range(rounds):
                 capacity = parallel_capacity(workers)
@@ -245,8 +252,8 @@ def dask_comparison(catalogue, stations, end, reference, workers: int, rounds: i
         print(f"\n(2/3) Dask run failed: {type(error).__name__}: {error}")
         return float("inf")
     print(f"\n(2) Dask LocalCluster, {workers} workers on 127.0.0.1 (cluster start "
-          f"{start_s:.1f} s), interleaved with in-process runs; result identical to "
-          f"find_passes: {identical(dask_table, reference)}")
+          f"{start_s:.1f} s; workers warmed up as the in-process run is), interleaved with "
+          f"in-process runs; result identical to find_passes: {identical(dask_table, reference)}")
     for k, (in_s, in_cpu, in_load, d_s, w_cpu, main_cpu, d_load, cap) in enumerate(rows, 1):
         print(f"    round {k}: {workers} processes got {cap:.2f} cores (probe) | in-process "
               f"{in_s:.2f} s ({in_cpu:.2f} s CPU; {in_load}) | Dask {d_s:.2f} s (workers "

@@ -407,7 +407,7 @@ def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, station
     pieces = [CodedTable.encode(find_passes(catalogue, part, START, END))
               for part in (stations[2:], stations[:1], stations[1:2])]
     assert [list(p.names["station"]) for p in pieces][1] == [stations[0].name]
-    merged = CodedTable.concat(pieces).sorted(stations).decode()
+    merged = CodedTable.merge(pieces, stations).decode()
     pd.testing.assert_frame_equal(merged, whole)
     # an independent sort: by AOS, then by position in the station list
     rank = {s.name: k for k, s in enumerate(stations)}
@@ -415,3 +415,14 @@ def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, station
         ["aos_utc", "_rank"], kind="stable").drop(columns="_rank").reset_index(drop=True)
     pd.testing.assert_frame_equal(merged, expected)
     assert merged["norad"].dtype == "Int64"
+
+
+def test_pass_order_breaks_aos_ties_by_station_then_input_order():
+    from planner.parallel import pass_order
+
+    aos = np.array([30, 10, 20, 10, 10, 20], dtype=np.int64)
+    rank = np.array([0, 2, 1, 0, 2, 0])
+    # AOS 10: rows 1 (rank 2), 3 (rank 0), 4 (rank 2) -> 3, 1, 4; AOS 20: rows 2 (1), 5 (0)
+    assert pass_order(aos, rank).tolist() == [3, 1, 4, 5, 2, 0]
+    # no ties: the AOS order alone
+    assert pass_order(np.array([5, 1, 3]), np.array([0, 0, 0])).tolist() == [1, 2, 0]

@@ -728,7 +728,7 @@ def sweep(
         "--plot", help="Write the key budget against each axis as an HTML plot.")] = None,
 ) -> None:
     """Design sweep: the key budget as each axis (aperture, divergence, minimum elevation,
-    station subset, ...) varies from the base case."""
+    station subset, number of satellites, ...) varies from the base case."""
     from planner.output import provenance
     from planner.sweep import (
         check_sweep_executor_option,

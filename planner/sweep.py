@@ -15,6 +15,13 @@ Example ``sweep.yaml``::
       divergence_urad: [5, 10, 15, 20]         # the payload's divergence, in its convention
       min_elevation_deg: [10, 15, 20, 25]      # pass and key threshold [deg]
       stations: [[Beijing, Stellenbosch], [Jinan, Hefei, Shanghai]]
+      satellites: [1, 6, 12, 24]               # the first N satellites of the element file
+
+The ``satellites`` axis sizes a constellation: with ``tle:`` naming a Walker set written by
+``qkdplan constellation walker`` (its planes one after another), each value keeps the first N
+satellites of the file. Besides the totals, each case reports its weakest station's secure key
+per night: through a trusted relay no pair of stations can share more per night than the weaker
+of the two receives, so it bounds what every pair can get.
 """
 
 from __future__ import annotations
@@ -36,11 +43,12 @@ AXES = {
     "repetition_rate_hz": "source repetition rate [Hz]",
     "min_elevation_deg": "minimum elevation for passes and key [deg]",
     "stations": "station subset (list of names)",
+    "satellites": "number of satellites (the first N of the element file)",
 }
 """The axes a sweep can vary, with what each changes."""
 
 SWEEP_COLUMNS = ["axis", "value", "passes", "night_passes", "passes_with_key", "secure_bits",
-                 "expected_secure_bits"]
+                 "expected_secure_bits", "weakest_station_bits_per_night"]
 
 
 class SweepError(PlannerInputError):
@@ -58,6 +66,7 @@ class Sweep:
     stations: list[str] | None
     axes: dict[str, list]
     path: Path
+    lines: dict[tuple[str, int], int]
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -88,6 +97,9 @@ def load_sweep(path: str | Path) -> Sweep:
                 if not (isinstance(value, list) and value and all(isinstance(v, str)
                                                                   for v in value)):
                     raise SweepError("each value is a list of station names", **item)
+            elif name == "satellites" and (isinstance(value, bool) or not isinstance(value, int)
+                                           or value < 1):
+                raise SweepError(f"{value!r} is not a positive whole number", **item)
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise SweepError(f"{value!r} is not a positive number", **item)
             elif name == "min_elevation_deg" and not value < 90:
@@ -102,7 +114,9 @@ def load_sweep(path: str | Path) -> Sweep:
     return Sweep(start=data.get("start", "now"), days=float(days),
                  tle=None if tle is None else [str(base / t) for t in tle],
                  payload=data.get("payload"), stations=data.get("stations"),
-                 axes={k: list(v) for k, v in axes.items()}, path=doc.path)
+                 axes={k: list(v) for k, v in axes.items()}, path=doc.path,
+                 lines={(k, i): doc.line_of(("axes", k, i)) for k, v in axes.items()
+                        for i in range(len(v))})
 
 
 def sweep_tasks(sweep: Sweep) -> list[dict]:
@@ -128,7 +142,7 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
     }
     tasks = []
     for axis, values in sweep.axes.items():
-        for value in values:
+        for position, value in enumerate(values):
             task = {**base, "index": len(tasks), "axis": axis,
                     "value": ", ".join(value) if axis == "stations" else value}
             if axis == "aperture_m":
@@ -138,11 +152,25 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
             elif axis == "min_elevation_deg":
                 task["min_elevation_deg"] = float(value)
                 task["payload"] = {**base["payload"], "min_key_elevation_deg": float(value)}
+            elif axis == "satellites":
+                task["elements"] = _first_satellites(inputs.catalogue, value, sweep, position)
             else:
                 task["stations"] = [s.model_dump() for s in
                                     select_stations(every_station, value)]
             tasks.append(task)
     return tasks
+
+
+def _first_satellites(catalogue, count: int, sweep: Sweep, position: int) -> list[dict]:
+    """Element payloads of the first ``count`` satellites of ``catalogue`` (file order)."""
+    from planner.parallel import element_payload
+
+    keys = catalogue.satellites
+    if count > len(keys):
+        raise SweepError(f"{count} satellites asked for, the element file has {len(keys)}",
+                         path=str(sweep.path), line=sweep.lines[("satellites", position)],
+                         field=format_location(("axes", "satellites", position)))
+    return [element_payload(s) for key in keys[:count] for s in catalogue.sets(key)]
 
 
 def run_sweep_task(task: dict) -> dict:
@@ -161,11 +189,15 @@ def run_sweep_task(task: dict) -> dict:
                          min_elevation_deg=task["min_elevation_deg"])
     night = passes[passes["night"]].reset_index(drop=True)
     keys = pass_key_table(night, catalogue, stations, payload)
+    nights = (task["end"] - task["start"]).total_seconds() / 86400.0
+    per_station = (keys["secure_bits"].groupby(night["station"]).sum()
+                   .reindex([s.name for s in stations], fill_value=0.0))
     return {"index": task["index"], "axis": task["axis"], "value": task["value"],
             "passes": len(passes), "night_passes": len(night),
             "passes_with_key": int((keys["secure_bits"] > 0).sum()),
             "secure_bits": float(keys["secure_bits"].sum()),
-            "expected_secure_bits": float(keys["expected_secure_bits"].sum())}
+            "expected_secure_bits": float(keys["expected_secure_bits"].sum()),
+            "weakest_station_bits_per_night": float(per_station.min()) / nights}
 
 
 def run_sweep(sweep: Sweep, executor=None) -> pd.DataFrame:

@@ -15,7 +15,8 @@ Targets (issue "Constellations at scale"), printed, never asserted:
    tracemalloc peak (Python and numpy allocations), peak RSS and pyarrow's pool (where pandas
    keeps ``str`` columns) for 30, 90 and 365 days, each case in a fresh process, against holding
    the whole table. The cost of shorter chunks is printed too.
-5. Cost of a year linear in satellites, far below linear in stations (a small scaling table).
+5. Cost of a year linear in satellites, far below linear in stations: a scaling table, the
+   exponent of the cost in stations (1 to 50) and the cost of a station added against the first.
 
 Run:  python benchmarks/constellation.py [--quick] [--skip-skyfield] [--sample-pairs N]
       [--workers N] [--rounds N]
@@ -348,11 +349,22 @@ def main() -> None:
         seconds, found = best_of(2, find_passes, subset(catalogue, n), stations, START, end)
         cells.append(f"{n:2d}: {seconds:6.2f} ({len(found)})")
     print("    satellites x 50 stations:  " + "   ".join(cells))
+    costs = {}
     cells = []
-    for n in (10, 50, 200):
+    for n in (1, 10, 50, 200):
         seconds, found = best_of(2, find_passes, six, synthetic_stations(n), START, end)
+        costs[n] = (seconds, len(found))
         cells.append(f"{n:3d}: {seconds:6.2f} ({len(found)})")
     print("    6 satellites x stations:   " + "   ".join(cells))
+    (one_s, _), (fifty_s, _), (many_s, many_passes) = costs[1], costs[50], costs[200]
+    ten_s, ten_passes = costs[10]
+    exponent = np.log(fifty_s / one_s) / np.log(50)
+    per_station = (many_s - ten_s) / 190
+    per_pass_us = 1e6 * (many_s - ten_s) / (many_passes - ten_passes)
+    print(f"    cost ~ stations^{exponent:.2f} from 1 to 50 stations (a find_events loop: "
+          f"^1.00); each station beyond the first adds {per_station / one_s:.0%} of the first "
+          f"one's cost ({per_pass_us:.1f} us per pass found): passes grow linearly with "
+          "stations, the propagation is shared")
     print(f"    {load_average()}")
 
 

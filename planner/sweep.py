@@ -19,9 +19,9 @@ Example ``sweep.yaml``::
 
 The ``satellites`` axis sizes a constellation: with ``tle:`` naming a Walker set written by
 ``qkdplan constellation walker`` (its planes one after another), each value keeps the first N
-satellites of the file. Besides the totals, each case reports its weakest station's secure key
-per night: through a trusted relay no pair of stations can share more per night than the weaker
-of the two receives, so it bounds what every pair can get.
+satellites of the file. Besides the totals, each case reports its weakest station's expected
+(weather-weighted) secure key per night: through a trusted relay no pair of stations can share
+more than the weaker of the two receives, so it bounds what every pair can get.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ AXES = {
 """The axes a sweep can vary, with what each changes."""
 
 SWEEP_COLUMNS = ["axis", "value", "passes", "night_passes", "passes_with_key", "secure_bits",
-                 "expected_secure_bits", "weakest_station_bits_per_night"]
+                 "expected_secure_bits", "weakest_station_expected_bits_per_night"]
 
 
 class SweepError(PlannerInputError):
@@ -190,14 +190,14 @@ def run_sweep_task(task: dict) -> dict:
     night = passes[passes["night"]].reset_index(drop=True)
     keys = pass_key_table(night, catalogue, stations, payload)
     nights = (task["end"] - task["start"]).total_seconds() / 86400.0
-    per_station = (keys["secure_bits"].groupby(night["station"]).sum()
+    per_station = (keys["expected_secure_bits"].groupby(night["station"]).sum()
                    .reindex([s.name for s in stations], fill_value=0.0))
     return {"index": task["index"], "axis": task["axis"], "value": task["value"],
             "passes": len(passes), "night_passes": len(night),
             "passes_with_key": int((keys["secure_bits"] > 0).sum()),
             "secure_bits": float(keys["secure_bits"].sum()),
             "expected_secure_bits": float(keys["expected_secure_bits"].sum()),
-            "weakest_station_bits_per_night": float(per_station.min()) / nights}
+            "weakest_station_expected_bits_per_night": float(per_station.min()) / nights}
 
 
 def run_sweep(sweep: Sweep, executor=None) -> pd.DataFrame:

@@ -42,16 +42,16 @@ try:
 except ImportError:  # run as a script: benchmarks/ is on sys.path, the repository root is not
     from passes import START, synthetic_stations
 
-from planner.constellation import walker_catalogue, walker_delta
-from planner.elements import Catalogue
-from planner.parallel import (
+from planner.elements.elementsets import Catalogue
+from planner.elements.walker import walker_catalogue, walker_delta
+from planner.geometry.passes import find_passes
+from planner.run.executors import (
     find_passes_parallel,
     iter_pass_tables,
     open_executor,
     peak_rss_mb,
     write_passes_parquet,
 )
-from planner.passes import find_passes
 
 PLANES, PER_PLANE, PHASING, ALTITUDE_KM = 6, 4, 1, 500.0
 

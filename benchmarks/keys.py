@@ -5,10 +5,10 @@ stations at 1 s resolution, per-second tracks + link + finite key cost no more t
 finding for the same passes; one ``--loss-csv`` pass evaluates in milliseconds. Times are the
 best of ``--repeat`` runs in this process.
 
-The measured route is :func:`planner.keys.pass_key_table` (what ``qkdplan keys`` and the main
+The measured route is :func:`planner.key.perpass.pass_key_table` (what ``qkdplan keys`` and the main
 job run): samples made and reduced a few hundred passes at a time. The two-step route through
-a whole per-second track table (:func:`planner.passes.track_arrays` then
-:func:`planner.keys.key_table`) is printed beside it, with the difference of the two totals.
+a whole per-second track table (:func:`planner.geometry.passes.track_arrays` then
+:func:`planner.key.perpass.key_table`) is printed beside it, with the difference of the two totals.
 
 Run:  python benchmarks/keys.py [--days N] [--repeat N]
 """
@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from planner.elements import read_catalogue
-from planner.keys import key_from_loss_curve, key_table, pass_key_table
-from planner.passes import find_passes, track_arrays
-from planner.payloads import load_payloads
-from planner.resources import bundled_path
-from planner.stations import JINAN1_STATIONS, load_stations, select_stations
+from planner.elements.elementsets import read_catalogue
+from planner.geometry.passes import find_passes, track_arrays
+from planner.io.resources import bundled_path
+from planner.key.perpass import key_from_loss_curve, key_table, pass_key_table
+from planner.mission.payloads import load_payloads
+from planner.mission.stations import JINAN1_STATIONS, load_stations, select_stations
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 from skyfield.api import EarthSatellite, load, wgs84
 
-from planner.elements import Catalogue, format_tle, parse_tle_text, read_catalogue
-from planner.passes import find_passes
-from planner.resources import bundled_path
-from planner.stations import JINAN1_STATIONS, Station, load_stations, select_stations
+from planner.elements.elementsets import Catalogue, format_tle, parse_tle_text, read_catalogue
+from planner.geometry.passes import find_passes
+from planner.io.resources import bundled_path
+from planner.mission.stations import JINAN1_STATIONS, Station, load_stations, select_stations
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 EDGE = pd.Timedelta(minutes=20)

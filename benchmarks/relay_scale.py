@@ -15,13 +15,13 @@ import argparse
 import time
 from datetime import UTC, datetime, timedelta
 
-from planner.constellation import walker_catalogue, walker_delta
-from planner.keys import pass_key_table
-from planner.passes import find_passes
-from planner.payloads import load_payloads
-from planner.plancheck import check_plan
-from planner.schedule import plan_schedule
-from planner.stations import load_stations
+from planner.elements.walker import walker_catalogue, walker_delta
+from planner.geometry.passes import find_passes
+from planner.key.perpass import pass_key_table
+from planner.mission.payloads import load_payloads
+from planner.mission.stations import load_stations
+from planner.relay.check import check_plan
+from planner.relay.schedule import plan_schedule
 
 DEMANDS = ["Beijing:Stellenbosch", "Jinan:Graz", "Hefei:Nanshan"]
 

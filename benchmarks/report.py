@@ -4,10 +4,10 @@ The brief's targets: the HTML stays under 10 MB, and rendering (ground track, fi
 the CSV/JSON tables, all written) costs less than the planning it shows. Planning is the
 pipeline the report summarises, measured in the same process:
 
-  passes      every pass, day and night (``planner.jobs.passes_for``)
-  tracks      per-second tracks of every pass (``planner.passes.pass_tracks``)
-  keys        the key table (``planner.keys.key_table``)
-  plan        the relay plan with weather scenarios (``planner.schedule.plan_schedule``)
+  passes      every pass, day and night (``planner.run.pipeline.passes_for``)
+  tracks      per-second tracks of every pass (``planner.geometry.passes.pass_tracks``)
+  keys        the key table (``planner.key.perpass.key_table``)
+  plan        the relay plan with weather scenarios (``planner.relay.schedule.plan_schedule``)
 
 Two ratios are printed: against the whole planning run, and against passes + tracks + keys
 only (the report is also drawn without a relay plan). Rendering is the best of ``--repeat``
@@ -24,12 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner import jobs, report
-from planner.keys import key_table
-from planner.passes import pass_tracks
-from planner.payloads import load_payloads, payload_for_satellite
-from planner.schedule import plan_schedule
-from planner.stations import JINAN1_STATIONS
+from planner.geometry.passes import pass_tracks
+from planner.key.perpass import key_table
+from planner.mission.payloads import load_payloads, payload_for_satellite
+from planner.mission.stations import JINAN1_STATIONS
+from planner.relay.schedule import plan_schedule
+from planner.report import page as report
+from planner.run import pipeline as jobs
 
 START = "2026-11-24"
 DEMANDS = ["Beijing:Stellenbosch", "Jinan:Stellenbosch:1:2e8"]

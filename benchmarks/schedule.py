@@ -24,8 +24,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from planner.plancheck import check_plan
-from planner.schedule import plan_schedule
+from planner.relay.check import check_plan
+from planner.relay.schedule import plan_schedule
 
 CHINA = {  # station: minutes after the orbit's first China pass (north-to-south track)
     "Nanshan": 0.0, "Beijing": 1.5, "Jinan": 2.5, "Hefei": 4.0, "Shanghai": 4.5, "Wuhan": 5.0,

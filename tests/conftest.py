@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 from skyfield.api import EarthSatellite, load
 
+from planner.cli.root import main as cli_main
+
 MICIUS_TLE = """MICIUS (QUESS)
 1 41731U 16051A   21117.42314584  .00000696  00000-0  30260-4 0  9998
 2 41731  97.3499  30.8507 0012844 347.0485 124.2616 15.25507799261429
 """
-"""The real, checksum-valid Micius set of REFERENCE.md (epoch 2021-04-27)."""
+"""The real, checksum-valid Micius set of docs/reference.md (epoch 2021-04-27)."""
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +23,7 @@ def timescale():
 
 @pytest.fixture(scope="session")
 def micius_catalogue():
-    from planner.elements import Catalogue, parse_tle_text
+    from planner.elements.elementsets import Catalogue, parse_tle_text
 
     return Catalogue(parse_tle_text(MICIUS_TLE, source="micius.tle"))
 
@@ -34,14 +36,14 @@ def micius_skyfield(timescale):
 
 @pytest.fixture(scope="session")
 def stations():
-    from planner.stations import load_stations
+    from planner.mission.stations import load_stations
 
     return load_stations()
 
 
 @pytest.fixture(scope="session")
 def jinan1_stations(stations):
-    from planner.stations import JINAN1_STATIONS, select_stations
+    from planner.mission.stations import JINAN1_STATIONS, select_stations
 
     return select_stations(stations, list(JINAN1_STATIONS))
 
@@ -84,3 +86,22 @@ def synthetic_key_table(rows, *, clear: float = 1.0, bits_are_expected: bool = T
             "clear_sky_probability": clear})
     index = pd.Index(range(first_id, first_id + len(records)), name="pass_id")
     return pd.DataFrame(records, index=index)
+
+
+def run(args, capsys):
+    """Run the CLI in-process; return (exit status, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def assert_one_line_error(code, out, err, *needles):
+    """Assert a bad-input exit: status 2 and one stderr line containing every needle."""
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), (needle, lines[0])
+    return lines[0]

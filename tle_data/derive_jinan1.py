@@ -1,7 +1,8 @@
 """Derive the *representative* Jinan-1 element set in ``jinan1_representative.tle``.
 
 No verified element set for Jinan-1 is at hand (see tle_data/README.md), so the bundled one is
-built from what is known about the orbit (docs REFERENCE.md §2): a sun-synchronous, near-circular
+built from what is known about the orbit (docs/reference.md §2): a sun-synchronous,
+near-circular
 orbit near 500 km whose ascending node is at 22:30 local mean solar time. Every number below is
 either that description or an assumption marked [A].
 
@@ -30,17 +31,17 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "jinan1_representative.tle"
 
 try:
-    from planner.elements import format_tle
+    from planner.elements.elementsets import format_tle
 except ImportError:  # running from a source checkout without an install
     sys.path.insert(0, str(HERE.parent))
-    from planner.elements import format_tle
+    from planner.elements.elementsets import format_tle
 
 NAME = "JINAN-1 (REPRESENTATIVE)"
-NORAD_PLACEHOLDER = 99999  # NOT the real catalogue number (never guess it; REFERENCE.md §2)
+NORAD_PLACEHOLDER = 99999  # NOT the real catalogue number (never guess it; docs/reference.md §2)
 INTL_DESIGNATOR = ""  # left blank: the launch is most likely 2022-086, the piece is unknown
 EPOCH = datetime(2026, 11, 20, tzinfo=UTC)
-MEAN_MOTION_REV_PER_DAY = 15.22  # [D] ~500 km, REFERENCE.md §2
-LTAN_HOURS = 22.5  # local mean solar time of the ascending node [D], REFERENCE.md §2
+MEAN_MOTION_REV_PER_DAY = 15.22  # [D] ~500 km, docs/reference.md §2
+LTAN_HOURS = 22.5  # local mean solar time of the ascending node [D], docs/reference.md §2
 ECCENTRICITY = 0.001  # [A] near-circular
 ARG_PERIGEE_DEG = 90.0  # [A] frozen-orbit convention for near-circular sun-synchronous orbits
 MEAN_ANOMALY_DEG = 270.0  # [A] with argp 90 deg the satellite is near its ascending node at epoch

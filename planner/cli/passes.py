@@ -1,0 +1,278 @@
+"""``qkdplan passes`` and ``qkdplan keys``: the pass table and the key of each pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from planner.cli.root import (
+    AllowStaleOption,
+    DaysOption,
+    EndOption,
+    Format,
+    OutputOption,
+    PayloadNameOption,
+    PayloadOption,
+    StartOption,
+    StationOption,
+    StationsOption,
+    TableFormat,
+    TleOption,
+    WarnAgeOption,
+    _days_default,
+    _emit,
+    _print_frame,
+    _warn,
+    app,
+    stderr,
+    stdout,
+)
+from planner.errors import OptionError
+from planner.io.output import check_output_path, to_csv, to_ics, to_json
+
+
+def _local(ts: pd.Timestamp, tz) -> str:
+    return ts.tz_convert(tz).strftime("%H:%M:%S")
+
+
+def _age_cell(age_days: float, stale_days: float) -> str:
+    """Element-set age, flagged when past the warning limit."""
+    return f"{age_days:.1f} STALE" if age_days > stale_days else f"{age_days:.1f}"
+
+
+def _print_pass_tables(passes: pd.DataFrame, stations, title: str,
+                       stale_days: float = 14.0) -> None:
+    by_name = {s.name: s for s in stations}
+    if passes.empty:
+        stdout.print(f"{title}: no passes in the period.")
+        return
+    for (station_name, satellite), group in passes.groupby(["station", "satellite"],
+                                                           sort=False):
+        station = by_name[station_name]
+        tz = station.tz
+        table = Table(title=f"{title}: {satellite} over {station_name} "
+                      f"(local time {station.timezone})", title_justify="left",
+                      header_style="bold")
+        for column, justify in (("date UTC", "left"), ("AOS–TCA–LOS UTC", "left"),
+                                ("AOS–LOS local", "left"), ("dur s", "right"),
+                                ("max el°", "right"), ("az° AOS→TCA→LOS", "right"),
+                                ("range km", "right"), ("sun el°", "right"),
+                                ("night", "center"), ("age d", "right")):
+            table.add_column(column, justify=justify)
+        for row in group.itertuples(index=False):
+            table.add_row(
+                row.aos_utc.strftime("%Y-%m-%d"),
+                f"{row.aos_utc:%H:%M:%S} {row.tca_utc:%H:%M:%S} {row.los_utc:%H:%M:%S}",
+                f"{_local(row.aos_utc, tz)}–{_local(row.los_utc, tz)}",
+                f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
+                f"{row.aos_azimuth_deg:.0f}→{row.tca_azimuth_deg:.0f}→{row.los_azimuth_deg:.0f}",
+                f"{row.min_range_km:.0f}", f"{row.sun_elevation_deg:.1f}",
+                "yes" if row.night else "no", _age_cell(row.element_age_days, stale_days))
+        stdout.print(table)
+
+
+def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
+    """Calendar events of a pass table (one per pass); stale element sets are flagged."""
+    events = []
+    for row in passes.itertuples(index=False):
+        stale = (f"STALE ELEMENTS ({row.element_age_days:.0f} d old): times may be off by "
+                 "seconds or more; " if row.element_age_days > stale_days else "")
+        events.append({
+            "uid_key": f"{row.satellite}|{row.station}|{row.aos_utc.isoformat()}",
+            "start": row.aos_utc, "end": row.los_utc,
+            "summary": f"{row.satellite} over {row.station}, max {row.max_elevation_deg:.0f}°",
+            "description": (
+                f"{stale}AOS {row.aos_utc:%H:%M:%S} UTC az {row.aos_azimuth_deg:.0f}°; "
+                f"TCA {row.tca_utc:%H:%M:%S} UTC el {row.max_elevation_deg:.1f}° "
+                f"az {row.tca_azimuth_deg:.0f}°; LOS {row.los_utc:%H:%M:%S} UTC "
+                f"az {row.los_azimuth_deg:.0f}°; min range {row.min_range_km:.0f} km; "
+                f"sun {row.sun_elevation_deg:.1f}°; element set {row.element_age_days:.1f} d old"),
+            "location": str(row.station),
+        })
+    return events
+
+
+@app.command()
+def passes(
+    tle: TleOption = None,
+    stations: StationsOption = None,
+    station: StationOption = None,
+    start: StartOption = "now",
+    days: DaysOption = None,
+    end: EndOption = None,
+    min_elevation: Annotated[float | None, typer.Option(
+        "--min-elevation", help="Minimum elevation for every station [deg] (overrides each "
+        "station's own).")] = None,
+    all_passes: Annotated[bool, typer.Option(
+        "--all", help="Include daylight and twilight passes (default: night passes only).")
+    ] = False,
+    refraction: Annotated[bool, typer.Option(
+        "--refraction", help="Use apparent (refracted) elevations.")] = False,
+    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: OutputOption = None,
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+) -> None:
+    """Predict passes: rise, culmination, set, azimuths, range, darkness, element age."""
+    from planner.run.pipeline import load_inputs, passes_for, run_provenance
+
+    if output is not None:
+        check_output_path(output)
+    inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    _warn(inputs.warnings)
+    known = len(inputs.warnings)
+    table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes,
+                       refraction=refraction)
+    _warn(inputs.warnings[known:])
+    options = {"night_only": not all_passes, "refraction": refraction,
+               "min_elevation_deg": min_elevation}
+    if output_format is Format.table:
+        title = "Night passes" if not all_passes else "Passes"
+        if output is not None:
+            raise OptionError("--format table prints to the terminal; use csv, json or ics "
+                              "with --output", field="--format")
+        _print_pass_tables(table, inputs.stations, title, stale_days=warn_age_days)
+        return
+    provenance = run_provenance(inputs, options=options)
+    if output_format is Format.csv:
+        text = to_csv(table, provenance)
+    elif output_format is Format.json:
+        text = to_json({"passes": table}, provenance)
+    else:
+        text = to_ics(pass_events(table, warn_age_days), calendar_name="qkdplan passes",
+                      stamp=inputs.start)
+    _emit(text, output)
+
+
+def _key_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The key table as people read it: kbit, percent, rounded."""
+    view = pd.DataFrame({
+        "station": table["station"],
+        "AOS UTC": table["aos_utc"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "max el°": table["max_elevation_deg"].round(1),
+        "loss dB": [f"{a:.1f}–{b:.1f}" if pd.notna(a) else "—"
+                    for a, b in zip(table["min_loss_db"], table["max_loss_db"], strict=True)],
+        "detections": table["detections"].round(0).astype("Int64"),
+        "QBER %": (100 * table["qber"]).round(2),
+        "secure kbit": (table["secure_bits"] / 1e3).round(1),
+        "asymptotic kbit": (table["secure_bits_asymptotic"] / 1e3).round(1),
+        "clear sky": table["clear_sky_probability"].round(2),
+        "expected kbit": (table["expected_secure_bits"] / 1e3).round(1),
+    })
+    return view
+
+
+@app.command()
+def keys(
+    tle: TleOption = None,
+    stations: StationsOption = None,
+    station: StationOption = None,
+    start: StartOption = "now",
+    days: DaysOption = None,
+    end: EndOption = None,
+    payload: PayloadOption = None,
+    payload_name: PayloadNameOption = None,
+    pool: Annotated[int, typer.Option(
+        "--pool", help="Pool N consecutive passes of a station into one finite-key block.")
+    ] = 1,
+    optimise: Annotated[bool, typer.Option(
+        "--optimise", help="Design study: search the decoy settings on the median pass.")
+    ] = False,
+    fluctuation: Annotated[str, typer.Option(
+        "--fluctuation", help="Finite-size bound: chernoff (Yin 2020) or hoeffding.")
+    ] = "chernoff",
+    ec_leakage: Annotated[str, typer.Option(
+        "--ec-leakage", help="Error-correction leakage: fixed (f_EC n h(Q)) or finite "
+        "(Tomamichel 2017).")] = "fixed",
+    loss_csv: Annotated[Path | None, typer.Option(
+        "--loss-csv", help="Key of one measured pass: CSV with time_s, loss_db "
+        "[, elevation_deg].")] = None,
+    all_passes: Annotated[bool, typer.Option("--all", help="Include daylight passes.")
+                          ] = False,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    output: OutputOption = None,
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+) -> None:
+    """Secure key per pass: link loss, detections, QBER, finite-key and asymptotic key."""
+    from planner.run.pipeline import keys_for, load_inputs, passes_for, run_provenance
+
+    if output is not None:
+        check_output_path(output)
+    if loss_csv is not None:
+        _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
+                        ec_leakage, output_format, output)
+        return
+    inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    _warn(inputs.warnings)
+    known = len(inputs.warnings)
+    passes_table = passes_for(inputs, night_only=not all_passes)
+    run = keys_for(inputs, passes_table, payload_file=payload, payload_name=payload_name,
+                   pool=pool, fluctuation=fluctuation, ec_leakage=ec_leakage,
+                   optimise=optimise)
+    _warn(inputs.warnings[known:])
+    table = run.table
+    if run.optimisation is not None:
+        o = run.optimisation
+        stderr.print(
+            f"optimised {o['payload']} on the {o['reference_pass']['station']} pass of "
+            f"{o['reference_pass']['aos_utc']} (max {o['reference_pass']['max_elevation_deg']:.1f}"
+            f"°): intensities {', '.join(f'{x:.3f}' for x in o['intensities'])}, "
+            f"probabilities {', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
+            f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "
+            f"{o['secure_bits_after'] / 1e6:.2f} Mbit", highlight=False)
+    if output_format is TableFormat.table:
+        if output is not None:
+            raise OptionError("--format table prints to the terminal; use csv or json with "
+                              "--output", field="--format")
+        _print_frame(_key_view(table), f"Secure key per pass ({len(table)} passes; total "
+                     f"{table['secure_bits'].sum() / 1e6:.2f} Mbit finite-key, expected "
+                     f"{table['expected_secure_bits'].sum() / 1e6:.2f} Mbit with weather)")
+        return
+    provenance = run_provenance(inputs, key_models=run.models,
+                                options={"pool": pool, "fluctuation": fluctuation,
+                                         "ec_leakage": ec_leakage,
+                                         "night_only": not all_passes},
+                                optimisation=run.optimisation)
+    columns = [c for c in table.columns if not c.startswith("_")]
+    text = (to_csv(table[columns], provenance) if output_format is TableFormat.csv
+            else to_json({"keys": table[columns]}, provenance))
+    _emit(text, output)
+
+
+def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station_names,
+                    fluctuation, ec_leakage, output_format, output) -> None:
+    from planner.io.output import provenance
+    from planner.key.perpass import key_from_loss_curve, read_loss_csv
+    from planner.mission.payloads import get_payload, load_payloads
+    from planner.mission.stations import load_stations, select_stations
+
+    time_s, loss_db, elevation_deg = read_loss_csv(loss_csv)
+    payloads = load_payloads(payload_file)
+    if payload_name is None and len(payloads) != 1:
+        raise OptionError(f"name the payload of this pass (one of {', '.join(payloads)})",
+                          field="--payload-name")
+    chosen = get_payload(payloads, payload_name or next(iter(payloads)))
+    receiver = None
+    if station_names:
+        if len(station_names) != 1:
+            raise OptionError("a loss curve belongs to one station", field="--station")
+        receiver = select_stations(load_stations(stations_file), station_names)[0]
+    result = key_from_loss_curve(time_s, loss_db, chosen, receiver, elevation_deg,
+                                 fluctuation=fluctuation, ec_leakage=ec_leakage)
+    frame = pd.DataFrame([result])
+    if output_format is TableFormat.table:
+        _print_frame(frame, f"Key of the pass in {loss_csv.name} ({chosen.name})")
+        return
+    record = provenance(loss_csv=str(loss_csv), payload=chosen.name,
+                        station=None if receiver is None else receiver.name,
+                        options={"fluctuation": fluctuation, "ec_leakage": ec_leakage})
+    text = (to_csv(frame, record) if output_format is TableFormat.csv
+            else to_json({"key": frame}, record))
+    _emit(text, output)

@@ -1,0 +1,214 @@
+"""``qkdplan schedule``: the trusted-relay plan and the station night sheet."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from planner.cli.root import (
+    AllowStaleOption,
+    DaysOption,
+    DemandOption,
+    DemandsFileOption,
+    EndOption,
+    Format,
+    Objective,
+    OutputOption,
+    PayloadNameOption,
+    PayloadOption,
+    SeedOption,
+    Solver,
+    StartOption,
+    StationsOption,
+    TleOption,
+    WarnAgeOption,
+    _days_default,
+    _emit,
+    _print_frame,
+    _warn,
+    app,
+    stdout,
+)
+from planner.errors import OptionError
+from planner.io.output import check_output_path, to_csv, to_ics, to_json
+
+
+def _plan_keys(inputs, payload, payload_name):
+    """Night passes and their key table, the scheduler's input."""
+    from planner.run.pipeline import keys_for, passes_for
+
+    night = passes_for(inputs, night_only=True)
+    return keys_for(inputs, night, payload_file=payload, payload_name=payload_name)
+
+
+def _station_sheets(plan, keys: pd.DataFrame, stations, names, first_night_only: bool
+                    ) -> list[tuple[object, pd.DataFrame]]:
+    from planner.relay.schedule import station_night_sheet
+
+    chosen = [s for s in stations if not names or s.name.casefold() in
+              {n.casefold() for n in names}]
+    sheets = []
+    for station in chosen:
+        sheet = station_night_sheet(plan, keys, station.name)
+        if first_night_only and not sheet.empty:
+            sheet = sheet[sheet["night_date"] == sheet["night_date"].iloc[0]]
+        sheets.append((station, sheet))
+    return sheets
+
+
+def _print_plan(plan, sheets, title: str) -> None:
+    gap = "n/a" if plan.gap is None else f"{100 * plan.gap:.3f}%"
+    stdout.print(f"[bold]{title}[/bold]: objective {plan.objective}, solver {plan.method} "
+                 f"({plan.status}, gap {gap}, {plan.wall_time_s:.1f} s)", highlight=False)
+    delivered = plan.delivered.reset_index()
+    def kbit(values) -> list[str]:
+        return ["—" if pd.isna(v) else f"{v / 1e3:.1f}" for v in values]
+
+    view = pd.DataFrame({
+        "demand": delivered["demand"],
+        "delivered kbit": kbit(delivered["delivered_bits"]),
+        "target kbit": kbit(delivered["target_bits"]),
+        "unmet kbit": kbit(delivered["unmet_bits"]),
+        "complete (UTC)": ["" if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+                           for t in delivered["completion_utc"]],
+    })
+    if plan.weather is not None:
+        weather = plan.weather.reindex(delivered["demand"]).reset_index(drop=True)
+        for column in ("p10_bits", "p50_bits", "p90_bits"):
+            if column in weather:
+                view[f"{column[:3].upper()} weather kbit"] = kbit(weather[column])
+    _print_frame(view, "Relay key per demand (planned on expected key)")
+    if not plan.relays.empty:
+        relays = plan.relays
+        _print_frame(pd.DataFrame({
+            "time UTC": pd.to_datetime(relays["time_utc"], utc=True).dt.strftime(
+                "%Y-%m-%d %H:%M:%S"),
+            "demand": relays["demand"], "via": relays["via"],
+            "from": relays["from_station"], "to": relays["to_station"],
+            "kbit": (relays["bits"] / 1e3).round(1)}), "Relay operations")
+    for station, sheet in sheets:
+        if sheet.empty:
+            stdout.print(f"{station.name}: no passes chosen.")
+            continue
+        tz = station.tz
+        _print_frame(pd.DataFrame({
+            "night": sheet["night_date"].astype(str),
+            "AOS local": [t.tz_convert(tz).strftime("%H:%M:%S") for t in sheet["aos_utc"]],
+            "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
+            "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
+            "point az°": sheet["aos_azimuth_deg"].round(1),
+            "point el°": station.min_elevation_deg,
+            "max el°": sheet["max_elevation_deg"].round(1),
+            "satellite": sheet["satellite"],
+            "expected kbit": (sheet["expected_secure_bits"] / 1e3).round(1),
+        }), f"{station.name}: passes to take (local time {station.timezone}; point at "
+            "acquisition)")
+
+
+def plan_events(sheets) -> list[dict]:
+    """Calendar events of the chosen passes, one per pass and station."""
+    events = []
+    for station, sheet in sheets:
+        for pass_id, row in sheet.iterrows():
+            events.append({
+                "uid_key": f"plan|{station.name}|{pass_id}|{row.aos_utc.isoformat()}",
+                "start": row.aos_utc, "end": row.los_utc,
+                "summary": f"QKD {row.satellite} at {station.name}: "
+                           f"{row.expected_secure_bits / 1e3:.0f} kbit expected",
+                "description": (f"Point at azimuth {row.aos_azimuth_deg:.1f}°, elevation "
+                                f"{station.min_elevation_deg:.1f}° at {row.aos_utc:%H:%M:%S} "
+                                f"UTC; culminates at {row.max_elevation_deg:.1f}°; "
+                                f"sets {row.los_utc:%H:%M:%S} UTC"),
+                "location": station.name})
+    return events
+
+
+@app.command()
+def schedule(
+    tle: TleOption = None,
+    stations: StationsOption = None,
+    station: Annotated[list[str] | None, typer.Option(
+        "--station", help="Print (or write) the night sheet of this station; repeatable. "
+        "Planning always uses every station of the station file.")] = None,
+    start: StartOption = "now",
+    days: DaysOption = None,
+    end: EndOption = None,
+    demand: DemandOption = None,
+    demands: DemandsFileOption = None,
+    objective: Annotated[Objective, typer.Option("--objective")] = Objective.total,
+    solver: Annotated[Solver, typer.Option("--solver")] = Solver.milp,
+    memory_bits: Annotated[float | None, typer.Option(
+        "--memory-bits", help="On-board key memory per satellite [bit] (default 1e9).")] = None,
+    gap_s: Annotated[float | None, typer.Option(
+        "--gap-s", help="Re-pointing gap between passes of one satellite [s] (default 120).")
+    ] = None,
+    reserve_bits: Annotated[float, typer.Option(
+        "--reserve-bits", help="Key each link keeps for authentication [bit].")] = 0.0,
+    fibre: Annotated[list[str] | None, typer.Option(
+        "--fibre", help="Ground fibre QKD link A:B:RATEbps or A:B:LENGTHkm; repeatable.")
+    ] = None,
+    unavailable: Annotated[list[str] | None, typer.Option(
+        "--unavailable", help="STATION:YYYY-MM-DD night a station cannot observe; "
+        "repeatable.")] = None,
+    scenarios: Annotated[int | None, typer.Option(
+        "--scenarios", help="Evaluate the plan over N sampled weather scenarios.")] = None,
+    seed: SeedOption = 0,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Solver time limit [s].")] = 60.0,
+    tonight: Annotated[bool, typer.Option(
+        "--tonight", help="Only the first night's sheet of each --station.")] = False,
+    payload: PayloadOption = None,
+    payload_name: PayloadNameOption = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: OutputOption = None,
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+) -> None:
+    """Trusted-relay plan: which passes to use and when the satellite relays stored key."""
+    from planner.relay.schedule import plan_to_json
+    from planner.run.pipeline import demands_for, load_inputs, run_provenance, schedule_for
+
+    if output is not None:
+        check_output_path(output)
+    inputs = load_inputs(tle, stations, None, start, _days_default(days, end), end,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    if station:
+        from planner.mission.stations import select_stations
+
+        select_stations(inputs.stations, station)   # unknown names fail before the work
+    wanted = demands_for(inputs, demand, demands)
+    if not wanted:
+        raise OptionError("name at least one station pair, e.g. --demand "
+                          "Beijing:Stellenbosch", field="--demand")
+    _warn(inputs.warnings)
+    known = len(inputs.warnings)
+    run = _plan_keys(inputs, payload, payload_name)
+    plan = schedule_for(inputs, run.table, wanted, memory_bits=memory_bits, gap_s=gap_s,
+                        reserve_bits=reserve_bits, objective=objective.value,
+                        method=solver.value, fibre=fibre or [], unavailable=unavailable or [],
+                        scenarios=scenarios, seed=seed, time_limit_s=time_limit)
+    _warn(inputs.warnings[known:])
+    _warn(plan.notes)
+    sheets = _station_sheets(plan, run.table, inputs.stations, station, tonight)
+    if output_format is Format.table:
+        if output is not None:
+            raise OptionError("--format table prints to the terminal; use csv, json or ics "
+                              "with --output", field="--format")
+        _print_plan(plan, sheets, "Tonight's plan" if tonight else "Relay plan")
+        return
+    provenance = run_provenance(inputs, key_models=run.models, seed=seed)
+    if output_format is Format.json:
+        document = plan_to_json(plan)
+        document["provenance"] = {**document.get("provenance", {}), **provenance}
+        text = to_json({k: v for k, v in document.items() if k != "provenance"},
+                       document["provenance"])
+    elif output_format is Format.csv:
+        rows = pd.concat([sheet.assign(station=st.name) for st, sheet in sheets if len(sheet)]
+                         or [pd.DataFrame()])
+        text = to_csv(rows.reset_index(), provenance)
+    else:
+        text = to_ics(plan_events(sheets), calendar_name="qkdplan relay plan",
+                      stamp=inputs.start)
+    _emit(text, output)

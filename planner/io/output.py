@@ -1,0 +1,187 @@
+"""Writing tables: CSV, JSON and iCalendar text, atomic files, provenance.
+
+Conventions (docs/architecture.md): times are ISO 8601 UTC with a ``Z`` and millisecond precision;
+CSV
+files start with ``# key: value`` provenance lines (read them back with
+``pandas.read_csv(path, comment="#")``); JSON documents carry a ``provenance`` object beside the
+rows; files are written to a temporary name in the target directory and renamed, so a failure or
+an interrupt never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner import __version__
+from planner.errors import OptionError
+
+
+def iso_utc(values: pd.Series) -> pd.Series:
+    """Format UTC timestamps as ``2026-11-24T21:03:05.123Z`` (milliseconds, rounded)."""
+    times = pd.to_datetime(values, utc=True).dt.round("ms")
+    return times.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+
+
+def _serialisable(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+                out[column]):
+            out[column] = iso_utc(out[column])
+    return out
+
+
+def to_csv(frame: pd.DataFrame, provenance: Mapping[str, Any] | None = None,
+           float_digits: int = 6) -> str:
+    """CSV text of a table, preceded by ``# key: value`` provenance lines."""
+    buffer = io.StringIO()
+    for key, value in (provenance or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        buffer.write(f"# {key}: {' '.join(str(text).split())}\n")
+    _serialisable(frame).to_csv(buffer, index=False, float_format=f"%.{float_digits}f",
+                                lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else round(float(value), 9)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a table as JSON-ready dicts (ISO times, None for missing values)."""
+    plain = _serialisable(frame).astype(object).where(_serialisable(frame).notna(), None)
+    return [{k: _json_value(v) for k, v in row.items()} for row in plain.to_dict("records")]
+
+
+def to_json(tables: Mapping[str, pd.DataFrame | Any], provenance: Mapping[str, Any]) -> str:
+    """A JSON document ``{"provenance": ..., name: [rows...], ...}``."""
+    document: dict[str, Any] = {"provenance": dict(provenance)}
+    for name, table in tables.items():
+        document[name] = records(table) if isinstance(table, pd.DataFrame) else table
+    return json.dumps(document, indent=1, default=str, allow_nan=False) + "\n"
+
+
+def _ics_escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def _ics_fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 section 3.1)."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        limit = 75 if not parts else 74
+        if len(current) + len(encoded) > limit:
+            parts.append(current.decode("utf-8"))
+            current = b""
+        current += encoded
+    parts.append(current.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def _ics_time(value: pd.Timestamp) -> str:
+    return pd.Timestamp(value).tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
+
+
+def to_ics(events: Sequence[Mapping[str, Any]], *, calendar_name: str,
+           stamp: datetime) -> str:
+    """An iCalendar (RFC 5545) document with one VEVENT per event.
+
+    Parameters
+    ----------
+    events
+        Mappings with ``uid_key`` (a string that identifies the event, hashed into its UID),
+        ``start``, ``end`` (UTC Timestamps), ``summary``, ``description`` and optionally
+        ``location``.
+    calendar_name
+        Shown by calendar programs as the calendar's name.
+    stamp
+        DTSTAMP of every event; passing a fixed time keeps the file reproducible.
+    """
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//qkdplan//{__version__}//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_escape(calendar_name)}"]
+    dtstamp = _ics_time(pd.Timestamp(stamp))
+    for event in events:
+        uid = hashlib.sha1(str(event["uid_key"]).encode()).hexdigest()[:24] + "@qkdplan"
+        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{dtstamp}",
+                  f"DTSTART:{_ics_time(event['start'])}", f"DTEND:{_ics_time(event['end'])}",
+                  f"SUMMARY:{_ics_escape(str(event['summary']))}",
+                  f"DESCRIPTION:{_ics_escape(str(event['description']))}"]
+        if event.get("location"):
+            lines.append(f"LOCATION:{_ics_escape(str(event['location']))}")
+        lines += ["TRANSP:OPAQUE", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
+
+
+def check_output_path(path: str | Path, option: str = "--output") -> Path:
+    """Fail early (before any work) if ``path`` cannot be written."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OptionError(f"{str(path)!r} is a directory; give a file name", field=option)
+    if not parent.is_dir():
+        raise OptionError(f"directory {str(parent)!r} does not exist", field=option)
+    if not os.access(parent, os.W_OK):
+        raise OptionError(f"directory {str(parent)!r} is not writable", field=option)
+    return path
+
+
+def write_atomic(path: str | Path, data: str | bytes, option: str = "--output") -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
+
+    Readers see the old file or the complete new one, never a part; on any failure (including
+    KeyboardInterrupt) the temporary file is removed.
+    """
+    path = check_output_path(path, option)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
+                                         dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def provenance(**items: Any) -> dict[str, Any]:
+    """Provenance record: the given items plus the planner version.
+
+    No wall-clock time is added, so the same inputs give byte-identical outputs.
+    """
+    record = {"generator": f"qkdplan {__version__}"}
+    record.update({k: v for k, v in items.items() if v is not None})
+    return record

@@ -187,7 +187,7 @@ _RENDERED = """(async () => {
 
 
 def test_every_figure_renders_offline_without_errors(tmp_path, browser):
-    from test_report import build_inputs
+    from test_page import build_inputs
 
     path = report.write_report(tmp_path / "report.html", build_inputs())["html"]
     browser.open(path)
@@ -217,7 +217,7 @@ def test_every_figure_renders_offline_without_errors(tmp_path, browser):
 
 
 def test_no_pass_report_renders_its_message(tmp_path, browser):
-    from test_report import _run
+    from test_page import _run
 
     run = _run()
     path = tmp_path / "empty.html"

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from planner.report.figures.coastline import COASTLINE
+from planner.report.figures.coastline import coastline_xy, land_source
 from planner.report.figures.style import (
     EARTH_RADIUS_KM,
     f32,
@@ -54,16 +54,6 @@ def break_at_antimeridian(lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray]:
     lon = (np.asarray(lon_deg, float) + 180.0) % 360.0 - 180.0
     jump = np.flatnonzero(np.abs(np.diff(lon)) > 180.0) + 1
     return np.insert(lat, jump, np.nan), np.insert(lon, jump, np.nan)
-
-
-def _coastline_xy() -> tuple[np.ndarray, np.ndarray]:
-    lats, lons = [], []
-    for ring in COASTLINE:
-        points = np.asarray(ring, float)
-        lat, lon = break_at_antimeridian(points[:, 1], points[:, 0])
-        lats += [lat, [np.nan]]
-        lons += [lon, [np.nan]]
-    return np.concatenate(lats), np.concatenate(lons)
 
 
 def station_cluster(stations: Sequence[Any], radius_deg: float = 20.0) -> list[int]:
@@ -148,17 +138,17 @@ def ground_track_figure(stations: Sequence[Any], colours: Mapping[str, str], *,
                          row=1, col=2)
     style_figure(fig, "Ground track and station footprints",
            subtitle=f"dotted circles: where the satellite (at {altitude_km:,.0f} km) is above "
-           "each station's minimum elevation; equirectangular maps, coarse coastline",
+           "each station's minimum elevation; equirectangular maps",
            height=660)
     fig.update_layout(legend={"orientation": "h", "y": -0.17, "x": 0})
     return fig
 
 
 def _map_layers(fig: go.Figure, col: int, first: bool, track, in_view, window_label) -> None:
-    coast_lat, coast_lon = _coastline_xy()
+    coast_lat, coast_lon = coastline_xy()
     fig.add_trace(go.Scatter(x=f32(coast_lon), y=f32(coast_lat), mode="lines",
                              line={"color": "#9aa7b0", "width": 1}, showlegend=first,
-                             legendgroup="coast", name="coastline (coarse outline)",
+                             legendgroup="coast", name=f"coastline: {land_source()}",
                              hoverinfo="skip"), row=1, col=col)
     if track is None or track.empty:
         return

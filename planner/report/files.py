@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 
 from planner.geometry.passes import PASS_COLUMNS
-from planner.io.output import check_output_path, provenance, to_csv, to_json, write_atomic
+from planner.io.output import check_output_path, provenance, to_csv, to_json
 from planner.relay.schedule import plan_to_json
+from planner.report.fileset import write_file_set
 from planner.report.inputs import KEY_COLUMNS, ReportInputs
 from planner.report.render import render_report
 from planner.report.sections import key_model_record
@@ -89,12 +90,13 @@ def report_texts(inputs: ReportInputs) -> dict[str, str]:
 
 
 def write_report(path: str | Path, inputs: ReportInputs) -> dict[str, Path]:
-    """Write the HTML report and its tables beside it, each file atomically.
+    """Write the HTML report and its tables beside it, as one set.
 
     The output directory is checked before any work; every file's content is built in memory
-    before the first is written; then the tables are written and the page last, each through
-    :func:`planner.io.output.write_atomic` (temporary name + rename), so a failure never leaves a
-    partial file.
+    before the first is written; then the files are written as a set
+    (:func:`planner.report.fileset.write_file_set`): a failure, an interrupt, a killed process
+    or a concurrent run never leaves a partial file or a mix of two runs' files (a killed run's
+    half-done set is completed, and its ``.part`` files removed, by the next write).
 
     Parameters
     ----------
@@ -116,4 +118,4 @@ def write_report(path: str | Path, inputs: ReportInputs) -> dict[str, Path]:
     check_report_path(path)
     paths = report_paths(path)
     texts = report_texts(inputs)
-    return {name: write_atomic(paths[name], text) for name, text in texts.items()}
+    return write_file_set(paths, texts)

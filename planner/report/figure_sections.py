@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,7 @@ from planner.report.format import utc
 from planner.report.inputs import ReportInputs
 from planner.report.sections import SKY_STEP_S
 from planner.report.summary import Summary, night_keys
+from planner.report.tonight import zone_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.schedule import Plan
@@ -54,19 +54,12 @@ def _night_label(passes: pd.DataFrame, night_table: pd.DataFrame) -> str:
             f"{utc(passes['los_utc'].max(), '%H:%M')} UTC)")
 
 
-def zone_of(station: Any) -> ZoneInfo | None:
-    """The station's time zone, or ``None`` when it has no valid one."""
-    try:
-        return ZoneInfo(str(station.timezone))
-    except (AttributeError, ValueError, ZoneInfoNotFoundError):
-        return None
-
-
 def sky_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
     """Azimuth/elevation tracks of the chosen night's passes."""
-    title = "Sky plot of one night"
-    lede = ("The path of each pass of one night across the sky as the telescope sees it: the "
-            "centre is straight up, the rim the horizon, north at the top.")
+    title = "Sky plot per station"
+    lede = ("The path of each night pass across the sky as each station's telescope sees it, "
+            "tonight (the first night of the period with night passes) unless another night "
+            "was chosen: the centre is straight up, the rim the horizon, north at the top.")
     if inputs.passes.empty:
         return parts.section("sec-sky", title, [parts.note(NOT_DRAWN)])
     if inputs.tracks is None or inputs.tracks.empty:

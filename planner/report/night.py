@@ -29,9 +29,10 @@ def choose_night(table: pd.DataFrame, night: str | datetime | None = None) -> pd
     table : pandas.DataFrame
         Pass or key table (needs ``night`` and ``tca_utc``).
     night : str or datetime, optional
-        The night's date (``YYYY-MM-DD``, the UTC date on which it starts). Default: the night
-        with the most expected key (key table) or the most night passes (pass table); the
-        earliest such night on a tie.
+        The night's date (``YYYY-MM-DD``, the UTC date on which it starts); ``"best"`` for the
+        night with the most expected key (key table) or the most night passes (pass table),
+        the earliest such night on a tie. Default (or ``"tonight"``): the first night of the
+        table with night passes, tonight for a period that starts today.
 
     Returns
     -------
@@ -47,7 +48,9 @@ def choose_night(table: pd.DataFrame, night: str | datetime | None = None) -> pd
     if nights.empty:
         return nights
     dates = night_dates(nights["tca_utc"], auto_night_cut_hour(nights["tca_utc"]))
-    if night is None:
+    if night is None or night == "tonight":
+        chosen = dates.min()
+    elif night == "best":
         score = (nights["expected_secure_bits"].to_numpy(float)
                  if "expected_secure_bits" in nights else np.ones(len(nights)))
         totals = pd.Series(score).groupby(dates).sum()
@@ -82,7 +85,7 @@ def night_views(table: pd.DataFrame, catalogue: Catalogue, stations: Sequence[An
         Per-second tracks already computed for ``table`` (e.g. for the key table); computed
         for the chosen night's passes only when absent.
     night : str or datetime, optional
-        See :func:`choose_night` (default: the night with the most expected key).
+        See :func:`choose_night` (default: the first night with night passes).
     margin_minutes : float
         The ground track runs from this long before the night's first AOS to as long after its
         last LOS [min].

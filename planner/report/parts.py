@@ -3,7 +3,7 @@
 Python decides what the page says (texts, numbers already formatted, figures); the templates
 under ``planner/report/templates`` decide the markup. A section is a mapping ``id, heading,
 lede, parts``; each part is a mapping with a ``kind`` the template knows (``note, figure,
-heading, paragraph, cards, table, tree``).
+heading, paragraph, cards, table, tree, details``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from planner.report.format import plain
 
-__all__ = ["cards", "figure", "heading", "note", "paragraph", "section", "table", "tree"]
+__all__ = ["cards", "details", "figure", "heading", "note", "paragraph", "section", "table", "tree"]
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -32,6 +32,11 @@ def section(section_id: str, heading_text: str, parts: Sequence[Mapping[str, Any
 def note(text: str) -> dict[str, Any]:
     """A highlighted sentence (why a part is left out, what is missing)."""
     return {"kind": "note", "text": text}
+
+
+def details(summary: str, content: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Parts folded away behind a one-line summary (``<details>``)."""
+    return {"kind": "details", "summary": summary, "parts": list(content)}
 
 
 def heading(text: str) -> dict[str, Any]:

@@ -20,19 +20,21 @@ from planner.report.format import period_text
 from planner.report.inputs import ReportInputs, check_inputs
 from planner.report.sections import provenance_section, satellites_text, summary_section
 from planner.report.summary import Summary, summarise
+from planner.report.tonight import tonight_section
 
 __all__ = ["FIGURE_IDS", "NAV", "SECTION_IDS", "build_report", "render_report"]
 
-SECTION_IDS = ("sec-summary", "sec-timeline", "sec-sky", "sec-map", "sec-key-elevation",
-               "sec-cumulative", "sec-buffers", "sec-monthly", "sec-relay", "sec-provenance")
+SECTION_IDS = ("sec-summary", "sec-tonight", "sec-timeline", "sec-sky", "sec-map",
+               "sec-key-elevation", "sec-cumulative", "sec-buffers", "sec-monthly", "sec-relay",
+               "sec-provenance")
 """``id`` of every section of the page, in order."""
 
 FIGURE_IDS = ("fig-timeline", "fig-sky", "fig-groundtrack", "fig-key-elevation",
               "fig-cumulative", "fig-buffers", "fig-monthly", "fig-relay")
 """``id`` of every figure ``div`` (present when the figure has data to show)."""
 
-NAV = (("sec-summary", "Summary"), ("sec-timeline", "Timeline"), ("sec-sky", "Sky plot"),
-       ("sec-map", "Map"), ("sec-key-elevation", "Key per pass"),
+NAV = (("sec-summary", "Summary"), ("sec-tonight", "Tonight"), ("sec-timeline", "Timeline"),
+       ("sec-sky", "Sky plot"), ("sec-map", "Map"), ("sec-key-elevation", "Key per pass"),
        ("sec-cumulative", "Cumulative"), ("sec-buffers", "Buffers"),
        ("sec-monthly", "Monthly budget"), ("sec-relay", "Relay"),
        ("sec-provenance", "Provenance"))
@@ -61,7 +63,7 @@ def render_report(inputs: ReportInputs) -> tuple[str, Summary]:
     check_inputs(inputs)
     summary = summarise(inputs)
     colours = figures.station_colours(list(summary.stations.index))
-    sections = [summary_section(inputs, summary),
+    sections = [summary_section(inputs, summary), tonight_section(inputs, summary),
                 *(make(inputs, colours, summary) for make in _FIGURE_SECTIONS),
                 provenance_section(inputs, summary)]
     page = environment().get_template("page.html.j2").render(

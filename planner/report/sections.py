@@ -202,7 +202,8 @@ def provenance_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]
     if inputs.plan is not None:
         content += [parts.heading("Relay plan"), parts.tree(_plan_record(inputs.plan))]
     content += [parts.heading("This report"), parts.tree(report_provenance(inputs, summary))]
-    return parts.section("sec-provenance", "Provenance", content,
+    return parts.section("sec-provenance", "Provenance",
+                         [parts.details("Show the provenance record", content)],
                          "Where every number comes from: element sets, stations, models and "
                          "seeds.")
 

@@ -12,8 +12,8 @@ from plotly.subplots import make_subplots
 from planner.report.figures.style import (
     KBIT,
     MBIT,
-    PALETTE,
     date_axis,
+    distinct_colours,
     epoch_ms,
     f32,
     ordered_stations,
@@ -106,8 +106,8 @@ def cumulative_figure(keys: pd.DataFrame, colours: Mapping[str, str], *,
             name=str(station), legendgroup="stations", legendgrouptitle={"text": "station"},
             hovertemplate=f"<b>{station}</b><br>%{{x|%Y-%m-%d %H:%M}} UTC<br>"
                           "%{y:,.2f} Mbit<extra></extra>"), row=1, col=1)
-    for index, (label, hops) in enumerate((delivered or {}).items()):
-        colour = PALETTE[(index + 3) % len(PALETTE)]
+    demand_colours = distinct_colours(len(colours) + len(delivered or {}))[len(colours):]
+    for (label, hops), colour in zip((delivered or {}).items(), demand_colours, strict=True):
         hops = hops.sort_values("time_utc")
         total = np.cumsum(hops["bits"].to_numpy(float)) / MBIT
         x = np.r_[start_ms, epoch_ms(hops["time_utc"]), end_ms]

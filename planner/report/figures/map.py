@@ -105,43 +105,134 @@ def ground_track_figure(stations: Sequence[Any], colours: Mapping[str, str], *,
     names = [s.name for s in stations]
     titles = ["world"]
     if zoom:
-        titles.append("zoom: " + ", ".join(names[i] for i in cluster))
+        titles.append(f"zoom on {len(cluster)} neighbouring stations")
     fig = make_subplots(rows=1, cols=2 if zoom else 1, subplot_titles=titles,
                         column_widths=[0.6, 0.4] if zoom else None, horizontal_spacing=0.07)
-    for col in range(1, 3 if zoom else 2):
+    ranges = [((-180.0, 180.0), (-90.0, 90.0))]
+    if zoom:
+        pad = np.degrees(max(angles[i] for i in cluster)) + 3.0
+        lats = [stations[i].latitude_deg for i in cluster]
+        lons = [stations[i].longitude_deg for i in cluster]
+        ranges.append(((min(lons) - pad, max(lons) + pad),
+                       (max(min(lats) - pad, -90.0), min(max(lats) + pad, 90.0))))
+    widths = [MAP_WIDTH_PX * (0.6 if zoom else 1.0), MAP_WIDTH_PX * 0.4]
+    for col, (x_range, y_range) in enumerate(ranges, start=1):
         first = col == 1
         _map_layers(fig, col, first, track, in_view, window_label)
         _footprints(fig, col, first, stations, angles, colours)
-        labelled = [i for i in range(len(stations)) if not first or not zoom or i not in cluster]
         fig.add_trace(go.Scatter(
             x=[s.longitude_deg for s in stations], y=[s.latitude_deg for s in stations],
-            mode="markers+text", text=[n if i in labelled else "" for i, n in enumerate(names)],
-            textposition="top center", textfont={"size": 12}, customdata=names,
+            mode="markers", customdata=names,
             marker={"size": 11, "color": [colours.get(n, "#333") for n in names],
                     "symbol": "star", "line": {"color": "#222", "width": 1}},
             name="ground stations", showlegend=first, legendgroup="stations",
             hovertemplate="<b>%{customdata}</b><br>%{y:.3f}° N, %{x:.3f}° E<extra></extra>"),
             row=1, col=col)
+        shown = [i for i, s in enumerate(stations)
+                 if (not first or not zoom or i not in cluster)
+                 and x_range[0] <= s.longitude_deg <= x_range[1]
+                 and y_range[0] <= s.latitude_deg <= y_range[1]]
+        _labels(fig, col, [stations[i] for i in shown], x_range, y_range, widths[col - 1])
         fig.update_xaxes(title={"text": "longitude [deg E]"}, zeroline=False,
-                         constrain="domain", row=1, col=col)
+                         constrain="domain", range=list(x_range), row=1, col=col)
         fig.update_yaxes(title={"text": "latitude [deg N]"}, zeroline=False,
                          scaleanchor="x" if first else "x2", scaleratio=1, constrain="domain",
-                         row=1, col=col)
-    fig.update_xaxes(range=[-180, 180], dtick=30, row=1, col=1)
-    fig.update_yaxes(range=[-90, 90], dtick=30, row=1, col=1)
-    if zoom:
-        pad = np.degrees(max(angles[i] for i in cluster)) + 3.0
-        lats = [stations[i].latitude_deg for i in cluster]
-        lons = [stations[i].longitude_deg for i in cluster]
-        fig.update_xaxes(range=[min(lons) - pad, max(lons) + pad], row=1, col=2)
-        fig.update_yaxes(range=[max(min(lats) - pad, -90), min(max(lats) + pad, 90)],
-                         row=1, col=2)
+                         range=list(y_range), row=1, col=col)
+    fig.update_xaxes(dtick=30, row=1, col=1)
+    fig.update_yaxes(dtick=30, row=1, col=1)
     style_figure(fig, "Ground track and station footprints",
            subtitle=f"dotted circles: where the satellite (at {altitude_km:,.0f} km) is above "
            "each station's minimum elevation; equirectangular maps",
            height=660)
     fig.update_layout(legend={"orientation": "h", "y": -0.17, "x": 0})
     return fig
+
+
+MAP_WIDTH_PX = 1100.0
+"""Width the map panels share [px]: the page's figure width (~1,290 px in a 1,400 px window)
+less margins and the gap between panels; label places are chosen at this scale, so in much
+narrower windows labels may touch."""
+MAP_HEIGHT_PX = 460.0
+"""Height of the map panels [px] (figure height less title, margins and legend)."""
+
+
+def place_labels(x_px: np.ndarray, y_px: np.ndarray, widths_px: Sequence[float], *,
+                 height_px: float = 18.0, marker_px: float = 12.0, gap_px: float = 3.0
+                 ) -> list[tuple[float, float]]:
+    """Offsets [px] of label centres from their points, so that labels do not overlap.
+
+    Greedy: each label in turn takes the first of a ring of candidate places (above, below,
+    right, left, then the diagonals, at growing distances) whose box meets no label already
+    placed and no marker; when none is free, the one with the least overlap.
+
+    Parameters
+    ----------
+    x_px, y_px : array
+        The points in screen pixels (y down).
+    widths_px : sequence of float
+        Width of each label [px].
+    height_px, marker_px, gap_px : float
+        Label height, marker size and the clearance kept around each label [px].
+
+    Returns
+    -------
+    list of (dx, dy)
+        Offsets of each label's centre from its point [px], y down.
+    """
+    x, y = np.asarray(x_px, float), np.asarray(y_px, float)
+    markers = [(xi - marker_px / 2, yi - marker_px / 2, xi + marker_px / 2, yi + marker_px / 2)
+               for xi, yi in zip(x, y, strict=True)]
+    placed: list[tuple[float, float, float, float]] = []
+    directions = ((0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (-1, -1), (1, 1), (-1, 1))
+    offsets = []
+    for xi, yi, width in zip(x, y, widths_px, strict=True):
+        best, best_overlap = (0.0, -(marker_px + height_px) / 2), np.inf
+        for distance in (4.0, 16.0, 30.0, 48.0, 70.0):
+            for ux, uy in directions:
+                dx = ux * (marker_px / 2 + distance + width / 2)
+                dy = uy * (marker_px / 2 + distance * 0.6 + height_px / 2)
+                box = (xi + dx - width / 2, yi + dy - height_px / 2,
+                       xi + dx + width / 2, yi + dy + height_px / 2)
+                padded = (box[0] - gap_px, box[1] - gap_px, box[2] + gap_px, box[3] + gap_px)
+                overlap = sum(_overlap(padded, other) for other in (*placed, *markers))
+                if overlap < best_overlap:
+                    best, best_overlap, best_box = (dx, dy), overlap, box
+                if overlap == 0:
+                    break
+            if best_overlap == 0:
+                break
+        placed.append(best_box)
+        offsets.append(best)
+    return offsets
+
+
+def _overlap(a, b) -> float:
+    return (max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+            * max(0.0, min(a[3], b[3]) - max(a[1], b[1])))
+
+
+def label_width_px(text: str, font_px: float = 12.0) -> float:
+    """Width of a label in the report's sans-serif font, about 0.6 em a character [px]."""
+    return 0.6 * font_px * len(text) + 8.0
+
+
+def _labels(fig: go.Figure, col: int, stations, x_range, y_range, width_px: float) -> None:
+    """Station names with leader lines, placed so they do not overlap (:func:`place_labels`)."""
+    if not stations:
+        return
+    scale = max((x_range[1] - x_range[0]) / width_px,
+                (y_range[1] - y_range[0]) / MAP_HEIGHT_PX)  # deg per px (equal axes)
+    x = np.array([(s.longitude_deg - x_range[0]) / scale for s in stations])
+    y = np.array([(y_range[1] - s.latitude_deg) / scale for s in stations])
+    names = [s.name for s in stations]
+    offsets = place_labels(x, y, [label_width_px(n) for n in names])
+    axis = "" if col == 1 else str(col)
+    for station, (dx, dy) in zip(stations, offsets, strict=True):
+        fig.add_annotation(x=station.longitude_deg, y=station.latitude_deg, text=station.name,
+                           xref=f"x{axis}", yref=f"y{axis}", ax=dx, ay=dy, showarrow=True,
+                           arrowhead=0, arrowwidth=1, arrowcolor="#666", standoff=6,
+                           font={"size": 12}, bgcolor="rgba(255,255,255,0.75)",
+                           xanchor="center", yanchor="middle", name="station label")
 
 
 def _map_layers(fig: go.Figure, col: int, first: bool, track, in_view, window_label) -> None:

@@ -12,12 +12,12 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
 KBIT = 1e3
 MBIT = 1e6
@@ -37,16 +37,73 @@ TEMPLATE = go.layout.Template(layout={
 
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
         "size": 13, "color": "#222"}
-PALETTE = [*qualitative.D3, *qualitative.Dark24]
 DAY_GREY = "#b8b8b8"
 LEGEND_ONLY_DAY_PASSES = 1500
 """With more passes than this, the timeline hides daylight passes until asked (they would
 bury the night passes at the scale of months)."""
 
 
+AVOID_COLOURS = ("#ffffff", DAY_GREY, "#5b6f8a", "#d62728", "#111111")
+"""Colours the figures use for other things (background, daylight passes, the ground track,
+passes in view, weather marks); station colours keep away from them."""
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of sRGB colours in [0, 1], shape (..., 3).
+
+    References
+    ----------
+    IEC 61966-2-1:1999 (sRGB transfer function and primaries); CIE 15:2004 (L*a*b*).
+    """
+    rgb = np.asarray(rgb, float)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124564, 0.2126729, 0.0193339],
+                             [0.3575761, 0.7151522, 0.1191920],
+                             [0.1804375, 0.0721750, 0.9503041]])
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def _hex_to_rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+
+
+@cache
+def distinct_colours(count: int) -> tuple[str, ...]:
+    """``count`` colours as far apart as the eye sees them, for categories on white.
+
+    Greedy farthest-point selection in CIE L*a*b* (Glasbey's method) from an sRGB grid,
+    restricted to colours readable on white (L* 30-75) and clearly coloured (chroma >= 25),
+    each as far as possible from those already chosen and from :data:`AVOID_COLOURS`. The first
+    is D3's blue; the sequence is fixed, so station colours do not change from run to run.
+
+    References
+    ----------
+    C. Glasbey, G. van der Heijden, V. F. K. Toh, A. Gray, "Colour displays for categorical
+    images", Color Research and Application 32, 304-309 (2007).
+    """
+    levels = np.arange(0, 256, 15) / 255.0
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 3)
+    lab = srgb_to_lab(grid)
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    keep = (lab[:, 0] >= 30) & (lab[:, 0] <= 75) & (chroma >= 25)
+    grid, lab = grid[keep], lab[keep]
+    nearest = np.min([np.linalg.norm(lab - srgb_to_lab(_hex_to_rgb(c)), axis=1)
+                      for c in AVOID_COLOURS], axis=0)
+    chosen = [int(np.argmin(np.linalg.norm(lab - srgb_to_lab(_hex_to_rgb("#1f77b4")), axis=1)))]
+    for _ in range(count - 1):
+        nearest = np.minimum(nearest, np.linalg.norm(lab - lab[chosen[-1]], axis=1))
+        chosen.append(int(np.argmax(nearest)))
+    return tuple("#{:02x}{:02x}{:02x}".format(*np.round(grid[i] * 255).astype(int))
+                 for i in chosen[:count])
+
+
 def station_colours(names: Sequence[str]) -> dict[str, str]:
-    """One colour per station, stable in the order given."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    """One colour per station, stable in the order given, distinct for any number of
+    stations (:func:`distinct_colours`)."""
+    return dict(zip(names, distinct_colours(len(names)), strict=True))
 
 
 def epoch_ms(times) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.errors import OptionError
 from planner.geometry.passes import PASS_COLUMNS
 from planner.io.output import check_output_path, provenance, to_csv, to_json
 from planner.relay.schedule import plan_to_json
@@ -39,11 +40,16 @@ def check_report_path(path: str | Path, option: str = "--output") -> Path:
     Raises
     ------
     OptionError
-        Naming ``option`` when the directory does not exist or is not writable, or the path
-        is a directory.
+        Naming ``option`` when the directory does not exist or is not writable, the path
+        is a directory, or one of the set's files exists and is not a regular file (a device,
+        a FIFO, a symbolic link): the set is renamed into place and must not replace those.
     """
     for target in report_paths(path).values():
         check_output_path(target, option)
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise OptionError(f"{str(target)!r} exists and is not a regular file; the report "
+                              "writes its files as a set and replaces only regular files",
+                              field=option)
     return Path(path)
 
 

@@ -27,6 +27,8 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from planner.errors import PlannerInputError
+
 __all__ = ["recover_file_set", "write_file_set"]
 
 
@@ -128,8 +130,18 @@ def write_file_set(paths: Mapping[str, str | Path],
     -------
     dict of str to pathlib.Path
         The files written, in the order of ``contents``.
+
+    Raises
+    ------
+    PlannerInputError
+        Naming ``paths`` when a target exists and is not a regular file (a device, a FIFO,
+        a symbolic link), which a rename would replace.
     """
     targets = {name: Path(paths[name]) for name in contents}
+    for target in targets.values():
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise PlannerInputError(f"{str(target)!r} exists and is not a regular file; a "
+                                    "file set replaces only regular files", field="paths")
     lock, journal = _set_files({name: Path(p) for name, p in paths.items()})
     with _locked(lock):
         if journal.exists():

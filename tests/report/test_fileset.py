@@ -185,3 +185,24 @@ def test_two_concurrent_runs_do_not_mix(tmp_path):
     assert fast.wait(timeout=60) == 0 and slow.wait(timeout=60) == 0
     assert labels(directory) == dict.fromkeys(NAMES, "B")
     assert leftovers(directory) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_special_files_are_refused_not_replaced(tmp_path, kind):
+    from planner.errors import OptionError, PlannerInputError
+    from planner.report.page import check_report_path
+
+    paths = report_paths(tmp_path / "r.html")
+    target = paths["keys"]
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        (tmp_path / "elsewhere.csv").write_text("keep me")
+        target.symlink_to(tmp_path / "elsewhere.csv")
+    with pytest.raises(OptionError, match="not a regular file") as error:
+        check_report_path(tmp_path / "r.html")
+    assert error.value.field == "--output"
+    with pytest.raises(PlannerInputError, match="not a regular file"):
+        fileset.write_file_set(paths, contents("A"))
+    assert target.is_fifo() if kind == "fifo" else target.is_symlink()
+    assert not paths["html"].exists()

@@ -33,11 +33,14 @@ def tonight_passes(table: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     return table[window.to_numpy()].sort_values("aos_utc")
 
 
-def _local(value: Any, zone: ZoneInfo | None) -> str:
-    stamp = pd.Timestamp(value)
-    if zone is None:
-        return f"{utc(stamp, '%a %d %b %H:%M')} UTC"
-    return stamp.tz_convert(zone).strftime("%a %d %b %H:%M %Z")
+def _local_span(rise: Any, set_: Any, zone: ZoneInfo | None) -> str:
+    """``Tue 01 Dec 21:47–21:53 CST`` (``+1 d`` when the set is on the next local day)."""
+    rise, set_ = pd.Timestamp(rise), pd.Timestamp(set_)
+    if zone is not None:
+        rise, set_ = rise.tz_convert(zone), set_.tz_convert(zone)
+    name = rise.strftime("%Z") if zone is not None else "UTC"
+    later = " (+1 d)" if set_.date() > rise.date() else ""
+    return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} {name}"
 
 
 def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
@@ -58,22 +61,23 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
         return parts.section("sec-tonight", title, [parts.note(
             f"No passes rise from {utc(start)} to {utc(end)} UTC.")], lede)
     zones = {s.name: zone_of(s) for s in inputs.stations}
-    header = ["station", "rise (local)", "set (local)", "rise–set (UTC)", "duration [min]",
-              "max elevation [deg]", "rise azimuth [deg]", "dark?"]
+    header = ["station", "rise–set (local)", "rise–set (UTC)", "sky", "duration [min]",
+              "max el. [deg]", "rise az. [deg]"]
     if with_keys:
-        header += ["secure key [kbit]", "clear-sky probability", "expected key [kbit]"]
+        header += ["key, clear [kbit]", "P(clear)", "expected [kbit]"]
+    night = rows["night"].astype(bool).to_numpy()
     body = []
-    for _, r in rows.iterrows():
+    for is_night, (_, r) in zip(night, rows.iterrows(), strict=True):
         zone = zones.get(str(r["station"]))
-        row = [r["station"], _local(r["aos_utc"], zone), _local(r["los_utc"], zone),
+        row = [r["station"], _local_span(r["aos_utc"], r["los_utc"], zone),
                f"{utc(r['aos_utc'], '%m-%d %H:%M')}–{utc(r['los_utc'], '%H:%M')}",
+               "night" if is_night else "day (no QKD)",
                f"{r['duration_s'] / 60:.1f}", f"{r['max_elevation_deg']:.1f}",
-               f"{r['aos_azimuth_deg']:.0f}",
-               "night" if bool(r["night"]) else "day or twilight (no QKD)"]
+               f"{r['aos_azimuth_deg']:.0f}"]
         if with_keys:
-            row += [kbit(r["secure_bits"]) if bool(r["night"]) else "—",
-                    f"{r['clear_sky_probability']:.2f}" if bool(r["night"]) else "—",
-                    kbit(r["expected_secure_bits"]) if bool(r["night"]) else "—"]
+            row += [kbit(r["secure_bits"]), f"{r['clear_sky_probability']:.2f}",
+                    kbit(r["expected_secure_bits"])] if is_night else ["—"] * 3
         body.append(row)
-    return parts.section("sec-tonight", title, [parts.table(header, body, numeric_from=4)],
+    return parts.section("sec-tonight", title, [parts.table(header, body, numeric_from=4,
+                                                              css="data compact")],
                          lede)

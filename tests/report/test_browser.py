@@ -235,7 +235,7 @@ def test_every_figure_renders_offline_without_errors(tmp_path, browser):
     tonight = browser.evaluate("""(() => {
         const table = document.querySelector('#sec-tonight table');
         return [table.rows.length, table.offsetHeight, table.innerText]; })()""")
-    assert tonight[0] > 2 and tonight[1] > 50 and "rise (local)" in tonight[2]
+    assert tonight[0] > 2 and tonight[1] > 50 and "rise–set (local)" in tonight[2]
     assert browser.evaluate("document.querySelector('#sec-provenance details').open") is False
     assert browser.evaluate("document.getElementById('sec-provenance').offsetHeight") < 200
 

@@ -187,9 +187,7 @@ _RENDERED = """(async () => {
 })()"""
 
 
-def test_every_figure_renders_offline_without_errors(tmp_path, browser):
-    from test_page import build_inputs
-
+def test_every_figure_renders_offline_without_errors(tmp_path, browser, build_inputs):
     path = report.write_report(tmp_path / "report.html", build_inputs())["html"]
     browser.open(path)
     state = browser.evaluate(_RENDERED % json.dumps(list(report.FIGURE_IDS)))
@@ -244,10 +242,7 @@ def test_every_figure_renders_offline_without_errors(tmp_path, browser):
     print(f"\nreport screenshot: {screenshot}\nreport page: {path}")
 
 
-def test_no_pass_report_renders_its_message(tmp_path, browser):
-    from test_page import _run
-
-    run = _run()
+def test_no_pass_report_renders_its_message(tmp_path, browser, run):
     path = tmp_path / "empty.html"
     report.write_report(path, report.ReportInputs(
         passes=run["passes"].iloc[:0], stations=run["inputs"].stations,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from planner.report import fileset
-from planner.report.page import report_paths, write_report
+from planner.report.page import ReportInputs, report_paths, write_report
 
 NAMES = ("passes", "keys", "summary", "html")
 
@@ -33,62 +33,44 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
 
 
-def test_interrupt_between_renames_keeps_the_previous_set(tmp_path, monkeypatch):
-    paths = report_paths(tmp_path / "r.html")
-    fileset.write_file_set(paths, contents("A"))
+def interrupt_rename(monkeypatch, call: int) -> None:
+    """Make the ``call``-th rename of the set raise KeyboardInterrupt (Ctrl-C at that moment);
+    every other rename, before and after (the roll-back), is real."""
     real_replace = os.replace
     calls = []
 
     def replace(src, dst):
         calls.append(dst)
-        if len(calls) == 2:
+        if len(calls) == call:
             raise KeyboardInterrupt
         return real_replace(src, dst)
 
     monkeypatch.setattr(fileset.os, "replace", replace)
+
+
+def test_interrupt_between_renames_keeps_the_previous_set(tmp_path, monkeypatch):
+    paths = report_paths(tmp_path / "r.html")
+    fileset.write_file_set(paths, contents("A"))
+    interrupt_rename(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         fileset.write_file_set(paths, contents("B"))
-    monkeypatch.setattr(fileset.os, "replace", real_replace)
     assert labels(tmp_path) == dict.fromkeys(NAMES, "A")
     assert leftovers(tmp_path) == []
 
 
 def test_interrupt_of_a_first_write_leaves_nothing(tmp_path, monkeypatch):
-    real_replace = os.replace
-    calls = []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(fileset.os, "replace", replace)
+    interrupt_rename(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         fileset.write_file_set(report_paths(tmp_path / "r.html"), contents("B"))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_interrupted_report_keeps_the_previous_report(tmp_path, monkeypatch):
+def test_interrupted_report_keeps_the_previous_report(tmp_path, monkeypatch, run):
     """The real report (a run without passes: quick) over a previous one."""
-    from test_page import _run
-
-    run = _run()
     inputs = dict(passes=run["passes"].iloc[:0], stations=run["inputs"].stations)
-    from planner.report.page import ReportInputs
-
     first = write_report(tmp_path / "r.html", ReportInputs(**inputs, title="first run"))
     before = {name: path.read_bytes() for name, path in first.items()}
-    real_replace = os.replace
-    calls = []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(fileset.os, "replace", replace)
+    interrupt_rename(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         write_report(tmp_path / "r.html", ReportInputs(**inputs, title="second run",
                                                        provenance={"run": "second"}))

@@ -9,21 +9,14 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from test_page import _figure_specs, _run, build_inputs
 
-from planner.report import page as report
 from planner.report.figures.map import label_width_px, place_labels
 from planner.report.figures.style import distinct_colours, srgb_to_lab, station_colours
 from planner.report.summary import summarise
 from planner.report.tonight import tonight_section
 
 
-@pytest.fixture(scope="module")
-def html() -> str:
-    return report.build_report(build_inputs())
-
-
-def test_tonight_lists_the_first_24_hours_in_local_time():
+def test_tonight_lists_the_first_24_hours_in_local_time(build_inputs):
     inputs = build_inputs()
     summary = summarise(inputs)
     start = summary.period[0]
@@ -48,15 +41,15 @@ def test_tonight_lists_the_first_24_hours_in_local_time():
     assert all(row[7:] == ["—"] * 3 for row in table["rows"] if row[3] != "night")
 
 
-def test_tonight_section_is_on_the_page(html):
-    assert '<section id="sec-tonight">' in html
-    assert '<a href="#sec-tonight">Tonight</a>' in html
+def test_tonight_section_is_on_the_page(page):
+    assert '<section id="sec-tonight">' in page
+    assert '<a href="#sec-tonight">Tonight</a>' in page
 
 
-def test_one_polar_sky_plot_per_station(html):
-    data, layout = _figure_specs(html)["fig-sky"]
-    tracks = _run()["night_tracks"]
-    stations = set(_run()["keys"].loc[tracks["pass_id"].unique(), "station"])
+def test_one_polar_sky_plot_per_station(page, run, figure_specs):
+    data, layout = figure_specs(page)["fig-sky"]
+    tracks = run["night_tracks"]
+    stations = set(run["keys"].loc[tracks["pass_id"].unique(), "station"])
     polars = sorted(k for k in layout if re.fullmatch(r"polar\d*", k))
     assert len(polars) == len(stations) > 1
     by_subplot: dict[str, set] = {}
@@ -69,8 +62,8 @@ def test_one_polar_sky_plot_per_station(html):
     assert all(any(f"<b>{s}</b>" in t for t in titles) for s in stations)
 
 
-def test_provenance_is_folded_away(html):
-    section = html[html.index('<section id="sec-provenance">'):]
+def test_provenance_is_folded_away(page):
+    section = page[page.index('<section id="sec-provenance">'):]
     assert section.index("<details>") < section.index("element_sets")
 
 
@@ -95,8 +88,8 @@ def test_station_colours_are_distinct(count, min_delta_e):
     assert all(30 <= L <= 75 for L, _, _ in lab)
 
 
-def test_the_twelve_bundled_stations_get_twelve_colours():
-    names = [s.name for s in _run()["inputs"].stations]
+def test_the_twelve_bundled_stations_get_twelve_colours(run):
+    names = [s.name for s in run["inputs"].stations]
     from planner.mission.stations import load_stations
 
     every = [s.name for s in load_stations()]

@@ -152,19 +152,28 @@ def _key_note(inputs: ReportInputs) -> str | None:
     return None
 
 
-def key_elevation_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
-    """Clear-sky key of each night pass against its maximum elevation."""
-    title = "Key per pass against maximum elevation"
-    lede = ("What a single night pass is worth under a clear sky: high passes are closer and "
-            "longer, so they give more key.")
+def _key_figure_section(inputs: ReportInputs, name: str, title: str, lede: str,
+                        draw) -> Section:
+    """Section ``sec-<name>`` with figure ``fig-<name>`` drawn by ``draw()``, or a note when
+    there is no key to draw."""
     note = _key_note(inputs)
     if note:
-        return parts.section("sec-key-elevation", title, [parts.note(note)])
-    model = inputs.keys.attrs.get("key_model", {})
-    fig = figures.key_elevation_figure(
-        night_keys(inputs), colours, min_key_elevation_deg=model.get("min_key_elevation_deg"))
-    return parts.section("sec-key-elevation", title,
-                         [parts.figure(fig, "fig-key-elevation")], lede)
+        return parts.section(f"sec-{name}", title, [parts.note(note)])
+    return parts.section(f"sec-{name}", title, [parts.figure(draw(), f"fig-{name}")], lede)
+
+
+def key_elevation_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
+    """Clear-sky key of each night pass against its maximum elevation."""
+    def draw():
+        model = inputs.keys.attrs.get("key_model", {})
+        return figures.key_elevation_figure(
+            night_keys(inputs), colours,
+            min_key_elevation_deg=model.get("min_key_elevation_deg"))
+
+    return _key_figure_section(
+        inputs, "key-elevation", "Key per pass against maximum elevation",
+        "What a single night pass is worth under a clear sky: high passes are closer and "
+        "longer, so they give more key.", draw)
 
 
 def _delivered_hops(plan: Plan) -> dict[str, pd.DataFrame]:
@@ -180,20 +189,20 @@ def _delivered_hops(plan: Plan) -> dict[str, pd.DataFrame]:
 
 def cumulative_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
     """Key building up over the period, per station and per relay demand."""
-    title = "Cumulative key"
-    lede = ("How key builds up over the period: expected key shared with each station and, "
-            "with a relay plan, key delivered to each station pair.")
-    note = _key_note(inputs)
-    if note:
-        return parts.section("sec-cumulative", title, [parts.note(note)])
-    start, end = summary.period
-    plan = inputs.plan
-    fig = figures.cumulative_figure(
-        night_keys(inputs), colours, start_ms=figures.epoch_ms([start])[0],
-        end_ms=figures.epoch_ms([end])[0],
-        delivered=_delivered_hops(plan) if plan is not None else None,
-        targets={d.label: d.target_bits for d in plan.demands} if plan is not None else None)
-    return parts.section("sec-cumulative", title, [parts.figure(fig, "fig-cumulative")], lede)
+    def draw():
+        start, end = summary.period
+        plan = inputs.plan
+        return figures.cumulative_figure(
+            night_keys(inputs), colours, start_ms=figures.epoch_ms([start])[0],
+            end_ms=figures.epoch_ms([end])[0],
+            delivered=_delivered_hops(plan) if plan is not None else None,
+            targets={d.label: d.target_bits for d in plan.demands} if plan is not None
+            else None)
+
+    return _key_figure_section(
+        inputs, "cumulative", "Cumulative key",
+        "How key builds up over the period: expected key shared with each station and, with a "
+        "relay plan, key delivered to each station pair.", draw)
 
 
 def buffer_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
@@ -222,16 +231,13 @@ def _band_label(summary: Summary) -> str:
 
 def monthly_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
     """Expected key per month and station, with the weather band."""
-    title = "Monthly key budget"
-    lede = ("Expected key per month by station. The diamond and its bar show the range a "
-            "season's weather gives for all stations together: one year in ten is worse than "
-            "P10, one in ten better than P90.")
-    note = _key_note(inputs)
-    if note:
-        return parts.section("sec-monthly", title, [parts.note(note)])
-    fig = figures.monthly_figure(summary.monthly, summary.band, colours,
-                                 band_label=_band_label(summary))
-    return parts.section("sec-monthly", title, [parts.figure(fig, "fig-monthly")], lede)
+    return _key_figure_section(
+        inputs, "monthly", "Monthly key budget",
+        "Expected key per month by station. The diamond and its bar show the range a season's "
+        "weather gives for all stations together: one year in ten is worse than P10, one in ten "
+        "better than P90.",
+        lambda: figures.monthly_figure(summary.monthly, summary.band, colours,
+                                       band_label=_band_label(summary)))
 
 
 def relay_section(inputs: ReportInputs, colours, summary: Summary) -> Section:

@@ -60,8 +60,8 @@ def monthly_figure(monthly: pd.DataFrame, band: pd.DataFrame | None,
     fig.update_xaxes(title={"text": "month (of culmination, UTC)"}, type="category")
     fig.update_yaxes(title={"text": "secure key [Mbit]"}, rangemode="tozero")
     style_figure(fig, "Monthly key budget",
-           subtitle="bars: expected key (clear-sky key × clear-sky probability) by station; "
-           "first and last months may be partial", height=560, legend_title="")
+                 subtitle="bars: expected key (clear-sky key × clear-sky probability) by station; "
+                 "first and last months may be partial", height=560, legend_title="")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"})
     return fig
 
@@ -108,7 +108,7 @@ def relay_figure(delivered: pd.DataFrame, weather: pd.DataFrame | None, *,
     fig.update_yaxes(title={"text": "key delivered over the period [Mbit]"},
                      rangemode="tozero")
     style_figure(fig, "Relay key per demand", height=480, legend_title="",
-           subtitle="trusted relay through the satellite: key shared by both stations")
+                 subtitle="trusted relay through the satellite: key shared by both stations")
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0})
     return fig
 

@@ -64,9 +64,9 @@ def key_elevation_figure(keys: pd.DataFrame, colours: Mapping[str, str], *,
                      dtick=15)
     fig.update_yaxes(title={"text": "secure key per pass [kbit]"}, rangemode="tozero")
     style_figure(fig, "Secure key per night pass against maximum elevation",
-           subtitle="finite-key length under a clear sky (weather not applied); "
-           "higher passes are shorter-range and longer", height=520,
-           legend_title="station")
+                 subtitle="finite-key length under a clear sky (weather not applied); "
+                 "higher passes are shorter-range and longer", height=520,
+                 legend_title="station")
     return fig
 
 
@@ -167,8 +167,8 @@ def buffer_figure(buffers: pd.DataFrame, colours: Mapping[str, str], *, start_ms
     fig.update_xaxes(**date_axis())
     fig.update_yaxes(title={"text": "key held on board [Mbit]"}, rangemode="tozero")
     style_figure(fig, "On-board key buffers (relay plan)",
-           subtitle="secret key the satellite shares with each station: grows with each "
-           "used pass, shrinks with each relay", height=440,
-           legend_title="shared with station")
+                 subtitle="secret key the satellite shares with each station: grows with each "
+                 "used pass, shrinks with each relay", height=440,
+                 legend_title="shared with station")
     return fig
 

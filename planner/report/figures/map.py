@@ -141,9 +141,9 @@ def ground_track_figure(stations: Sequence[Any], colours: Mapping[str, str], *,
     fig.update_xaxes(dtick=30, row=1, col=1)
     fig.update_yaxes(dtick=30, row=1, col=1)
     style_figure(fig, "Ground track and station footprints",
-           subtitle=f"dotted circles: where the satellite (at {altitude_km:,.0f} km) is above "
-           "each station's minimum elevation; equirectangular maps",
-           height=660)
+                 subtitle=f"dotted circles: where the satellite (at {altitude_km:,.0f} km) is "
+                 "above each station's minimum elevation; equirectangular maps",
+                 height=660)
     fig.update_layout(legend={"orientation": "h", "y": -0.17, "x": 0})
     return fig
 

@@ -82,11 +82,11 @@ def timeline_figure(passes: pd.DataFrame, station_order: Sequence[str], *,
     fig.update_xaxes(**date_axis("time of culmination (TCA) [UTC]"))
     fig.update_layout(updatemenus=[_zoom_buttons(epoch_ms(passes["aos_utc"]).min())])
     style_figure(fig, "Pass timeline per station",
-           subtitle="each mark is one pass at its culmination; colour: expected key of night "
-           "passes (grey: daylight or twilight, no QKD)" if key_column else
-           "each mark is one pass at its culmination; colour: maximum elevation of night "
-           "passes (grey: daylight or twilight)",
-           height=190 + 42 * len(order))
+                 subtitle="each mark is one pass at its culmination; colour: expected key of night "
+                 "passes (grey: daylight or twilight, no QKD)" if key_column else
+                 "each mark is one pass at its culmination; colour: maximum elevation of night "
+                 "passes (grey: daylight or twilight)",
+                 height=190 + 42 * len(order))
     fig.update_layout(legend={"orientation": "h", "y": -0.25 - 0.3 / max(len(order), 1),
                               "x": 0})
     return fig

@@ -6,23 +6,26 @@ plotly.js is embedded once and no figure fetches anything (no ``geo`` traces, wh
 come from a CDN; the ground-track map is a longitude/latitude plot, see
 :mod:`planner.report.figures.map`). :func:`write_report` writes the page and, beside it, the
 pass table (``<stem>_passes.csv``), the key table (``<stem>_keys.csv``) and a JSON summary
-with the relay plan (``<stem>_summary.json``), each atomically.
+with the relay plan (``<stem>_summary.json``), as one set.
 
 The page, top to bottom
 -----------------------
 1. Summary: passes, usable night passes (night passes with secure key > 0), expected key per
    station and per month, relay key delivered per demand, unmet demand; the spread over
    sampled weather (P10-P90).
-2. Pass timeline per station (:data:`FIGURE_IDS` names every figure's ``div`` id).
-3. Sky plot (azimuth/elevation) of one chosen night.
-4. Ground-track map with station footprints at their minimum elevation.
-5. Secure key per pass against maximum elevation.
-6. Cumulative key per station and per relay demand.
-7. On-board key buffers.
-8. Monthly key budget with the P10-P90 weather band.
-9. Relay key per demand against target, with the weather spread.
-10. Provenance: element-set epochs and sources, station file, payload and model parameters,
-    plan settings, seeds, package version.
+2. Tonight: every pass rising in the first 24 hours of the period, in each station's local
+   date and time, with pointing and key.
+3. Pass timeline per station (:data:`FIGURE_IDS` names every figure's ``div`` id).
+4. Sky plots (azimuth/elevation), one per station, of tonight or a chosen night.
+5. Ground-track map with station footprints at their minimum elevation, Natural Earth
+   coastline, labels that do not overlap.
+6. Secure key per pass against maximum elevation.
+7. Cumulative key per station and per relay demand.
+8. On-board key buffers.
+9. Monthly key budget with the P10-P90 weather band.
+10. Relay key per demand against target, with the weather spread.
+11. Provenance, folded: element-set epochs and sources, station file, payload and model
+    parameters, plan settings, seeds, package version.
 
 A part without data (no passes, no night passes, no key table, no plan, no tracks) is replaced by
 a sentence saying so; no empty plot is drawn.
@@ -34,10 +37,11 @@ Where things live
 -----------------
 :mod:`~planner.report.inputs` (what a report shows), :mod:`~planner.report.summary` (its
 numbers), :mod:`~planner.report.night` (the night drawn in detail),
-:mod:`~planner.report.sections` and :mod:`~planner.report.figure_sections` (what each section
-says), :mod:`~planner.report.figures` (the plotly figures), :mod:`~planner.report.render` (the
-jinja2 templates) and :mod:`~planner.report.files` (the files). This module gathers the public
-names.
+:mod:`~planner.report.sections`, :mod:`~planner.report.tonight` and
+:mod:`~planner.report.figure_sections` (what each section says), :mod:`~planner.report.figures`
+(the plotly figures), :mod:`~planner.report.render` (the jinja2 templates),
+:mod:`~planner.report.files` and :mod:`~planner.report.fileset` (the files, written as one
+set). This module gathers the public names.
 """
 
 from planner.report.figure_sections import NOT_DRAWN

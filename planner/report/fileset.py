@@ -70,6 +70,14 @@ def _write_part(path: Path, data: bytes) -> Path:
     return Path(temporary)
 
 
+def _unique_name(path: Path, suffix: str) -> Path:
+    """A free hidden name beside ``path`` (created, then removed: only the name is kept)."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    os.unlink(name)
+    return Path(name)
+
+
 def _fsync_directory(directory: Path) -> None:
     handle = os.open(directory, os.O_RDONLY)
     try:
@@ -89,15 +97,17 @@ def _remove_stale_parts(paths: Mapping[str, Path], keep: set[Path]) -> None:
 
 
 def _finish_journal(journal: Path) -> None:
-    """Complete the renames a killed run recorded (roll forward), then drop the journal."""
+    """Complete the steps a killed run recorded (roll forward), then drop the journal."""
     try:
         steps = json.loads(journal.read_text())
     except (OSError, ValueError):
         steps = []
     for step in steps:
-        temporary, target = Path(step["part"]), Path(step["target"])
-        if temporary.exists():
-            os.replace(temporary, target)
+        target = Path(step["target"])
+        if step["part"] is None:
+            target.unlink(missing_ok=True)
+        elif Path(step["part"]).exists():
+            os.replace(step["part"], target)
     for step in steps:
         if step.get("backup"):
             Path(step["backup"]).unlink(missing_ok=True)
@@ -107,9 +117,9 @@ def _finish_journal(journal: Path) -> None:
 def recover_file_set(paths: Mapping[str, str | Path]) -> None:
     """Finish a write of the set that a killed process left half done, and remove its
     ``.part`` files; nothing to do when the set is complete."""
-    paths = {name: Path(p) for name, p in paths.items()}
-    lock, journal = _set_files(paths)
-    with _locked(lock):
+    paths = {name: Path(p).absolute() for name, p in paths.items()}
+    directory, journal = _set_files(paths)
+    with _locked(directory):
         if journal.exists():
             _finish_journal(journal)
         _remove_stale_parts(paths, set())
@@ -119,68 +129,80 @@ def write_file_set(paths: Mapping[str, str | Path],
                    contents: Mapping[str, str | bytes]) -> dict[str, Path]:
     """Write ``contents[name]`` to ``paths[name]`` for every name, as one set.
 
+    A file of ``paths`` that ``contents`` does not name (e.g. the key table of a run without
+    one) is removed with the same commit, so no file of an earlier run is left beside the new
+    ones.
+
     Parameters
     ----------
     paths : mapping of str to path
-        Target of each file, all in one directory.
+        Every file of the set, all in one directory.
     contents : mapping of str to str or bytes
-        What to write (text as UTF-8); its names select the files of ``paths`` written.
+        What to write (text as UTF-8), by name.
 
     Returns
     -------
     dict of str to pathlib.Path
-        The files written, in the order of ``contents``.
+        The files written, in the order of ``contents`` (as given in ``paths``).
 
     Raises
     ------
     PlannerInputError
-        Naming ``paths`` when a target exists and is not a regular file (a device, a FIFO,
-        a symbolic link), which a rename would replace.
+        Naming ``paths`` when a file of the set exists and is not a regular file (a device,
+        a FIFO, a symbolic link), which a rename would replace.
     """
-    targets = {name: Path(paths[name]) for name in contents}
-    for target in targets.values():
+    given = {name: Path(p) for name, p in paths.items()}
+    every = {name: p.absolute() for name, p in given.items()}
+    for target in every.values():
         if target.is_symlink() or (target.exists() and not target.is_file()):
             raise PlannerInputError(f"{str(target)!r} exists and is not a regular file; a "
                                     "file set replaces only regular files", field="paths")
-    lock, journal = _set_files({name: Path(p) for name, p in paths.items()})
-    with _locked(lock):
+    directory, journal = _set_files(every)
+    with _locked(directory):
         if journal.exists():
             _finish_journal(journal)
-        _remove_stale_parts({name: Path(p) for name, p in paths.items()}, set())
+        _remove_stale_parts(every, set())
         parts: dict[str, Path] = {}
         try:
             for name, data in contents.items():
-                parts[name] = _write_part(targets[name],
+                parts[name] = _write_part(every[name],
                                           data.encode("utf-8") if isinstance(data, str)
                                           else data)
-            _commit(targets, parts, journal)
+            _commit(every, parts, journal)
         except BaseException:
             for temporary in parts.values():
                 temporary.unlink(missing_ok=True)
             raise
-    return targets
+    return {name: given[name] for name in contents}
 
 
 def _commit(targets: Mapping[str, Path], parts: Mapping[str, Path], journal: Path) -> None:
-    """Rename every part into place; on an exception, put the previous files back."""
+    """Rename every part into place and remove the set's files without a part; on an
+    exception, put the previous files back."""
     backups: dict[str, Path] = {}
     for name, target in targets.items():
         if target.is_file():
-            backup = parts[name].with_suffix(".old")  # unique: the part's name is
+            backup = (parts[name].with_suffix(".old") if name in parts  # unique, as the part
+                      else _unique_name(target, ".old"))
             try:
                 os.link(target, backup)
             except OSError:  # a file system without hard links
                 shutil.copy2(target, backup)
             backups[name] = backup
-    steps = [{"part": str(parts[name]), "target": str(target),
+    steps = [{"part": str(parts[name]) if name in parts else None, "target": str(target),
               "backup": str(backups[name]) if name in backups else None}
-             for name, target in targets.items()]
+             for name, target in targets.items() if name in parts or name in backups]
     journal.write_text(json.dumps(steps))
     _fsync_directory(journal.parent)
     done: list[str] = []
     try:
         for name, target in targets.items():
-            os.replace(parts[name], target)
+            if name in parts:
+                os.replace(parts[name], target)
+            elif name in backups:
+                target.unlink()
+            else:
+                continue
             done.append(name)
         _fsync_directory(journal.parent)
     except BaseException:

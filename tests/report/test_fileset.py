@@ -188,3 +188,29 @@ def test_special_files_are_refused_not_replaced(tmp_path, kind):
         fileset.write_file_set(paths, contents("A"))
     assert target.is_fifo() if kind == "fifo" else target.is_symlink()
     assert not paths["html"].exists()
+
+
+def test_a_file_the_new_set_lacks_is_removed_with_the_commit(tmp_path, monkeypatch):
+    """A run without a key table must not leave the previous run's key table beside it; an
+    interrupt puts it back with the rest."""
+    paths = report_paths(tmp_path / "r.html")
+    fileset.write_file_set(paths, contents("A"))
+    without_keys = {k: v for k, v in contents("B").items() if k != "keys"}
+    interrupt_rename(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        fileset.write_file_set(paths, without_keys)
+    assert labels(tmp_path) == dict.fromkeys(NAMES, "A")
+    monkeypatch.undo()
+    written = fileset.write_file_set(paths, without_keys)
+    assert set(written) == {"passes", "summary", "html"}
+    assert labels(tmp_path) == {"passes": "B", "summary": "B", "html": "B"}
+    assert leftovers(tmp_path) == []
+
+
+def test_relative_paths_are_written_and_returned_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = report_paths("r.html")
+    written = fileset.write_file_set(paths, contents("A"))
+    assert written["html"] == paths["html"]
+    assert labels(tmp_path) == dict.fromkeys(NAMES, "A")
+    assert leftovers(tmp_path) == []

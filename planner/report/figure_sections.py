@@ -10,9 +10,9 @@ import pandas as pd
 
 from planner.relay.weather import auto_night_cut_hour, night_dates
 from planner.report import figures, parts
+from planner.report.figures.sky import SKY_STEP_S
 from planner.report.format import utc
 from planner.report.inputs import ReportInputs
-from planner.report.sections import SKY_STEP_S
 from planner.report.summary import Summary, night_keys
 from planner.report.tonight import zone_of
 

@@ -45,6 +45,7 @@ set). This module gathers the public names.
 """
 
 from planner.report.figure_sections import NOT_DRAWN
+from planner.report.figures.sky import SKY_STEP_S
 from planner.report.files import check_report_path, report_paths, report_texts, write_report
 from planner.report.inputs import (
     DEFAULT_WEATHER_SCENARIOS,
@@ -54,7 +55,6 @@ from planner.report.inputs import (
 )
 from planner.report.night import choose_night, night_views
 from planner.report.render import FIGURE_IDS, SECTION_IDS, build_report
-from planner.report.sections import SKY_STEP_S
 from planner.report.summary import Summary, summarise
 
 __all__ = [

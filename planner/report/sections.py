@@ -10,16 +10,13 @@ import pandas as pd
 
 from planner import __version__
 from planner.report import parts
+from planner.report.figures.sky import SKY_STEP_S
 from planner.report.format import kbit, mbit, mbit_short, period_text, utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.schedule import Plan
-
-SKY_STEP_S = 10.0
-"""Sky-plot tracks keep one sample every this many seconds [s] (plus each pass's ends)."""
-
 
 def satellites_from_provenance(inputs: ReportInputs) -> str:
     """Satellite names of the element sets in the provenance (when there are no passes)."""

@@ -24,6 +24,9 @@ def decimate_tracks(tracks: pd.DataFrame, step_s: float) -> pd.DataFrame:
     return tracks[first | last]
 
 
+SKY_STEP_S = 10.0
+"""Sky-plot tracks keep one sample every this many seconds [s] (plus each pass's ends)."""
+
 SKY_COLUMNS = 3
 """Sky plots per row."""
 

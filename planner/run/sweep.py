@@ -212,26 +212,11 @@ def run_sweep(sweep: Sweep, executor=None) -> pd.DataFrame:
 
 
 def sweep_figure_html(table: pd.DataFrame, title: str = "Key budget against each axis") -> str:
-    """A self-contained HTML page (plotly.js embedded) with one panel per axis."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
+    """A self-contained HTML page (plotly.js embedded) with one panel per axis
+    (:func:`planner.report.figures.sweep.sweep_figure`)."""
+    from planner.report.figures.sweep import sweep_figure  # plotly: slow, only plots need it
 
-    axes = list(dict.fromkeys(table["axis"]))
-    figure = make_subplots(rows=len(axes), cols=1, subplot_titles=[AXES[a] for a in axes],
-                           vertical_spacing=0.12 / max(1, len(axes) - 1) if len(axes) > 1
-                           else 0.1)
-    for row, axis in enumerate(axes, start=1):
-        part = table[table["axis"] == axis]
-        x = part["value"].astype(str) if axis == "stations" else part["value"]
-        for column, name in (("secure_bits", "finite-key, clear sky"),
-                             ("expected_secure_bits", "expected with weather")):
-            figure.add_trace(go.Scatter(x=x, y=part[column] / 1e6, mode="lines+markers",
-                                        name=name, legendgroup=column, showlegend=row == 1),
-                             row=row, col=1)
-        figure.update_xaxes(title_text=axis, row=row, col=1)
-        figure.update_yaxes(title_text="key [Mbit]", row=row, col=1)
-    figure.update_layout(title=title, height=320 * len(axes) + 120)
-    return figure.to_html(include_plotlyjs=True, full_html=True)
+    return sweep_figure(table, AXES, title=title).to_html(include_plotlyjs=True, full_html=True)
 
 
 def check_sweep_executor_option(dask: str | None, processes: int | None):

@@ -1,4 +1,5 @@
-"""The report in a real browser: headless Chromium renders every figure, offline, without errors.
+"""The report in a real browser: headless Chromium renders every figure, offline, without errors;
+the map shows the coastline and labels that do not overlap; the tonight table is there.
 
 Chromium is driven over the Chrome DevTools Protocol through ``--remote-debugging-pipe``
 (commands on file descriptor 3, answers on 4, NUL-separated JSON), so the test needs only the
@@ -186,9 +187,7 @@ _RENDERED = """(async () => {
 })()"""
 
 
-def test_every_figure_renders_offline_without_errors(tmp_path, browser):
-    from test_report import build_inputs
-
+def test_every_figure_renders_offline_without_errors(tmp_path, browser, build_inputs):
     path = report.write_report(tmp_path / "report.html", build_inputs())["html"]
     browser.open(path)
     state = browser.evaluate(_RENDERED % json.dumps(list(report.FIGURE_IDS)))
@@ -211,15 +210,39 @@ def test_every_figure_renders_offline_without_errors(tmp_path, browser):
                / 86400000; })()""")
     assert 2.9 < span_days < 3.2
 
+    # the map draws Natural Earth's coastline (the world map's first trace), thousands of
+    # vertices (the hand-drawn outline it replaces had ~560)
+    coast = browser.evaluate("""(() => {
+        const div = document.getElementById('fig-groundtrack');
+        const legend = [...div.querySelectorAll('.legendtext')].map(e => e.textContent);
+        const trace = div.querySelector('.scatterlayer .trace');
+        const vertices = [...trace.querySelectorAll('.js-line')].map(
+            p => ((p.getAttribute('d') || '').match(/[ML]/g) || []).length);
+        return [legend.filter(t => t.startsWith('coastline: Natural Earth 1:110m')).length,
+                vertices.reduce((a, b) => a + b, 0)]; })()""")
+    assert coast[0] == 1 and coast[1] > 2_000, coast
+    # station labels on the map do not overlap
+    boxes = browser.evaluate("""[...document.querySelectorAll(
+        '#fig-groundtrack .annotation .annotation-text-g')].map(e => {
+        const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+    assert len(boxes) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    # the tonight table is shown; the provenance is folded away
+    tonight = browser.evaluate("""(() => {
+        const table = document.querySelector('#sec-tonight table');
+        return [table.rows.length, table.offsetHeight, table.innerText]; })()""")
+    assert tonight[0] > 2 and tonight[1] > 50 and "rise–set (local)" in tonight[2]
+    assert browser.evaluate("document.querySelector('#sec-provenance details').open") is False
+    assert browser.evaluate("document.getElementById('sec-provenance').offsetHeight") < 200
+
     assert browser.problems() == []
     screenshot = _screenshot(browser, tmp_path / "report.png")
     print(f"\nreport screenshot: {screenshot}\nreport page: {path}")
 
 
-def test_no_pass_report_renders_its_message(tmp_path, browser):
-    from test_report import _run
-
-    run = _run()
+def test_no_pass_report_renders_its_message(tmp_path, browser, run):
     path = tmp_path / "empty.html"
     report.write_report(path, report.ReportInputs(
         passes=run["passes"].iloc[:0], stations=run["inputs"].stations,

@@ -3,7 +3,7 @@
 The fixture is a real run: the bundled (representative) Jinan-1 set over the seven Jinan-1
 stations for three days (pass finder, per-second tracks, the key model of ``planner.key.perpass``, a
 MILP relay plan with weather scenarios). References are independent where there is one:
-Skyfield for the ground track and the geodetic conversion, docs/reference.md §1 for the footprint.
+docs/reference.md §1 for the footprint.
 """
 
 from __future__ import annotations
@@ -16,69 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from skyfield.api import EarthSatellite, load, wgs84
 
 from planner import __version__
 from planner.errors import OptionError, PlannerInputError
-from planner.geometry.passes import PASS_COLUMNS, pass_tracks
+from planner.geometry.passes import PASS_COLUMNS
 from planner.io import output as output_module
 from planner.report import figures as figs
+from planner.report import files as report_files
 from planner.report import page as report
 from planner.run import pipeline as jobs
-
-START = "2026-11-24"
-DAYS = 3
-DEMANDS = ["Beijing:Stellenbosch", "Jinan:Stellenbosch:1:1e6"]
-PLAN_SEED = 3
-BAND_SEED = 11
-
-
-def build_inputs(**overrides) -> report.ReportInputs:
-    """Report inputs of a real three-day run (cached: the run takes a few seconds)."""
-    run = _run()
-    fields = {"passes": run["passes"], "stations": run["inputs"].stations, "keys": run["keys"],
-              "tracks": run["night_tracks"], "plan": run["plan"],
-              "ground_track": run["ground_track"], "provenance": run["provenance"],
-              "title": "Jinan-1 key budget <test>", "weather_scenarios": 200,
-              "weather_seed": BAND_SEED}
-    fields.update(overrides)
-    return report.ReportInputs(**fields)
-
-
-_CACHE: dict = {}
-
-
-def _run() -> dict:
-    if _CACHE:
-        return _CACHE
-    from planner.key.perpass import key_table
-    from planner.mission.payloads import load_payloads, payload_for_satellite
-    from planner.mission.stations import JINAN1_STATIONS
-    from planner.relay.schedule import plan_schedule
-
-    inputs = jobs.load_inputs(start=START, days=DAYS, station_names=list(JINAN1_STATIONS))
-    passes = jobs.passes_for(inputs, night_only=False)
-    tracks = pass_tracks(passes, inputs.catalogue, inputs.stations)
-    payload = payload_for_satellite(load_payloads(), passes["satellite"].iloc[0])
-    keys = key_table(passes, tracks, {s.name: s for s in inputs.stations}, payload)
-    plan = plan_schedule(keys, DEMANDS, scenarios=40, seed=PLAN_SEED)
-    night_tracks, track = report.night_views(keys, inputs.catalogue, inputs.stations,
-                                             tracks=tracks)
-    _CACHE.update(
-        inputs=inputs, passes=passes, tracks=tracks, keys=keys, plan=plan,
-        night=report.choose_night(keys), night_tracks=night_tracks, ground_track=track,
-        provenance=jobs.run_provenance(inputs, payload=payload.name, seed=PLAN_SEED))
-    return _CACHE
-
-
-@pytest.fixture(scope="module")
-def run() -> dict:
-    return _run()
-
-
-@pytest.fixture(scope="module")
-def page(run) -> str:
-    return report.build_report(build_inputs())
 
 
 def without_plotlyjs(text: str) -> str:
@@ -102,8 +48,8 @@ def test_every_section_and_figure_is_present(page):
     assert page.count("class=\"note\"") == 0, "a full run leaves no part out"
 
 
-def test_every_figure_has_title_axis_titles_and_legend(page):
-    figures = _figure_specs(page)
+def test_every_figure_has_title_axis_titles_and_legend(page, figure_specs):
+    figures = figure_specs(page)
     assert set(figures) == set(report.FIGURE_IDS)
     for name, (data, layout) in figures.items():
         assert layout["title"]["text"].strip(), name
@@ -122,17 +68,6 @@ def test_every_figure_has_title_axis_titles_and_legend(page):
              "fig-groundtrack": "[deg E]"}
     for name, unit in units.items():
         assert unit in json.dumps(figures[name][1]), name
-
-
-def _figure_specs(page: str) -> dict[str, tuple[list, dict]]:
-    """Data and layout of every figure, parsed back from the ``Plotly.newPlot`` calls."""
-    decoder = json.JSONDecoder()
-    out = {}
-    for match in re.finditer(r'Plotly\.newPlot\(\s*"([^"]+)",\s*', page):
-        data, end = decoder.raw_decode(page, match.end())
-        layout, _ = decoder.raw_decode(page, page.index("{", end))
-        out[match.group(1)] = (data, layout)
-    return out
 
 
 def test_summary_numbers(page, run):
@@ -161,8 +96,8 @@ def test_provenance_values_present(page, run):
     model = run["keys"].attrs["key_model"]
     assert f"<th>payload</th><td>{model['payload']}</td>" in page
     assert "repetition_rate_hz" in page and "625000000" in page
-    assert f"<th>seed</th><td>{PLAN_SEED}</td>" in page  # plan weather
-    assert f"<th>seed</th><td>{BAND_SEED}</td>" in page  # report's monthly band
+    assert f"<th>seed</th><td>{run['plan_seed']}</td>" in page  # plan weather
+    assert f"<th>seed</th><td>{run['band_seed']}</td>" in page  # report's monthly band
     assert "Representative orbit." in page
 
 
@@ -187,14 +122,14 @@ def test_page_is_self_contained(page):
         assert f'"type":"{geo}"' not in rest and "topojson" not in rest
 
 
-def test_year_of_seven_stations_stays_small(run):
+def test_year_of_seven_stations_stays_small(run, build_inputs):
     """365 days x 7 stations: the three-day run repeated (same pass density), under 10 MB."""
     keys = run["keys"]
     shifted = []
     for k in range(122):
         part = keys.copy()
         for column in ("aos_utc", "tca_utc", "los_utc"):
-            part[column] = part[column] + pd.Timedelta(days=DAYS * k)
+            part[column] = part[column] + pd.Timedelta(days=run["days"] * k)
         shifted.append(part)
     year = pd.concat(shifted, ignore_index=True)
     year.attrs = keys.attrs
@@ -226,7 +161,7 @@ def test_sky_tracks_are_decimated(run):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_no_passes_says_so_instead_of_plotting(run):
+def test_no_passes_says_so_instead_of_plotting(run, build_inputs):
     empty = run["passes"].iloc[:0]
     page = report.build_report(build_inputs(
         passes=empty, keys=run["keys"].iloc[:0], tracks=None, plan=None, ground_track=None))
@@ -250,7 +185,7 @@ def test_real_empty_selection(run):
     assert "2026-11-24 04:00 to 2026-11-24 05:00 UTC" in page
 
 
-def test_no_night_passes(run):
+def test_no_night_passes(run, build_inputs):
     day_keys = run["keys"][~run["keys"]["night"]]
     page = report.build_report(build_inputs(passes=day_keys, keys=day_keys, tracks=None,
                                             plan=None))
@@ -271,7 +206,7 @@ def test_passes_only(run):
     assert 'id="fig-monthly"' not in page and 'id="fig-buffers"' not in page
 
 
-def test_tracks_from_another_table_are_rejected(run):
+def test_tracks_from_another_table_are_rejected(run, build_inputs):
     tracks = run["night_tracks"].assign(pass_id=run["night_tracks"]["pass_id"] + 10_000)
     with pytest.raises(PlannerInputError, match=r"tracks\.pass_id"):
         report.build_report(build_inputs(tracks=tracks))
@@ -284,7 +219,7 @@ def test_tracks_from_another_table_are_rejected(run):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_write_report_writes_page_and_tables(tmp_path, run):
+def test_write_report_writes_page_and_tables(tmp_path, run, build_inputs):
     paths = report.write_report(tmp_path / "budget.html", build_inputs())
     assert {p.name for p in tmp_path.iterdir()} == {
         "budget.html", "budget_passes.csv", "budget_keys.csv", "budget_summary.json"}
@@ -300,14 +235,14 @@ def test_write_report_writes_page_and_tables(tmp_path, run):
     assert header.startswith("# generator: qkdplan")
     document = json.loads(paths["summary"].read_text())
     assert document["provenance"]["key_model"]["payload"] == "jinan-1"
-    assert document["provenance"]["monthly_weather_band"]["seed"] == BAND_SEED
+    assert document["provenance"]["monthly_weather_band"]["seed"] == run["band_seed"]
     assert document["totals"]["passes"] == len(run["passes"])
     assert {r["demand"] for r in document["relay"]} == set(run["plan"].delivered.index)
-    assert document["plan"]["weather"]["info"]["seed"] == PLAN_SEED
+    assert document["plan"]["weather"]["info"]["seed"] == run["plan_seed"]
     assert paths["html"].read_text().startswith("<!DOCTYPE html>")
 
 
-def test_failure_while_building_writes_nothing(tmp_path, monkeypatch):
+def test_failure_while_building_writes_nothing(tmp_path, monkeypatch, build_inputs):
     def broken(*args, **kwargs):
         raise RuntimeError("figure failed")
 
@@ -317,7 +252,7 @@ def test_failure_while_building_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
+def test_failure_while_writing_leaves_the_previous_set(tmp_path, monkeypatch, build_inputs):
     old = tmp_path / "r.html"
     old.write_text("previous report")
     real_replace = os.replace
@@ -330,18 +265,14 @@ def test_failure_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
     monkeypatch.setattr(output_module.os, "replace", replace)
     with pytest.raises(OSError, match="disk full"):
         report.write_report(old, build_inputs())
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert not [n for n in names if n.endswith(".part") or n.startswith(".")], names
-    assert old.read_text() == "previous report"  # the old page, whole
-    for name in names:  # every table written is complete
-        if name.endswith(".csv"):
-            assert len(pd.read_csv(tmp_path / name, comment="#")) == len(_run()["passes"])
-        if name.endswith(".json"):
-            json.loads((tmp_path / name).read_text())
+    # the tables renamed before the page are taken back: the set is the previous one, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+    assert old.read_text() == "previous report"
 
 
-def test_missing_directory_is_an_option_error_before_any_work(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "_render_report", _must_not_run)
+def test_missing_directory_is_an_option_error_before_any_work(tmp_path, monkeypatch,
+                                                             build_inputs):
+    monkeypatch.setattr(report_files, "render_report", _must_not_run)
     with pytest.raises(OptionError, match="--output") as info:
         report.write_report(tmp_path / "nowhere" / "r.html", build_inputs())
     assert "does not exist" in str(info.value)
@@ -351,7 +282,7 @@ def test_missing_directory_is_an_option_error_before_any_work(tmp_path, monkeypa
         report.check_report_path(tmp_path)
 
 
-def test_read_only_directory_is_an_option_error(tmp_path, monkeypatch):
+def test_read_only_directory_is_an_option_error(tmp_path, monkeypatch, build_inputs):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
@@ -359,7 +290,7 @@ def test_read_only_directory_is_an_option_error(tmp_path, monkeypatch):
         real_access = os.access
         monkeypatch.setattr(output_module.os, "access",
                             lambda p, mode: False if Path(p) == locked else real_access(p, mode))
-    monkeypatch.setattr(report, "_render_report", _must_not_run)
+    monkeypatch.setattr(report_files, "render_report", _must_not_run)
     try:
         with pytest.raises(OptionError, match=r"--output.*not writable"):
             report.write_report(locked / "r.html", build_inputs())
@@ -381,40 +312,8 @@ def test_report_paths():
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers: ground track, geodetic conversion, footprints, the chosen night
+# Helpers: footprints, the chosen night
 # ---------------------------------------------------------------------------------------------
-
-
-def test_ground_track_matches_skyfield(run):
-    catalogue = run["inputs"].catalogue
-    track = report.ground_track(catalogue, "2026-11-24T12:00:00Z", "2026-11-24T14:00:00Z",
-                                step_s=60.0)
-    assert len(track) == 121
-    element_set = catalogue.sets(catalogue.satellites[0])[0]
-    ts = load.timescale(builtin=True)
-    satellite = EarthSatellite.from_satrec(element_set.satrec, ts)
-    t = track["time_utc"].dt
-    times = ts.utc(t.year.to_numpy(), t.month.to_numpy(), t.day.to_numpy(), t.hour.to_numpy(),
-                   t.minute.to_numpy(), t.second.to_numpy() + t.microsecond.to_numpy() / 1e6)
-    position = satellite.at(times)
-    latitude, longitude = wgs84.latlon_of(position)
-    np.testing.assert_allclose(track["latitude_deg"], latitude.degrees, atol=1e-6)
-    dlon = (track["longitude_deg"] - longitude.degrees + 180.0) % 360.0 - 180.0
-    assert np.abs(dlon).max() < 1e-6
-    np.testing.assert_allclose(track["altitude_km"], wgs84.height_of(position).km, atol=1e-3)
-
-
-def test_geodetic_conversion_inverts_skyfield():
-    rng = np.random.default_rng(7)
-    lat = rng.uniform(-89.99, 89.99, 300)
-    lon = rng.uniform(-180, 180, 300)
-    height = rng.uniform(-0.4, 40_000, 300)
-    xyz = np.array([wgs84.latlon(a, b, c * 1000).itrs_xyz.km
-                    for a, b, c in zip(lat, lon, height, strict=True)])
-    got_lat, got_lon, got_height = report.itrs_to_geodetic(xyz)
-    np.testing.assert_allclose(got_lat, lat, atol=1e-9)
-    np.testing.assert_allclose(got_lon, lon, atol=1e-9)
-    np.testing.assert_allclose(got_height, height, atol=1e-6)
 
 
 def test_footprint_radius_matches_reference():
@@ -442,18 +341,22 @@ def test_circles_break_at_the_antimeridian():
 def test_choose_night(run):
     keys = run["keys"]
     chosen = run["night"]
+    night = keys[keys["night"]].sort_values("aos_utc")
+    # by default tonight: the first night pass and every night pass within its night
+    assert night.index[0] in chosen.index
     assert chosen["night"].all() and len(chosen) >= 2
     assert (chosen["los_utc"].max() - chosen["aos_utc"].min()) < pd.Timedelta(hours=16)
     # the busiest night: no other 16-hour window of night passes starting at a night pass's
     # AOS holds more expected key
-    night = keys[keys["night"]].sort_values("aos_utc")
     best = max(night[(night["aos_utc"] >= t) & (night["aos_utc"] < t + pd.Timedelta(hours=16))]
                ["expected_secure_bits"].sum() for t in night["aos_utc"])
-    assert chosen["expected_secure_bits"].sum() == pytest.approx(best)
-    date = chosen["tca_utc"].min().strftime("%Y-%m-%d")
-    assert report.choose_night(keys, date).index.equals(chosen.index)
-    with pytest.raises(OptionError, match="--night"):
+    busiest = report.choose_night(keys, "best")
+    assert busiest["expected_secure_bits"].sum() == pytest.approx(best)
+    date = busiest["tca_utc"].min().strftime("%Y-%m-%d")
+    assert report.choose_night(keys, date).index.equals(busiest.index)
+    with pytest.raises(OptionError) as error:
         report.choose_night(keys, "2030-01-01")
+    assert error.value.field == "night"
     assert report.choose_night(keys[~keys["night"]]).empty
 
 

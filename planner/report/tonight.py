@@ -1,0 +1,83 @@
+"""Tonight: the passes of the first 24 hours of the period, in each station's local time."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from planner.report import parts
+from planner.report.format import kbit, utc
+from planner.report.inputs import ReportInputs
+from planner.report.summary import Summary
+
+__all__ = ["TONIGHT_HOURS", "tonight_passes", "tonight_section", "zone_of"]
+
+TONIGHT_HOURS = 24.0
+"""The tonight table lists passes rising within this long after the period's start [h]."""
+
+
+def zone_of(station: Any) -> ZoneInfo | None:
+    """The station's time zone, or ``None`` when it has no valid one."""
+    try:
+        return ZoneInfo(str(station.timezone))
+    except (AttributeError, ValueError, ZoneInfoNotFoundError):
+        return None
+
+
+def tonight_passes(table: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """Rows of ``table`` rising in ``[start, start + TONIGHT_HOURS)``, in order of rise."""
+    aos = pd.to_datetime(table["aos_utc"], utc=True)
+    window = (aos >= start) & (aos < start + pd.Timedelta(hours=TONIGHT_HOURS))
+    return table[window.to_numpy()].sort_values("aos_utc")
+
+
+def _local_span(rise: Any, set_: Any, zone: ZoneInfo | None) -> str:
+    """``Tue 01 Dec 21:47–21:53 CST`` (``+1 d`` when the set is on the next local day)."""
+    rise, set_ = pd.Timestamp(rise), pd.Timestamp(set_)
+    if zone is not None:
+        rise, set_ = rise.tz_convert(zone), set_.tz_convert(zone)
+    name = rise.strftime("%Z") if zone is not None else "UTC"
+    later = " (+1 d)" if set_.date() > rise.date() else ""
+    return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} {name}"
+
+
+def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
+    """Each pass of tonight: local and UTC rise and set, elevation, pointing, key."""
+    title = "Tonight"
+    if summary.period is None or inputs.passes.empty:
+        return parts.section("sec-tonight", title,
+                             [parts.note("No passes, so nothing tonight.")])
+    start = summary.period[0]
+    with_keys = inputs.keys is not None
+    rows = tonight_passes(inputs.keys if with_keys else inputs.passes, start)
+    end = start + pd.Timedelta(hours=TONIGHT_HOURS)
+    lede = (f"Every pass rising from {utc(start)} to {utc(end)} UTC, the first "
+            f"{TONIGHT_HOURS:g} hours of the period, with the station's local date and time "
+            "(rise and set) and where to point at rise. Daylight and twilight passes carry no "
+            "key.")
+    if rows.empty:
+        return parts.section("sec-tonight", title, [parts.note(
+            f"No passes rise from {utc(start)} to {utc(end)} UTC.")], lede)
+    zones = {s.name: zone_of(s) for s in inputs.stations}
+    header = ["station", "rise–set (local)", "rise–set (UTC)", "sky", "duration [min]",
+              "max el. [deg]", "rise az. [deg]"]
+    if with_keys:
+        header += ["key, clear [kbit]", "P(clear)", "expected [kbit]"]
+    night = rows["night"].astype(bool).to_numpy()
+    body = []
+    for is_night, (_, r) in zip(night, rows.iterrows(), strict=True):
+        zone = zones.get(str(r["station"]))
+        row = [r["station"], _local_span(r["aos_utc"], r["los_utc"], zone),
+               f"{utc(r['aos_utc'], '%m-%d %H:%M')}–{utc(r['los_utc'], '%H:%M')}",
+               "night" if is_night else "day (no QKD)",
+               f"{r['duration_s'] / 60:.1f}", f"{r['max_elevation_deg']:.1f}",
+               f"{r['aos_azimuth_deg']:.0f}"]
+        if with_keys:
+            row += [kbit(r["secure_bits"]), f"{r['clear_sky_probability']:.2f}",
+                    kbit(r["expected_secure_bits"])] if is_night else ["—"] * 3
+        body.append(row)
+    return parts.section("sec-tonight", title, [parts.table(header, body, numeric_from=4,
+                                                              css="data compact")],
+                         lede)

@@ -64,7 +64,7 @@ from planner.timebase import TimeBase, as_utc_datetime
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.elements.elementsets import Catalogue
-    from planner.relay.schedule import Plan
+    from planner.relay.plan import Plan
 
 __all__ = [
     "FIGURE_IDS",
@@ -1216,7 +1216,7 @@ def _summary_json(inputs: ReportInputs, summary: Summary, record: Mapping[str, A
     if summary.relay is not None:
         tables["relay"] = summary.relay.reset_index()
     if inputs.plan is not None:
-        from planner.relay.schedule import plan_to_json
+        from planner.relay.plan import plan_to_json
 
         tables["plan"] = plan_to_json(inputs.plan)
     return to_json(tables, record)

@@ -50,21 +50,21 @@ def main() -> None:
 
     telescopes = {s.name: s.telescopes for s in stations}
     plans = {}
-    for method in ("greedy", "rolling", "milp"):
-        plan = plan_schedule(keys, DEMANDS, telescopes=telescopes, method=method,
+    for solver in ("greedy", "rolling", "milp"):
+        plan = plan_schedule(keys, DEMANDS, telescopes=telescopes, solver=solver,
                              time_limit_s=args.time_limit, start=start, end=end)
         problems = check_plan(plan, keys)
-        plans[method] = plan
+        plans[solver] = plan
         gap = "n/a" if plan.gap is None else f"{100 * plan.gap:.3f}%"
         delivered = plan.delivered["delivered_bits"].sum() / 1e6
-        print(f"  {method:8s} {plan.wall_time_s:7.1f} s  status {plan.status:11s} gap {gap:>8s}"
+        print(f"  {solver:8s} {plan.wall_time_s:7.1f} s  status {plan.status:11s} gap {gap:>8s}"
               f"  delivered {delivered:8.2f} Mbit  checker: "
               f"{'ok' if not problems else problems[:2]}")
     best = plans["milp"].objective_value or 0.0
     if best > 0:
-        for method in ("greedy", "rolling"):
-            value = plans[method].objective_value or 0.0
-            print(f"  {method} reaches {100 * value / best:.1f}% of the MILP objective")
+        for solver in ("greedy", "rolling"):
+            value = plans[solver].objective_value or 0.0
+            print(f"  {solver} reaches {100 * value / best:.1f}% of the MILP objective")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from planner.key.perpass import key_table
 from planner.mission.payloads import load_payloads, payload_for_satellite
 from planner.mission.stations import JINAN1_STATIONS
 from planner.relay.schedule import plan_schedule
+from planner.relay.weather import evaluate_plan
 from planner.report import page as report
 from planner.run import pipeline as jobs
 
@@ -52,8 +53,8 @@ def plan_year(days: float, method: str, time_limit_s: float) -> tuple[dict, dict
     payload = payload_for_satellite(load_payloads(), passes["satellite"].iloc[0])
     keys, t_keys = timed(key_table, passes, tracks, {s.name: s for s in inputs.stations},
                          payload)
-    plan, t_plan = timed(plan_schedule, keys, DEMANDS, method=method, scenarios=200, seed=1,
-                         time_limit_s=time_limit_s)
+    plan, t_plan = timed(plan_schedule, keys, DEMANDS, solver=method, time_limit_s=time_limit_s)
+    plan.weather, plan.weather_info = evaluate_plan(plan, keys, n_scenarios=200, seed=1)
     outputs = {"inputs": inputs, "passes": passes, "tracks": tracks, "keys": keys,
                "plan": plan, "payload": payload.name}
     return outputs, {"passes": t_passes, "tracks": t_tracks, "keys": t_keys, "plan": t_plan}

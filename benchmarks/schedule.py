@@ -86,7 +86,7 @@ def main() -> None:
         milp = plan_schedule(table, DEMANDS, objective=objective, **common)
         wall = time.perf_counter() - t0
         t0 = time.perf_counter()
-        greedy = plan_schedule(table, DEMANDS, objective=objective, method="greedy", **common)
+        greedy = plan_schedule(table, DEMANDS, objective=objective, solver="greedy", **common)
         g_wall = time.perf_counter() - t0
         size = milp.parameters["solver_stats"]
         gap = "n/a" if milp.gap is None else f"{100 * milp.gap:.3f} %"
@@ -114,7 +114,7 @@ def main() -> None:
 
     year = synthetic_key_table(args.year_nights, args.seed + 1)
     t0 = time.perf_counter()
-    rolling = plan_schedule(year, DEMANDS, method="rolling", memory_bits=args.memory_bits,
+    rolling = plan_schedule(year, DEMANDS, solver="rolling", memory_bits=args.memory_bits,
                             time_limit_s=args.time_limit)
     wall = time.perf_counter() - t0
     print(f"{args.year_nights}-night rolling plan ({len(year)} passes, "

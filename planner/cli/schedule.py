@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import pandas as pd
@@ -31,8 +32,29 @@ from planner.cli.root import (
     app,
     stdout,
 )
-from planner.errors import OptionError
+from planner.errors import OptionError, ScheduleInputError
 from planner.io.output import check_output_path, to_csv, to_ics, to_json
+
+#: The library's parameter names (the field of its errors) and this command's flags.
+FLAG_OF_PARAMETER = {
+    "memory_bits": "--memory-bits", "gap_s": "--gap-s", "reserve_bits": "--reserve-bits",
+    "time_limit_s": "--time-limit", "objective": "--objective", "solver": "--solver",
+    "n_scenarios": "--scenarios", "seed": "--seed", "start": "--start", "end": "--end",
+    "unavailable": "--unavailable", "station": "--station", "state": "--state",
+}
+
+
+@contextlib.contextmanager
+def _flags():
+    """Re-raise the relay library's errors naming this command's flags, not its parameters."""
+    try:
+        yield
+    except ScheduleInputError as error:
+        head, _, rest = (error.field or "").partition(" ")
+        flag = FLAG_OF_PARAMETER.get(head)
+        if error.path is not None or flag is None:
+            raise
+        raise OptionError(error.message, field=f"{flag} {rest}".strip()) from None
 
 
 def _plan_keys(inputs, payload, payload_name):
@@ -45,7 +67,7 @@ def _plan_keys(inputs, payload, payload_name):
 
 def _station_sheets(plan, keys: pd.DataFrame, stations, names, first_night_only: bool
                     ) -> list[tuple[object, pd.DataFrame]]:
-    from planner.relay.schedule import station_night_sheet
+    from planner.relay.nightsheet import station_night_sheet
 
     chosen = [s for s in stations if not names or s.name.casefold() in
               {n.casefold() for n in names}]
@@ -167,11 +189,21 @@ def schedule(
     warn_age_days: WarnAgeOption = 14.0,
 ) -> None:
     """Trusted-relay plan: which passes to use and when the satellite relays stored key."""
-    from planner.relay.schedule import plan_to_json
+    # the relay stages load pandas and HiGHS: imported here, not at CLI start-up
+    from planner.relay.inputs import check_options
+    from planner.relay.plan import plan_to_json
+    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, resolve_seed
     from planner.run.pipeline import demands_for, load_inputs, run_provenance, schedule_for
 
     if output is not None:
         check_output_path(output)
+    with _flags():  # bad options fail before the work
+        check_options(memory_bits=1.0 if memory_bits is None else memory_bits,
+                      gap_s=0.0 if gap_s is None else gap_s, reserve_bits=reserve_bits,
+                      time_limit_s=time_limit)
+        if scenarios is not None:
+            check_scenarios(scenarios, DEFAULT_PERSISTENCE)
+        resolve_seed(seed)
     inputs = load_inputs(tle, stations, None, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
     if station:
@@ -185,10 +217,12 @@ def schedule(
     _warn(inputs.warnings)
     known = len(inputs.warnings)
     run = _plan_keys(inputs, payload, payload_name)
-    plan = schedule_for(inputs, run.table, wanted, memory_bits=memory_bits, gap_s=gap_s,
-                        reserve_bits=reserve_bits, objective=objective.value,
-                        method=solver.value, fibre=fibre or [], unavailable=unavailable or [],
-                        scenarios=scenarios, seed=seed, time_limit_s=time_limit)
+    with _flags():
+        plan = schedule_for(inputs, run.table, wanted, memory_bits=memory_bits, gap_s=gap_s,
+                            reserve_bits=reserve_bits, objective=objective.value,
+                            solver=solver.value, fibre=fibre or [],
+                            unavailable=unavailable or [], scenarios=scenarios, seed=seed,
+                            time_limit_s=time_limit)
     _warn(inputs.warnings[known:])
     _warn(plan.notes)
     sheets = _station_sheets(plan, run.table, inputs.stations, station, tonight)

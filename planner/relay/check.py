@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planner.relay.schedule import Plan
+    from planner.relay.plan import Plan
 
 
 def check_plan(plan: Plan, key_table: pd.DataFrame, *, tol_bits: float = 1.0) -> list[str]:

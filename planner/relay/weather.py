@@ -19,65 +19,25 @@ default 0.5 is an assumption standing in for station climatology (day-to-day clo
 autocorrelation is typically 0.3-0.6). Stations are independent of one another, which overstates
 the gain of station diversity for nearby sites (docs/reference.md §4).
 
-Nights
-------
-A pass belongs to the night that starts on the UTC date of ``tca - cut``, where ``cut`` is an hour
-of the day (UTC) that falls in the daytime gap of every station. :func:`auto_night_cut_hour`
-puts it in the middle of the largest gap in the passes' times of day, which for China and
-South Africa lands in the (UTC) morning.
+Nights are those of :mod:`planner.relay.nights`. Plans are flown on the relay
+:class:`~planner.relay.ledger.Ledger`, all scenarios at once.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from planner.errors import ScheduleInputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from planner.relay.schedule import Plan
+from planner.relay.ledger import TOL_BITS, Ledger
+from planner.relay.nights import auto_night_cut_hour, night_dates
+from planner.relay.plan import Plan
 
 #: Lag-one correlation of clear/cloudy nights at one station [A].
 DEFAULT_PERSISTENCE = 0.5
-_TOL_BITS = 1e-3
-
-
-# --------------------------------------------------------------------------------------------
-# Nights
-# --------------------------------------------------------------------------------------------
-
-
-def auto_night_cut_hour(times_utc: pd.Series | pd.DatetimeIndex) -> float:
-    """UTC hour of day in the middle of the largest gap between the given times of day.
-
-    Parameters
-    ----------
-    times_utc
-        Pass times (tz-aware UTC).
-
-    Returns
-    -------
-    float
-        Hour in [0, 24); 12.0 if there are no times.
-    """
-    times = pd.DatetimeIndex(pd.to_datetime(pd.Series(times_utc), utc=True))
-    if times.size == 0:
-        return 12.0
-    hours = np.sort((times.hour + times.minute / 60 + times.second / 3600).to_numpy(float))
-    gaps = np.diff(np.r_[hours, hours[0] + 24.0])
-    j = int(np.argmax(gaps))
-    return float((hours[j] + gaps[j] / 2) % 24.0)
-
-
-def night_dates(times_utc, cut_hour_utc: float) -> np.ndarray:
-    """Night of each time: the UTC date of ``time - cut_hour`` (``datetime64[D]``)."""
-    times = pd.to_datetime(pd.Series(times_utc), utc=True)
-    shifted = times - pd.to_timedelta(cut_hour_utc, unit="h")
-    return shifted.dt.tz_localize(None).to_numpy("datetime64[D]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,7 +50,7 @@ def resolve_seed(seed: int | None) -> int:
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2**63))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ScheduleInputError(f"{seed!r}: must be a non-negative integer", field="--seed")
+        raise ScheduleInputError(f"{seed!r}: must be a non-negative integer", field="seed")
     return int(seed)
 
 
@@ -105,10 +65,10 @@ def check_scenarios(n_scenarios: int, persistence: float) -> None:
     if isinstance(n_scenarios, bool) or not isinstance(n_scenarios, (int, np.integer)) \
             or n_scenarios < 1:
         raise ScheduleInputError(f"{n_scenarios!r}: must be a whole number of at least 1",
-                                 field="--scenarios")
+                                 field="n_scenarios")
     if not (isinstance(persistence, (int, float)) and 0.0 <= persistence <= 1.0):
         raise ScheduleInputError(f"{persistence!r}: must lie between 0 and 1",
-                                 field="--persistence")
+                                 field="persistence")
 
 
 def sample_clear_sky(
@@ -170,6 +130,10 @@ def sample_clear_sky(
 # --------------------------------------------------------------------------------------------
 # Replaying a plan under weather
 # --------------------------------------------------------------------------------------------
+
+
+__all__ = ["DEFAULT_PERSISTENCE", "auto_night_cut_hour", "check_scenarios", "evaluate_plan",
+           "night_dates", "resolve_seed", "sample_clear_sky"]
 
 
 def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
@@ -236,130 +200,115 @@ def _summarise(plan: Plan, delivered: dict[str, np.ndarray]) -> pd.DataFrame:
             "p50_bits": float(np.percentile(got, 50)),
             "p90_bits": float(np.percentile(got, 90)),
             "p_target_met": (math.nan if target is None
-                             else float(np.mean(got >= target - _TOL_BITS))),
+                             else float(np.mean(got >= target - TOL_BITS))),
         })
     return pd.DataFrame.from_records(records).set_index("demand")
 
 
 class _Replay:
-    """Plan replay, vectorised over scenarios (see :func:`evaluate_plan`)."""
+    """A plan flown under weather on a :class:`Ledger` of ``N`` scenarios (see
+    :func:`evaluate_plan`)."""
 
     def __init__(self, plan: Plan, realized: np.ndarray) -> None:
         self.plan = plan
-        self.n = realized.shape[0]
         self.realized = realized
         par = plan.parameters
-        self.memory = float(par["memory_bits"])
-        self.reserve = float(par["reserve_bits"])
         self.start = pd.Timestamp(par["start_utc"])
-        self.fibre_rate = {f["label"]: float(f["rate_bps"]) for f in par["fibre_links"]}
-        self.demands = {d.label: d for d in plan.demands}
-        self.buf: dict[tuple[str, str], np.ndarray] = {}
-        self.store: dict[tuple[str, str], np.ndarray] = {}
-        self.fibre_used = {label: np.zeros(self.n) for label in self.fibre_rate}
-        self.delivered = {label: np.zeros(self.n) for label in self.demands}
+        passes, relays = plan.passes, plan.relays
+        self.sat = {s: i for i, s in enumerate(sorted(set(passes["satellite"])))}
+        names = set(passes["station"]) | set(relays["from_station"]) | set(relays["to_station"])
+        for d in plan.demands:
+            names |= {d.station_a, d.station_b}
+        self.sta = {g: i for i, g in enumerate(sorted(names))}
+        self.dem = {d.label: i for i, d in enumerate(plan.demands)}
+        self.demands = list(plan.demands)
+        self.fibre = {f["label"]: (i, float(f["rate_bps"]))
+                      for i, f in enumerate(par["fibre_links"])}
+        self.ledger = Ledger.empty(realized.shape[0], len(self.sat), len(self.sta),
+                                   len(self.dem), len(self.fibre),
+                                   memory=float(par["memory_bits"]),
+                                   reserve=float(par["reserve_bits"]))
         self.planned_cum: dict[tuple, float] = {}
         self.done_cum: dict[tuple, np.ndarray] = {}
-        self.levels = self._planned_levels()
-
-    def _planned_levels(self) -> dict[tuple[str, pd.Timestamp], dict[str, float]]:
-        levels: dict = {}
-        for row in self.plan.buffers.itertuples(index=False):
-            levels.setdefault((row.satellite, row.time_utc), {})[row.station] = row.bits
-        return levels
-
-    def _zeros(self, store: dict, key) -> np.ndarray:
-        if key not in store:
-            store[key] = np.zeros(self.n)
-        return store[key]
+        self.levels: dict = {}
+        for row in plan.buffers.itertuples(index=False):
+            self.levels.setdefault((row.satellite, row.time_utc), {})[row.station] = row.bits
 
     def run(self) -> dict[str, np.ndarray]:
         """Replay every event in time order; return delivered bits per demand (N,)."""
         relays = self.plan.relays
         sat_ops = {pid: grp for pid, grp in relays[relays["pass_id"] >= 0].groupby("pass_id")}
-        fibre_ops = relays[relays["pass_id"] < 0]
+        fibre_rows = list(relays[relays["pass_id"] < 0].itertuples())
         events = [(row.los_utc, 0, j, pid) for j, (pid, row) in
                   enumerate(self.plan.passes.iterrows())]
-        events += [(row.time_utc, 1, j, -1) for j, row in enumerate(fibre_ops.itertuples())]
-        fibre_rows = list(fibre_ops.itertuples())
+        events += [(row.time_utc, 1, j, -1) for j, row in enumerate(fibre_rows)]
         for time_utc, kind, j, pid in sorted(events, key=lambda e: (e[0], e[1], e[2])):
             if kind == 0:
-                self._pass_event(j, pid, sat_ops.get(pid))
+                self._pass_event(j, sat_ops.get(pid))
             else:
                 self._hop(fibre_rows[j], time_utc)
-        return self.delivered
+        return {label: self.ledger.delivered[:, d] for label, d in self.dem.items()}
 
-    def _pass_event(self, j: int, pid: int, ops: pd.DataFrame | None) -> None:
+    def _pass_event(self, j: int, ops: pd.DataFrame | None) -> None:
         row = self.plan.passes.iloc[j]
-        sat, station = row["satellite"], row["station"]
-        self._zeros(self.buf, (sat, station))[:] += self.realized[:, j]
+        s, g = self.sat[row["satellite"]], self.sta[row["station"]]
+        self.ledger.deposit(s, g, self.realized[:, j], makes_ready=True)
         if ops is not None:
             for op in ops.itertuples():
                 self._hop(op, row["los_utc"])
-        self._extras(sat, station, row["los_utc"])
-        links = [k for k in self.buf if k[0] == sat]
-        total = sum(self.buf[k] for k in links)
-        excess = np.maximum(total - self.memory, 0.0)
-        own = self.buf[(sat, station)]
-        own[:] = np.maximum(own - excess, 0.0)
+        self._extras(row["satellite"], row["station"], row["los_utc"])
+        self.ledger.trim_memory(s, g)
 
-    def _available(self, sat: str, station: str) -> np.ndarray:
-        return np.maximum(self._zeros(self.buf, (sat, station)) - self.reserve, 0.0)
-
-    def _remaining(self, label: str) -> np.ndarray:
-        target = self.demands[label].target_bits
+    def _remaining(self, d: int) -> np.ndarray:
+        target = self.demands[d].target_bits
         if target is None:
-            return np.full(self.n, np.inf)
-        return np.maximum(target - self.delivered[label], 0.0)
+            return np.full(self.realized.shape[0], np.inf)
+        return np.maximum(target - self.ledger.delivered[:, d], 0.0)
 
     def _hop(self, op, time_utc: pd.Timestamp) -> None:
-        demand = self.demands[op.demand]
+        """A planned hop, catching up on what earlier hops of its edge fell short of."""
+        ledger, d = self.ledger, self.dem[op.demand]
+        demand = self.demands[d]
+        src, dst = self.sta[op.from_station], self.sta[op.to_station]
         edge = (op.demand, op.via, op.from_station, op.to_station)
         self.planned_cum[edge] = self.planned_cum.get(edge, 0.0) + float(op.bits)
-        done = self._zeros(self.done_cum, edge)
+        done = self.done_cum.setdefault(edge, np.zeros(self.realized.shape[0]))
         amount = np.maximum(self.planned_cum[edge] - done, 0.0)
-        if op.from_station != demand.station_a:
-            amount = np.minimum(amount, self._zeros(self.store, (op.demand, op.from_station)))
-        if op.to_station == demand.station_b:
-            amount = np.minimum(amount, self._remaining(op.demand))
-        if op.via in self.fibre_rate:
+        from_source = op.from_station == demand.station_a
+        to_sink = op.to_station == demand.station_b
+        if not from_source:
+            amount = np.minimum(amount, ledger.held(d, src))
+        if to_sink:
+            amount = np.minimum(amount, self._remaining(d))
+        if op.via in self.fibre:
+            f, rate = self.fibre[op.via]
             elapsed = (time_utc - self.start).total_seconds()
-            cap = max(self.fibre_rate[op.via] * elapsed - self.reserve, 0.0)
-            amount = np.minimum(amount, np.maximum(cap - self.fibre_used[op.via], 0.0))
-            self.fibre_used[op.via] += amount
+            produced = max(rate * elapsed - ledger.reserve, 0.0)
+            amount = np.minimum(amount, ledger.fibre_left(f, produced))
+            ledger.draw_fibre(f, amount)
         else:
-            amount = np.minimum(amount, np.minimum(self._available(op.via, op.from_station),
-                                                   self._available(op.via, op.to_station)))
-            self.buf[(op.via, op.from_station)] -= amount
-            self.buf[(op.via, op.to_station)] -= amount
+            s = self.sat[op.via]
+            amount = np.minimum(amount, np.minimum(ledger.available(s, src),
+                                                   ledger.available(s, dst)))
+            ledger.relay(s, src, dst, amount)
         done += amount
-        self._move(op.demand, op.from_station, op.to_station, amount)
-
-    def _move(self, label: str, src: str, dst: str, amount: np.ndarray) -> None:
-        demand = self.demands[label]
-        if src != demand.station_a:
-            self.store[(label, src)] -= amount
-        if dst == demand.station_b:
-            self.delivered[label] += amount
-        else:
-            self._zeros(self.store, (label, dst))[:] += amount
+        ledger.move(d, src, dst, amount, from_source=from_source, to_sink=to_sink)
 
     def _extras(self, sat: str, station: str, time_utc: pd.Timestamp) -> None:
         """Relay key beyond the planned buffer levels for the pass's own demands."""
+        ledger = self.ledger
         planned = self.levels.get((sat, time_utc), {})
-        order = sorted(self.demands.values(), key=lambda d: -d.weight)
-        for demand in order:
+        s, g = self.sat[sat], self.sta[station]
+        for demand in sorted(self.demands, key=lambda d: -d.weight):
             if station not in (demand.station_a, demand.station_b):
                 continue
             other = demand.station_b if station == demand.station_a else demand.station_a
-            if (sat, other) not in self.buf:
-                continue
-            surplus = np.minimum(self.buf[(sat, station)] - planned.get(station, 0.0),
-                                 self.buf[(sat, other)] - planned.get(other, 0.0))
-            amount = np.minimum(surplus, np.minimum(self._available(sat, station),
-                                                    self._available(sat, other)))
-            amount = np.clip(np.minimum(amount, self._remaining(demand.label)), 0.0, None)
-            amount[amount < _TOL_BITS] = 0.0
-            self.buf[(sat, station)] -= amount
-            self.buf[(sat, other)] -= amount
-            self.delivered[demand.label] += amount
+            h, d = self.sta[other], self.dem[demand.label]
+            surplus = np.minimum(ledger.buffers[:, s, g] - planned.get(station, 0.0),
+                                 ledger.buffers[:, s, h] - planned.get(other, 0.0))
+            amount = np.minimum(surplus, np.minimum(ledger.available(s, g),
+                                                    ledger.available(s, h)))
+            amount = np.clip(np.minimum(amount, self._remaining(d)), 0.0, None)
+            amount[amount < ledger.tol] = 0.0
+            ledger.relay(s, g, h, amount)
+            ledger.move(d, g, h, amount, from_source=True, to_sink=True)

@@ -17,7 +17,7 @@ from planner.report.summary import Summary, night_keys
 from planner.report.tonight import zone_of
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planner.relay.schedule import Plan
+    from planner.relay.plan import Plan
 
 MAX_GROUND_TRACK_POINTS = 20_000
 """The map draws at most this many ground-track samples (evenly thinned beyond)."""

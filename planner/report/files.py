@@ -11,7 +11,7 @@ import pandas as pd
 from planner.errors import OptionError
 from planner.geometry.passes import PASS_COLUMNS
 from planner.io.output import check_output_path, provenance, to_csv, to_json
-from planner.relay.schedule import plan_to_json
+from planner.relay.plan import plan_to_json
 from planner.report.fileset import write_file_set
 from planner.report.inputs import KEY_COLUMNS, ReportInputs
 from planner.report.render import render_report

@@ -14,7 +14,7 @@ from planner.geometry.passes import PASS_COLUMNS
 from planner.relay.weather import DEFAULT_PERSISTENCE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planner.relay.schedule import Plan
+    from planner.relay.plan import Plan
 
 KEY_COLUMNS = ("min_loss_db", "max_loss_db", "detections", "qber", "secure_bits",
                "secure_bits_asymptotic", "clear_sky_probability", "expected_secure_bits")
@@ -45,7 +45,7 @@ class ReportInputs:
     tracks : pandas.DataFrame, optional
         Per-second tracks of one chosen night (:func:`planner.geometry.passes.pass_tracks` of, e.g.,
         :func:`planner.report.night.choose_night`); ``pass_id`` refers to the index of ``passes``.
-    plan : planner.relay.schedule.Plan, optional
+    plan : planner.relay.plan.Plan, optional
         A relay plan (with ``weather`` if it was evaluated over weather scenarios).
     ground_track : pandas.DataFrame, optional
         Satellite sub-points (:func:`planner.geometry.groundtrack.ground_track`):

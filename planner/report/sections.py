@@ -16,7 +16,7 @@ from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planner.relay.schedule import Plan
+    from planner.relay.plan import Plan
 
 def satellites_from_provenance(inputs: ReportInputs) -> str:
     """Satellite names of the element sets in the provenance (when there are no passes)."""

@@ -12,7 +12,7 @@ from planner.relay.weather_band import month_labels, weather_band
 from planner.report.inputs import ReportInputs
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planner.relay.schedule import Plan
+    from planner.relay.plan import Plan
 
 @dataclass
 class Summary:

@@ -230,7 +230,7 @@ def demands_for(inputs: Inputs, texts: Sequence[str] | None = None,
     the names in a demand are those of the file.
     """
     from planner.mission.stations import load_stations
-    from planner.relay.schedule import check_demands, load_demands, parse_demand
+    from planner.relay.demands import check_demands, load_demands, parse_demand
 
     known = [s.name for s in load_stations(inputs.station_file)]
     demands = [parse_demand(text, known) for text in texts or []]
@@ -241,17 +241,19 @@ def demands_for(inputs: Inputs, texts: Sequence[str] | None = None,
 
 def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
                  memory_bits: float | None = None, gap_s: float | None = None,
-                 reserve_bits: float = 0.0, objective: str = "total", method: str = "milp",
+                 reserve_bits: float = 0.0, objective: str = "total", solver: str = "milp",
                  fibre: Sequence[str] = (), unavailable: Sequence[str] = (),
                  scenarios: int | None = None, seed: int | None = 0,
                  time_limit_s: float = 60.0):
     """A trusted-relay plan over the run's period for the given demands.
 
     Station telescope counts come from the station file; ``unavailable`` items are
-    ``STATION:YYYY-MM-DD`` nights a station cannot observe.
+    ``STATION:YYYY-MM-DD`` nights a station cannot observe. With ``scenarios`` the plan is
+    evaluated under that many weather scenarios (seed ``seed``).
     """
     from planner.relay import schedule
     from planner.relay.fibre import resolve_station
+    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, evaluate_plan
 
     telescopes = {s.name: s.telescopes for s in inputs.stations}
     known = list(telescopes)
@@ -261,13 +263,17 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
         if not name or not day:
             raise OptionError(f"{item!r} is not STATION:YYYY-MM-DD", field="--unavailable")
         off.append((resolve_station(name, known, "--unavailable"), day))
+    if scenarios is not None:
+        check_scenarios(scenarios, DEFAULT_PERSISTENCE)  # before the work
     plan = schedule.plan_schedule(
         keys, demands, known_stations=known, telescopes=telescopes,
         memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
         gap_s=schedule.DEFAULT_GAP_S if gap_s is None else gap_s, reserve_bits=reserve_bits,
-        objective=objective, method=method, fibre_links=list(fibre), unavailable=off,
-        scenarios=scenarios, seed=seed, time_limit_s=time_limit_s, start=inputs.start,
-        end=inputs.end)
+        objective=objective, solver=solver, fibre_links=list(fibre), unavailable=off,
+        time_limit_s=time_limit_s, start=inputs.start, end=inputs.end)
+    if scenarios is not None:
+        plan.weather, plan.weather_info = evaluate_plan(plan, keys, n_scenarios=scenarios,
+                                                        seed=seed)
     plan.provenance.update(run_provenance(inputs))
     return plan
 
@@ -324,7 +330,7 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     if demands:
         step(f"planning trusted relays ({method})")
         night_keys = keys.table[keys.table["night"]]
-        plan = schedule_for(inputs, night_keys, demands, method=method, scenarios=scenarios,
+        plan = schedule_for(inputs, night_keys, demands, solver=method, scenarios=scenarios,
                             seed=seed)
     step("writing the report")
     night_tracks, ground = report.night_views(keys.table, inputs.catalogue, inputs.stations,

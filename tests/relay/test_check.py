@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from planner.relay.check import assert_plan_valid, check_plan
-from planner.relay.schedule import Demand, Plan, plan_schedule
+from planner.relay.demands import Demand
+from planner.relay.plan import Plan
+from planner.relay.schedule import plan_schedule
 from tests.conftest import synthetic_key_table
 
 
@@ -76,7 +78,7 @@ def test_valid_hand_plan_passes():
 @pytest.mark.parametrize("method", ["milp", "greedy", "rolling"])
 def test_solver_plans_pass(method):
     table = key_table(ROWS)
-    plan = plan_schedule(table, ["A:B", "A:C:2"], method=method, memory_bits=600_000,
+    plan = plan_schedule(table, ["A:B", "A:C:2"], solver=method, memory_bits=600_000,
                          reserve_bits=10_000)
     assert_plan_valid(plan, table)
     assert plan.delivered["delivered_bits"].sum() > 0

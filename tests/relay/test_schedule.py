@@ -21,16 +21,13 @@ from scipy.optimize import linprog
 
 from planner.errors import ScheduleInputError
 from planner.relay.check import assert_plan_valid
+from planner.relay.demands import Demand, load_demands, parse_demand
 from planner.relay.fibre import FibreLink
-from planner.relay.model import maximal_cliques
-from planner.relay.schedule import (
-    Demand,
-    load_demands,
-    parse_demand,
-    plan_schedule,
-    plan_to_json,
-    station_night_sheet,
-)
+from planner.relay.nightsheet import station_night_sheet
+from planner.relay.plan import plan_to_json
+from planner.relay.problem import Solution, maximal_cliques
+from planner.relay.schedule import plan_schedule
+from planner.relay.weather import evaluate_plan
 from tests.conftest import synthetic_key_table
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "schedule"
@@ -97,14 +94,13 @@ TWO_NIGHTS = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 1, 0, 300, 300_000)]
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"memory_bits": 0}, "--memory: 0: must be positive"),
-    ({"memory_bits": -5}, "--memory"),
+    ({"memory_bits": 0}, "memory_bits: 0: must be positive"),
+    ({"memory_bits": -5}, "memory_bits"),
     ({"fibre_links": ["A:Z:100"]}, "unknown station 'Z'"),
     ({"fibre_links": ["A:B:-3bps"]}, "key rate -3.0 bit/s must be a non-negative number"),
     ({"fibre_links": [FibreLink("A", "C", -1.0)]}, "must be a non-negative number"),
-    ({"scenarios": 0}, "--scenarios: 0: must be a whole number of at least 1"),
-    ({"objective": "fastest"}, "--objective"),
-    ({"reserve_bits": -1}, "--reserve"),
+    ({"objective": "fastest"}, "objective: 'fastest'"),
+    ({"reserve_bits": -1}, "reserve_bits"),
     ({"telescopes": {"Q": 2}}, "unknown station 'Q'"),
     ({"unavailable": [("A", "not a date")]}, "cannot read 'not a date' as a date"),
 ])
@@ -152,7 +148,7 @@ def test_earliest_needs_targets():
 @pytest.mark.parametrize("method", ["milp", "greedy", "rolling"])
 def test_relay_at_second_pass_delivers_min(method):
     table = key_table(TWO_NIGHTS)
-    plan = plan_ok(table, ["A:B"], method=method)
+    plan = plan_ok(table, ["A:B"], solver=method)
     assert delivered(plan, "A:B") == pytest.approx(300_000)
     (relay,) = plan.relays.itertuples()
     assert relay.time_utc == table.loc[11, "los_utc"] and relay.pass_id == 11
@@ -272,7 +268,8 @@ def test_earliest_finds_first_night_all_targets_are_met():
 def test_plan_outputs_json_and_night_sheet():
     rows = [*TWO_NIGHTS, ("S1", "B", 1, 200, 300, 100_000)]
     table = key_table(rows)
-    plan = plan_ok(table, ["A:B"], scenarios=5, seed=7)
+    plan = plan_ok(table, ["A:B"])
+    plan.weather, plan.weather_info = evaluate_plan(plan, table, n_scenarios=5, seed=7)
     doc = json.loads(json.dumps(plan_to_json(plan)))
     assert doc["solver"]["status"] == "optimal" and doc["solver"]["gap"] <= 1e-4
     assert doc["weather"]["info"]["seed"] == 7
@@ -289,7 +286,6 @@ def test_plan_outputs_json_and_night_sheet():
 
 def test_milp_without_incumbent_falls_back_on_greedy(monkeypatch):
     import planner.relay.schedule as schedule
-    from planner.relay.model import Solution
 
     def no_solution(problem, objective, **kwargs):
         n = problem.n_pass
@@ -497,7 +493,7 @@ def test_milp_matches_brute_force_and_beats_greedy(instance, objective):
     best = brute_force(table, demands, memory, reserve, 120.0, scopes, objective,
                        intermediates=n_sat == 2)
     assert plan.objective_value == pytest.approx(best, rel=1e-6, abs=1e-3)
-    greedy = plan_ok(table, _texts(demands), method="greedy", **common)
+    greedy = plan_ok(table, _texts(demands), solver="greedy", **common)
     assert greedy.objective_value <= plan.objective_value * (1 + 1e-9) + 1e-3
 
 
@@ -536,7 +532,7 @@ def test_every_method_gives_valid_plans_and_none_beats_the_milp(instance, fibre,
               "fibre_links": [fibre] if fibre else []}
     best = plan_ok(table, _texts(demands), mip_rel_gap=1e-9, **common)
     for method in ("greedy", "rolling"):
-        other = plan_ok(table, _texts(demands), method=method, **common)
+        other = plan_ok(table, _texts(demands), solver=method, **common)
         assert other.objective_value <= best.objective_value * (1 + 1e-7) + 1e-3
 
 
@@ -556,7 +552,7 @@ def test_rolling_matches_full_horizon_single_demand(keys):
                                                             kb * 100_000)]
     table = key_table(rows)
     full = plan_ok(table, ["A:B"])
-    rolling = plan_ok(table, ["A:B"], method="rolling")
+    rolling = plan_ok(table, ["A:B"], solver="rolling")
     expect = min(sum(a for a, _ in keys), sum(b for _, b in keys)) * 100_000
     assert delivered(full, "A:B") == pytest.approx(expect)
     assert delivered(rolling, "A:B") == pytest.approx(expect)
@@ -572,7 +568,7 @@ def test_rolling_matches_full_when_nights_decouple():
                  ("S1", "B", night, 40, 300, 2 * k)]
     table = key_table(rows)
     full = plan_ok(table, ["A:B", "C:B:2"])
-    rolling = plan_ok(table, ["A:B", "C:B:2"], method="rolling", window_nights=2)
+    rolling = plan_ok(table, ["A:B", "C:B:2"], solver="rolling", window_nights=2)
     for label in ("A:B", "C:B"):
         assert delivered(rolling, label) == pytest.approx(delivered(full, label))
     assert rolling.objective_value == pytest.approx(full.objective_value)
@@ -583,7 +579,7 @@ def test_rolling_respects_the_gap_across_a_window_cut():
     rows = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 0, 6, 300, 500_000),
             ("S1", "B", 1, 0, 300, 200_000)]
     table = key_table(rows)
-    plan = plan_ok(table, ["A:B"], method="rolling", night_cut_hour_utc=14 + 4 / 60)
+    plan = plan_ok(table, ["A:B"], solver="rolling", night_cut_hour_utc=14 + 4 / 60)
     assert plan.parameters["solver_stats"]["windows"] == 2  # {10} and {11, 12}
     assert not {10, 11} <= set(plan.passes.index)
     assert delivered(plan, "A:B") == pytest.approx(200_000)
@@ -591,10 +587,11 @@ def test_rolling_respects_the_gap_across_a_window_cut():
 
 def test_scenario_seed_recorded_and_reproducible():
     table = key_table(TWO_NIGHTS, clear=0.5)
-    first = plan_ok(table, ["A:B"], scenarios=20, seed=3)
-    again = plan_ok(table, ["A:B"], scenarios=20, seed=3)
-    assert first.weather_info["seed"] == 3
-    pd.testing.assert_frame_equal(first.weather, again.weather)
-    q = first.weather.loc["A:B"]
+    plan = plan_ok(table, ["A:B"])
+    first, info = evaluate_plan(plan, table, n_scenarios=20, seed=3)
+    again, _ = evaluate_plan(plan_ok(table, ["A:B"]), table, n_scenarios=20, seed=3)
+    assert info["seed"] == 3
+    pd.testing.assert_frame_equal(first, again)
+    q = first.loc["A:B"]
     assert q["p10_bits"] <= q["p50_bits"] <= q["p90_bits"]
     assert math.isfinite(q["mean_bits"])

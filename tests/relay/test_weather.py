@@ -77,11 +77,11 @@ def test_seeded_and_reproducible():
     other = sample_clear_sky(stations, nights, p, n_scenarios=20, seed=10)
     assert (one == two).all() and (one != other).any()
     assert isinstance(resolve_seed(None), int)
-    with pytest.raises(ScheduleInputError, match="--seed"):
+    with pytest.raises(ScheduleInputError, match="seed: -1"):
         resolve_seed(-1)
 
 
-@pytest.mark.parametrize("n, rho, field", [(0, 0.5, "--scenarios"), (5, 1.5, "--persistence")])
+@pytest.mark.parametrize("n, rho, field", [(0, 0.5, "n_scenarios"), (5, 1.5, "persistence")])
 def test_bad_settings(n, rho, field):
     stations, nights = station_nights(3)
     with pytest.raises(ScheduleInputError, match=field):
@@ -105,8 +105,9 @@ ROWS = [("S1", "A", 0, 0, 300, 600_000), ("S1", "B", 1, 0, 300, 400_000),
 
 def test_replay_of_a_clear_sky_plan_reproduces_it():
     table = key_table(ROWS, clear=1.0)
-    plan = plan_schedule(table, ["A:B"], scenarios=10, seed=4)
+    plan = plan_schedule(table, ["A:B"])
     assert_plan_valid(plan, table)
+    plan.weather, plan.weather_info = evaluate_plan(plan, table, n_scenarios=10, seed=4)
     q = plan.weather.loc["A:B"]
     assert q["planned_bits"] == pytest.approx(800_000)
     for col in ("mean_bits", "p10_bits", "p50_bits", "p90_bits"):
@@ -140,4 +141,4 @@ def test_replay_under_clouds_matches_a_hand_count():
 def test_scenarios_need_the_clear_sky_columns():
     table = key_table(ROWS, clear=1.0).drop(columns=["clear_sky_probability"])
     with pytest.raises(ScheduleInputError, match=r"need column\(s\) clear_sky_probability"):
-        plan_schedule(table, ["A:B"], scenarios=3, seed=1)
+        evaluate_plan(plan_schedule(table, ["A:B"]), table, n_scenarios=3, seed=1)

@@ -32,13 +32,15 @@ def _run() -> dict:
     from planner.mission.payloads import load_payloads, payload_for_satellite
     from planner.mission.stations import JINAN1_STATIONS
     from planner.relay.schedule import plan_schedule
+    from planner.relay.weather import evaluate_plan
 
     inputs = jobs.load_inputs(start=START, days=DAYS, station_names=list(JINAN1_STATIONS))
     passes = jobs.passes_for(inputs, night_only=False)
     tracks = pass_tracks(passes, inputs.catalogue, inputs.stations)
     payload = payload_for_satellite(load_payloads(), passes["satellite"].iloc[0])
     keys = key_table(passes, tracks, {s.name: s for s in inputs.stations}, payload)
-    plan = plan_schedule(keys, DEMANDS, scenarios=40, seed=PLAN_SEED)
+    plan = plan_schedule(keys, DEMANDS)
+    plan.weather, plan.weather_info = evaluate_plan(plan, keys, n_scenarios=40, seed=PLAN_SEED)
     night_tracks, track = report.night_views(keys, inputs.catalogue, inputs.stations,
                                              tracks=tracks)
     _CACHE.update(

@@ -1,9 +1,7 @@
 """The trusted-relay scheduling problem and its exact MILP (HiGHS).
 
-This module is the numerical core behind :mod:`planner.relay.schedule`. It works on a
-:class:`Problem`
-(plain numpy arrays, key in Mbit, times in seconds after a fixed origin) and returns a
-:class:`Solution` (which passes are used, how much key each yields, and every relay hop).
+It works on a :class:`~planner.relay.problem.Problem` (plain numpy arrays, key in Mbit, times
+in seconds after a fixed origin) and returns a :class:`~planner.relay.problem.Solution`.
 
 Formulation (single satellite, no fibre — the clean case)
 ---------------------------------------------------------
@@ -54,423 +52,23 @@ that, among equally good schedules, key is relayed at the first opportunity.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
-#: Internal key unit: Mbit (keeps the MILP's coefficients near 1).
-MBIT = 1e6
+from planner.relay.highs import LpBuilder
+from planner.relay.problem import (
+    TOL,
+    Hop,
+    Problem,
+    Solution,
+    maximal_cliques,
+    weighted_total,
+)
+
 _EARLY_BONUS = 1e-6  # per Mbit x weight: tie-break towards early relays (LP polish only)
-_TOL = 1e-7  # Mbit: amounts below this (0.1 bit, the LP's feasibility tolerance) are zero
-
-
-# --------------------------------------------------------------------------------------------
-# Problem data
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DemandSpec:
-    """One demand inside the model (station indices, key in Mbit)."""
-
-    a: int
-    b: int
-    weight: float
-    target: float | None  # Mbit, still to deliver in this problem (None: no target)
-    norm: float = 1.0  # the fair objective maximises min_d delivered_d / norm_d
-
-
-@dataclass
-class FibreSpec:
-    """One fibre link inside the model."""
-
-    v: int
-    w: int
-    rate: float  # Mbit/s
-
-
-@dataclass
-class State:
-    """Carried state between planning windows (all key in Mbit)."""
-
-    buffers: np.ndarray  # (S, G) key each satellite shares with each station
-    ready: np.ndarray  # (S, G) bool: authentication reserve established
-    storage: np.ndarray  # (D, G) partial key of each demand held at intermediate stations
-    fibre_used: np.ndarray  # (F,) key drawn from each fibre link so far
-    delivered: np.ndarray  # (D,) key delivered to each demand so far
-
-    @classmethod
-    def zeros(cls, n_sat: int, n_sta: int, n_dem: int, n_fib: int) -> State:
-        """The empty state at the start of a plan."""
-        return cls(np.zeros((n_sat, n_sta)), np.zeros((n_sat, n_sta), bool),
-                   np.zeros((n_dem, n_sta)), np.zeros(n_fib), np.zeros(n_dem))
-
-    def copy(self) -> State:
-        """Deep copy."""
-        return State(self.buffers.copy(), self.ready.copy(), self.storage.copy(),
-                     self.fibre_used.copy(), self.delivered.copy())
-
-
-@dataclass
-class Problem:
-    """A scheduling problem in model units.
-
-    Passes are candidate passes only (night, station available, station useful). Times are
-    seconds after the plan's origin; ``end`` is the end of the planning period (fibre key grows
-    until then).
-    """
-
-    satellites: list[str]
-    stations: list[str]
-    sat: np.ndarray  # (P,) satellite index of each pass
-    sta: np.ndarray  # (P,) station index
-    aos: np.ndarray  # (P,) s
-    los: np.ndarray  # (P,) s
-    key: np.ndarray  # (P,) Mbit (planning key: expected secure bits)
-    demands: list[DemandSpec]
-    fibre: list[FibreSpec]
-    memory: float  # Mbit per satellite
-    gap: float  # s, re-pointing gap between passes of one satellite
-    reserve: float  # Mbit per link
-    telescopes: np.ndarray  # (G,) int
-    end: float  # s
-    ground_relays: bool = False
-    state: State | None = None
-    fibre_start: float = 0.0  # s: fibre links produce key from this time on
-
-    def __post_init__(self) -> None:
-        if self.state is None:
-            self.state = State.zeros(len(self.satellites), len(self.stations),
-                                     len(self.demands), len(self.fibre))
-
-    @property
-    def n_pass(self) -> int:
-        """Number of candidate passes."""
-        return int(self.sat.size)
-
-    def subset(self, mask: np.ndarray, *, end: float | None = None,
-               state: State | None = None) -> tuple[Problem, np.ndarray]:
-        """The same problem restricted to the passes in ``mask``.
-
-        Returns the sub-problem and the indices (into this problem) of its passes.
-        """
-        idx = np.flatnonzero(mask)
-        sub = Problem(self.satellites, self.stations, self.sat[idx], self.sta[idx],
-                      self.aos[idx], self.los[idx], self.key[idx],
-                      [DemandSpec(d.a, d.b, d.weight, d.target, d.norm) for d in self.demands],
-                      self.fibre, self.memory, self.gap, self.reserve, self.telescopes,
-                      self.end if end is None else end, self.ground_relays,
-                      (state or self.state).copy(), self.fibre_start)
-        return sub, idx
-
-    def fibre_capacity(self, f: int, t: float | np.ndarray) -> np.ndarray:
-        """Usable key of fibre link ``f`` by time ``t`` [Mbit]: rate x time - reserve, >= 0."""
-        grown = self.fibre[f].rate * np.maximum(np.asarray(t, float) - self.fibre_start, 0.0)
-        return np.maximum(grown - self.reserve, 0.0)
-
-    def channels(self) -> list[set]:
-        """Per station, its channels: ``('s', satellite)`` and ``('f', fibre link)``."""
-        chans: list[set] = [set() for _ in self.stations]
-        for s, g in set(zip(self.sat.tolist(), self.sta.tolist(), strict=True)):
-            chans[g].add(("s", s))
-        for f, link in enumerate(self.fibre):
-            chans[link.v].add(("f", f))
-            chans[link.w].add(("f", f))
-        return chans
-
-    def relay_nodes(self) -> list[list[int]]:
-        """Per demand, the stations its key may pass through: ``[a, b, intermediates...]``."""
-        chans = self.channels()
-        nodes = []
-        for d in self.demands:
-            inter = []
-            if self.ground_relays:
-                inter = [g for g in range(len(self.stations))
-                         if g not in (d.a, d.b) and len(chans[g]) >= 2]
-            nodes.append([d.a, d.b, *inter])
-        return nodes
-
-
-@dataclass
-class Hop:
-    """One relay hop of one demand's key (amount in Mbit)."""
-
-    demand: int
-    time: float  # s
-    src: int  # station the demand's key comes from (a or an intermediate)
-    dst: int  # station it reaches (b or an intermediate)
-    amount: float
-    satellite: int | None = None  # satellite hop: which satellite ...
-    event: int | None = None  # ... during which pass (index into the problem's passes)
-    fibre: int | None = None  # fibre hop: which link
-
-
-@dataclass
-class Solution:
-    """Result of a solver on a :class:`Problem`."""
-
-    chosen: np.ndarray  # (P,) bool
-    used: np.ndarray  # (P,) Mbit kept from each pass (0 if not chosen)
-    hops: list[Hop]
-    method: str
-    status: str
-    gap: float | None = None
-    wall_s: float = 0.0
-    objective: float | None = None
-    stats: dict = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------------------------
-# Interval cliques
-# --------------------------------------------------------------------------------------------
-
-
-def maximal_cliques(start: np.ndarray, end: np.ndarray) -> list[np.ndarray]:
-    """Maximal cliques of the interval graph of half-open intervals ``[start, end)``.
-
-    One sweep over the sorted end points: whenever an interval closes right after one opened,
-    the set of open intervals is a maximal clique. At equal times ends come before starts, so
-    intervals that only touch do not overlap.
-
-    Parameters
-    ----------
-    start, end
-        Interval bounds, shape (n,).
-
-    Returns
-    -------
-    list of numpy.ndarray
-        Indices of each maximal clique (every interval lies in at least one).
-    """
-    start = np.asarray(start, float)
-    end = np.asarray(end, float)
-    n = start.size
-    times = np.concatenate([end, start])
-    kind = np.concatenate([np.zeros(n, int), np.ones(n, int)])  # 0 = end first at ties
-    who = np.concatenate([np.arange(n), np.arange(n)])
-    order = np.lexsort((kind, times))
-    active: set[int] = set()
-    cliques = []
-    last_was_start = False
-    for j in order:
-        if kind[j] == 1:
-            active.add(int(who[j]))
-            last_was_start = True
-        else:
-            if last_was_start:
-                cliques.append(np.array(sorted(active)))
-            active.discard(int(who[j]))
-            last_was_start = False
-    return cliques
-
-
-# --------------------------------------------------------------------------------------------
-# A small sparse LP builder on top of highspy
-# --------------------------------------------------------------------------------------------
-
-_highs_lock = threading.Lock()
-_highs_banner_done = False
-
-
-def new_highs():
-    """A silent ``highspy.Highs`` instance.
-
-    HiGHS prints a copyright banner to the process's standard output the first time an instance
-    is created; it is sent to standard error instead so that JSON or CSV written to standard
-    output stays clean.
-    """
-    import highspy
-
-    global _highs_banner_done
-    with _highs_lock:
-        if _highs_banner_done:
-            h = highspy.Highs()
-        else:
-            h = _construct_quietly(highspy.Highs)
-            _highs_banner_done = True
-    h.setOptionValue("output_flag", False)
-    return h
-
-
-def _construct_quietly(factory: Callable):
-    try:
-        out_fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
-        err_fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
-    except (AttributeError, OSError, ValueError):
-        return factory()
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    saved = os.dup(out_fd)
-    try:
-        os.dup2(err_fd, out_fd)
-        return factory()
-    finally:
-        os.dup2(saved, out_fd)
-        os.close(saved)
-
-
-class LpBuilder:
-    """Collects columns, rows and coefficients, then solves with HiGHS."""
-
-    def __init__(self) -> None:
-        self.n_col = 0
-        self.n_row = 0
-        self._col: dict[str, list] = {"lb": [], "ub": [], "cost": [], "int": []}
-        self._row: dict[str, list] = {"lb": [], "ub": []}
-        self._coef: dict[str, list] = {"r": [], "c": [], "v": []}
-
-    def cols(self, n: int, lb=0.0, ub=math.inf, cost=0.0, integer: bool = False) -> np.ndarray:
-        """Add ``n`` columns; return their indices."""
-        idx = np.arange(self.n_col, self.n_col + n)
-        self.n_col += n
-        for key, value in (("lb", lb), ("ub", ub), ("cost", cost)):
-            self._col[key].append(np.broadcast_to(np.asarray(value, float), (n,)).copy())
-        self._col["int"].append(np.full(n, bool(integer)))
-        return idx
-
-    def set_cost(self, cols: np.ndarray, cost) -> None:
-        """Add to the objective coefficient of existing columns."""
-        all_cost = np.concatenate(self._col["cost"]) if self._col["cost"] else np.zeros(0)
-        np.add.at(all_cost, np.asarray(cols, int), np.broadcast_to(cost, np.shape(cols)))
-        self._col["cost"] = [all_cost]
-
-    def rows(self, lb, ub, r, c, v) -> np.ndarray:
-        """Add ``len(lb)`` rows with coefficients ``(r local, c, v)``; return the row indices."""
-        lb = np.atleast_1d(np.asarray(lb, float))
-        ub = np.broadcast_to(np.asarray(ub, float), lb.shape).copy()
-        idx = np.arange(self.n_row, self.n_row + lb.size)
-        self._row["lb"].append(lb)
-        self._row["ub"].append(ub)
-        r = np.asarray(r, int)
-        self._coef["r"].append(r + self.n_row)
-        self._coef["c"].append(np.asarray(c, int))
-        self._coef["v"].append(np.broadcast_to(np.asarray(v, float), r.shape).copy())
-        self.n_row += lb.size
-        return idx
-
-    def row(self, lb: float, ub: float, c: Sequence[int], v) -> None:
-        """Add one row."""
-        c = np.asarray(c, int)
-        self.rows([lb], [ub], np.zeros(c.size, int), c, v)
-
-    def solve(self, *, maximize: bool, time_limit: float, mip_rel_gap: float,
-              threads: int | None = None, bonus: tuple | None = None,
-              relax: bool = False) -> dict:
-        """Solve; return status, gap, objective, values and wall time.
-
-        ``bonus = (columns, costs)`` is added to the objective only when the continuous part is
-        re-solved with the integers fixed (a tie-break that cannot cost any real objective).
-        """
-        import highspy
-
-        cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))  # noqa: E731
-        lb, ub, cost = cat(self._col["lb"]), cat(self._col["ub"]), cat(self._col["cost"])
-        integer = cat(self._col["int"]).astype(bool) & (not relax)
-        matrix = sparse.csc_matrix(
-            (cat(self._coef["v"]), (cat(self._coef["r"]).astype(int),
-                                    cat(self._coef["c"]).astype(int))),
-            shape=(self.n_row, self.n_col))
-        matrix.sum_duplicates()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.n_col, self.n_row
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lb, _inf(ub)
-        lp.row_lower_, lp.row_upper_ = _inf(cat(self._row["lb"])), _inf(cat(self._row["ub"]))
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-        if integer.any():
-            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-            lp.integrality_ = [kinds[int(i)] for i in integer]
-        h = new_highs()
-        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-        if threads is not None:
-            h.setOptionValue("threads", int(threads))
-        t0 = time.perf_counter()
-        h.passModel(lp)
-        h.run()
-        status = h.getModelStatus()
-        info = h.getInfo()
-        has_solution = info.primal_solution_status == 2
-        values = np.asarray(h.getSolution().col_value, float) if has_solution else None
-        gap = float(info.mip_gap) if integer.any() else 0.0
-        objective = float(info.objective_function_value) if has_solution else None
-        bound = float(info.mip_dual_bound) if integer.any() else objective
-        if has_solution and (integer.any() or bonus is not None):
-            values = _polish(h, values, np.flatnonzero(integer), cost, bonus)
-        wall = time.perf_counter() - t0
-        return {
-            "status": _status_name(status, highspy),
-            "has_solution": has_solution,
-            "values": values,
-            "objective": objective,
-            "bound": bound if bound is not None and math.isfinite(bound) else None,
-            "gap": gap if math.isfinite(gap) and has_solution else None,
-            "wall_s": wall,
-            "size": {"columns": self.n_col, "rows": self.n_row, "nonzeros": int(matrix.nnz),
-                     "binaries": int(integer.sum())},
-        }
-
-
-def _polish(h, values: np.ndarray, integer: np.ndarray, cost: np.ndarray,
-            bonus: tuple | None) -> np.ndarray:
-    """Fix the integers at their rounded values and re-solve the LP.
-
-    A MILP solution is integral only to a tolerance (``x = 1e-6`` counts as 0), which big-M rows
-    turn into small but real amounts (relays during a pass that is not flown). Re-solving the
-    continuous part with the integers fixed removes them; if that fails the raw values stay.
-    The LP is solved to optimality, so a tiny ``bonus`` on some columns breaks ties among
-    equally good relay schedules.
-    """
-    fixed = np.round(values[integer])
-    idx = integer.astype(np.int32)
-    if idx.size:
-        h.changeColsIntegrality(idx.size, idx, np.zeros(idx.size, np.uint8))
-        h.changeColsBounds(idx.size, idx, fixed, fixed)
-    if bonus is not None and len(bonus[0]):
-        cols = np.asarray(bonus[0], np.int32)
-        h.changeColsCost(cols.size, cols, cost[cols] + np.asarray(bonus[1], float))
-    h.run()
-    if h.getInfo().primal_solution_status != 2:
-        return values
-    polished = np.asarray(h.getSolution().col_value, float)
-    polished[integer] = fixed
-    return polished
-
-
-def _inf(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, float).copy()
-    a[np.isposinf(a)] = 1e30
-    a[np.isneginf(a)] = -1e30
-    return a
-
-
-def _status_name(status, highspy) -> str:
-    names = {
-        highspy.HighsModelStatus.kOptimal: "optimal",
-        highspy.HighsModelStatus.kInfeasible: "infeasible",
-        highspy.HighsModelStatus.kTimeLimit: "time_limit",
-        highspy.HighsModelStatus.kUnbounded: "unbounded",
-        highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
-        highspy.HighsModelStatus.kInterrupt: "interrupted",
-        highspy.HighsModelStatus.kIterationLimit: "iteration_limit",
-    }
-    return names.get(status, str(status).split(".")[-1])
-
-
-# --------------------------------------------------------------------------------------------
-# The MILP
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -554,7 +152,7 @@ class RelayModel:
 
     def _sat_stations(self, s: int, events: np.ndarray) -> list[int]:
         p = self.p
-        carried = np.flatnonzero((p.state.buffers[s] > _TOL) | p.state.ready[s])
+        carried = np.flatnonzero((p.state.buffers[s] > TOL) | p.state.ready[s])
         return sorted(set(p.sta[events].tolist()) | set(carried.tolist()))
 
     def _add_hop(self, d: int, src: int, dst: int, tpoint: int, ub: float, *,
@@ -591,7 +189,7 @@ class RelayModel:
                 if link.v not in nodes or link.w not in nodes:
                     continue
                 cap_end = float(p.fibre_capacity(f, self.horizon)) - p.state.fibre_used[f]
-                if cap_end <= _TOL:
+                if cap_end <= TOL:
                     continue
                 for k in range(self.times.size):
                     for src, dst in ((link.v, link.w), (link.w, link.v)):
@@ -711,7 +309,7 @@ class RelayModel:
             for v in self.nodes[d][2:]:
                 inflow = np.flatnonzero((self.hop_dem == d) & (self.hop_dst == v))
                 outflow = np.flatnonzero((self.hop_dem == d) & (self.hop_src == v))
-                if inflow.size == 0 and outflow.size == 0 and p.state.storage[d, v] <= _TOL:
+                if inflow.size == 0 and outflow.size == 0 and p.state.storage[d, v] <= TOL:
                     continue
                 H = lp.cols(k_n, 0.0, math.inf)
                 self.H[(d, v)] = H
@@ -792,7 +390,7 @@ class RelayModel:
         p, lp = self.p, self.lp
         top = 0.0
         for d, dem in enumerate(p.demands):
-            if dem.target is None or dem.target <= _TOL:
+            if dem.target is None or dem.target <= TOL:
                 continue
             base = float(p.state.delivered[d])
             c = lp.cols(1, 0.0, dem.target, cost=1.0 / dem.target)
@@ -817,7 +415,7 @@ class RelayModel:
             amounts = values[self.hop_cols] if self.hop_cols.size else np.zeros(0)
             flown = self.hop_event < 0
             flown[~flown] = chosen[self.hop_event[~flown]]
-            for j in np.flatnonzero((amounts > _TOL) & flown):
+            for j in np.flatnonzero((amounts > TOL) & flown):
                 hops.append(Hop(
                     demand=int(self.hop_dem[j]), time=float(self.times[self.hop_tp[j]]),
                     src=int(self.hop_src[j]), dst=int(self.hop_dst[j]), amount=float(amounts[j]),
@@ -847,9 +445,6 @@ class RelayModel:
         return np.concatenate(cols), np.concatenate(costs)
 
 
-# --------------------------------------------------------------------------------------------
-# Drivers
-# --------------------------------------------------------------------------------------------
 
 
 def terminal_values(problem: Problem, fraction: float) -> dict:
@@ -863,7 +458,7 @@ def terminal_values(problem: Problem, fraction: float) -> dict:
     buffer: dict[int, float] = {}
     storage: dict[int, float] = {}
     for d, dem in enumerate(problem.demands):
-        if dem.target is not None and dem.target <= _TOL:
+        if dem.target is not None and dem.target <= TOL:
             continue
         for g in (dem.a, dem.b):
             buffer[g] = max(buffer.get(g, 0.0), fraction * dem.weight)
@@ -921,154 +516,6 @@ def _objective_value(problem: Problem, model: RelayModel, result: dict) -> float
     return weighted_total(problem, delivered)
 
 
-def weighted_total(problem: Problem, delivered: np.ndarray) -> float:
-    """``sum_d w_d min(D_d, T_d)`` [weight x Mbit], the ``total`` objective."""
-    total = 0.0
-    for d, dem in enumerate(problem.demands):
-        cap = math.inf if dem.target is None else dem.target + problem.state.delivered[d]
-        total += dem.weight * min(float(delivered[d]), cap)
-    return total
-
-
-def fair_level(problem: Problem, delivered: np.ndarray) -> float:
-    """``min_d D_d / n_d``, the ``fair`` objective."""
-    return min((float(delivered[d]) / dem.norm for d, dem in enumerate(problem.demands)),
-               default=0.0)
-
-
-def reachable_upper_bound(problem: Problem) -> np.ndarray:
-    """A quick upper bound on the key each demand can receive [Mbit].
-
-    Every delivered bit consumes one bit of some link at each end station, so a demand gets at
-    most the smaller of the total key ever available at its two stations (passes, carried buffers
-    and fibre), ignoring every other constraint.
-    """
-    p = problem
-    incident = np.zeros(len(p.stations))
-    np.add.at(incident, p.sta, p.key)
-    incident += p.state.buffers.sum(axis=0)
-    for f, link in enumerate(p.fibre):
-        cap = float(p.fibre_capacity(f, p.end)) - p.state.fibre_used[f]
-        incident[link.v] += max(cap, 0.0)
-        incident[link.w] += max(cap, 0.0)
-    return np.array([p.state.delivered[d] + min(incident[dem.a], incident[dem.b])
-                     for d, dem in enumerate(p.demands)])
-
-
-def _reach_targets(problem: Problem, t: float, time_limit: float) -> tuple[str, Solution | None]:
-    """Can every target be met by time ``t``? ``"yes"`` (with a plan), ``"no"`` or ``"unknown"``.
-
-    The LP relaxation answers "no" quickly when even fractional pass use falls short; otherwise
-    the MILP maximises the met fraction of the targets and stops as soon as all are met.
-    """
-    start = time.perf_counter()
-    model = RelayModel(problem, horizon=t)
-    top = model.objective_reached()
-    relaxed = model.solve(time_limit=time_limit, relax=True)
-    if relaxed["status"] == "optimal" and relaxed["objective"] < top - 1e-7:
-        return "no", None
-    left = max(time_limit - (time.perf_counter() - start), 0.01)
-    res = model.solve(time_limit=left, mip_rel_gap=1e-7)
-    if res["has_solution"] and res["objective"] >= top - 1e-7:
-        return "yes", fill_kept_key(problem, model.solution(res))
-    if res["status"] == "optimal" or (res["bound"] is not None and res["bound"] < top - 1e-7):
-        return "no", None
-    return "unknown", None
-
-
-def solve_earliest(problem: Problem, *, time_limit: float = 60.0) -> tuple[Solution, float | None]:
-    """The earliest event time by which every target can be met, and a plan meeting them.
-
-    A binary search over the problem's event times (and its end); each step asks
-    :func:`_reach_targets` on the passes up to that time, within a share of the time limit. The
-    plan returned is the one found at the earliest feasible time; it uses no pass after it.
-    Status ``optimal`` means the time before it was proven too early; ``time_limit`` means some
-    earlier time could not be ruled out (``stats["completion_lower_bound_s"]`` says how early).
-    Returns ``(solution, completion time in s)`` or ``(solution with status "infeasible" or
-    "time_limit", None)`` when no plan meets the targets.
-    """
-    start = time.perf_counter()
-    times = np.unique(np.r_[problem.los, problem.end])
-    lo, hi = -1, times.size - 1  # lo: largest index proven too early; hi: feasible candidate
-    verdict, best = _reach_targets(problem, float(times[hi]), time_limit / 2)
-    steps = 1
-    if verdict != "yes":
-        status = "infeasible" if verdict == "no" else "time_limit"
-        sol = Solution(np.zeros(problem.n_pass, bool), np.zeros(problem.n_pass), [], "milp",
-                       status, None, time.perf_counter() - start)
-        return sol, None
-    search_lo = lo
-    while hi - search_lo > 1:
-        left = time_limit - (time.perf_counter() - start)
-        if left <= 0.05:
-            break
-        todo = max(int(np.ceil(np.log2(hi - search_lo))), 1)
-        mid = (search_lo + hi) // 2
-        verdict, sol = _reach_targets(problem, float(times[mid]), left / todo)
-        steps += 1
-        if verdict == "yes":
-            hi, best = mid, sol
-        else:  # "unknown" moves the search on but proves nothing
-            search_lo = mid
-            if verdict == "no":  # feasibility is monotone in time: earlier is infeasible too
-                lo = max(lo, mid)
-    proven = hi - lo == 1
-    best.status = "optimal" if proven else "time_limit"
-    best.objective = float(times[hi])
-    # gap: how much earlier the completion might still be, relative to the period's start
-    best.gap = float((times[hi] - times[lo + 1]) / max(times[hi], 1.0))
-    best.wall_s = time.perf_counter() - start
-    best.stats["feasibility_solves"] = steps
-    best.stats["completion_lower_bound_s"] = float(times[lo + 1])
-    return best, float(times[hi])
-
-
-# --------------------------------------------------------------------------------------------
-# Replaying a solution (state after it, buffer levels)
-# --------------------------------------------------------------------------------------------
-
-
-def replay(problem: Problem, solution: Solution) -> tuple[State, list[tuple]]:
-    """Apply a solution's deposits and hops in time order.
-
-    Returns the state after the last event and the buffer levels after each event as
-    ``(pass index, satellite, station, Mbit)`` tuples.
-    """
-    p = problem
-    state = p.state.copy()
-    levels: list[tuple] = []
-    hops_at: dict[tuple[int, int], list[Hop]] = {}
-    for hop in solution.hops:
-        if hop.satellite is not None:
-            hops_at.setdefault((hop.satellite, hop.event), []).append(hop)
-    order = np.flatnonzero(solution.chosen)
-    order = order[np.lexsort((p.aos[order], p.los[order]))]
-    touched = {s: set(np.flatnonzero(state.buffers[s] > _TOL).tolist())
-               for s in range(len(p.satellites))}
-    for q in order.tolist():
-        s, g = int(p.sat[q]), int(p.sta[q])
-        state.buffers[s, g] += solution.used[q]
-        if p.reserve > 0 and p.key[q] >= p.reserve:
-            state.ready[s, g] = True
-        touched[s].add(g)
-        for hop in hops_at.get((s, q), []):
-            state.buffers[s, hop.src] -= hop.amount
-            state.buffers[s, hop.dst] -= hop.amount
-        levels.extend((q, s, h, float(state.buffers[s, h]))
-                      for h in sorted(touched[s]))
-    for hop in solution.hops:
-        if hop.fibre is not None:
-            state.fibre_used[hop.fibre] += hop.amount
-        if hop.dst == p.demands[hop.demand].b:
-            state.delivered[hop.demand] += hop.amount
-        else:
-            state.storage[hop.demand, hop.dst] += hop.amount
-        if hop.src != p.demands[hop.demand].a:
-            state.storage[hop.demand, hop.src] -= hop.amount
-    state.buffers = np.maximum(state.buffers, 0.0)
-    state.storage = np.maximum(state.storage, 0.0)
-    return state, levels
-
 
 def fill_kept_key(problem: Problem, solution: Solution) -> Solution:
     """Keep as much of each used pass's key as memory allows (in place; returns the solution).
@@ -1093,7 +540,7 @@ def fill_kept_key(problem: Problem, solution: Solution) -> Solution:
         for i in range(events.size - 1, -1, -1):
             q = events[i]
             extra = min(p.key[q] - solution.used[q], p.memory - level[i:].max())
-            if extra > _TOL:
+            if extra > TOL:
                 solution.used[q] += extra
                 level[i:] += extra
     return solution

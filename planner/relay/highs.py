@@ -1,0 +1,173 @@
+"""A small sparse LP/MILP builder on top of HiGHS (highspy), silent and vectorised."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+# ``highspy.Highs.__init__`` switches on its callbacks, which logs the HiGHS banner to standard
+# output before any option can be set; its core base class does not, so the planner creates
+# that and sets ``output_flag`` first (HiGHS logs nothing after that).
+_CORE_HIGHS = highspy.Highs.__mro__[1]
+
+
+def new_highs():
+    """A HiGHS instance that never writes to standard output or standard error."""
+    h = _CORE_HIGHS()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class LpBuilder:
+    """Collects columns, rows and coefficients, then solves with HiGHS."""
+
+    def __init__(self) -> None:
+        self.n_col = 0
+        self.n_row = 0
+        self._col: dict[str, list] = {"lb": [], "ub": [], "cost": [], "int": []}
+        self._row: dict[str, list] = {"lb": [], "ub": []}
+        self._coef: dict[str, list] = {"r": [], "c": [], "v": []}
+
+    def cols(self, n: int, lb=0.0, ub=math.inf, cost=0.0, integer: bool = False) -> np.ndarray:
+        """Add ``n`` columns; return their indices."""
+        idx = np.arange(self.n_col, self.n_col + n)
+        self.n_col += n
+        for key, value in (("lb", lb), ("ub", ub), ("cost", cost)):
+            self._col[key].append(np.broadcast_to(np.asarray(value, float), (n,)).copy())
+        self._col["int"].append(np.full(n, bool(integer)))
+        return idx
+
+    def set_cost(self, cols: np.ndarray, cost) -> None:
+        """Add to the objective coefficient of existing columns."""
+        all_cost = np.concatenate(self._col["cost"]) if self._col["cost"] else np.zeros(0)
+        np.add.at(all_cost, np.asarray(cols, int), np.broadcast_to(cost, np.shape(cols)))
+        self._col["cost"] = [all_cost]
+
+    def rows(self, lb, ub, r, c, v) -> np.ndarray:
+        """Add ``len(lb)`` rows with coefficients ``(r local, c, v)``; return the row indices."""
+        lb = np.atleast_1d(np.asarray(lb, float))
+        ub = np.broadcast_to(np.asarray(ub, float), lb.shape).copy()
+        idx = np.arange(self.n_row, self.n_row + lb.size)
+        self._row["lb"].append(lb)
+        self._row["ub"].append(ub)
+        r = np.asarray(r, int)
+        self._coef["r"].append(r + self.n_row)
+        self._coef["c"].append(np.asarray(c, int))
+        self._coef["v"].append(np.broadcast_to(np.asarray(v, float), r.shape).copy())
+        self.n_row += lb.size
+        return idx
+
+    def row(self, lb: float, ub: float, c: Sequence[int], v) -> None:
+        """Add one row."""
+        c = np.asarray(c, int)
+        self.rows([lb], [ub], np.zeros(c.size, int), c, v)
+
+    def solve(self, *, maximize: bool, time_limit: float, mip_rel_gap: float,
+              threads: int | None = None, bonus: tuple | None = None,
+              relax: bool = False) -> dict:
+        """Solve; return status, gap, objective, values and wall time.
+
+        ``bonus = (columns, costs)`` is added to the objective only when the continuous part is
+        re-solved with the integers fixed (a tie-break that cannot cost any real objective).
+        """
+        cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))  # noqa: E731
+        lb, ub, cost = cat(self._col["lb"]), cat(self._col["ub"]), cat(self._col["cost"])
+        integer = cat(self._col["int"]).astype(bool) & (not relax)
+        matrix = sparse.csc_matrix(
+            (cat(self._coef["v"]), (cat(self._coef["r"]).astype(int),
+                                    cat(self._coef["c"]).astype(int))),
+            shape=(self.n_row, self.n_col))
+        matrix.sum_duplicates()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n_col, self.n_row
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lb, _inf(ub)
+        lp.row_lower_, lp.row_upper_ = _inf(cat(self._row["lb"])), _inf(cat(self._row["ub"]))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+        if integer.any():
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            lp.integrality_ = [kinds[int(i)] for i in integer]
+        h = new_highs()
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        t0 = time.perf_counter()
+        h.passModel(lp)
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2
+        values = np.asarray(h.getSolution().col_value, float) if has_solution else None
+        gap = float(info.mip_gap) if integer.any() else 0.0
+        objective = float(info.objective_function_value) if has_solution else None
+        bound = float(info.mip_dual_bound) if integer.any() else objective
+        if has_solution and (integer.any() or bonus is not None):
+            values = _polish(h, values, np.flatnonzero(integer), cost, bonus)
+        wall = time.perf_counter() - t0
+        return {
+            "status": _status_name(status, highspy),
+            "has_solution": has_solution,
+            "values": values,
+            "objective": objective,
+            "bound": bound if bound is not None and math.isfinite(bound) else None,
+            "gap": gap if math.isfinite(gap) and has_solution else None,
+            "wall_s": wall,
+            "size": {"columns": self.n_col, "rows": self.n_row, "nonzeros": int(matrix.nnz),
+                     "binaries": int(integer.sum())},
+        }
+
+
+def _polish(h, values: np.ndarray, integer: np.ndarray, cost: np.ndarray,
+            bonus: tuple | None) -> np.ndarray:
+    """Fix the integers at their rounded values and re-solve the LP.
+
+    A MILP solution is integral only to a tolerance (``x = 1e-6`` counts as 0), which big-M rows
+    turn into small but real amounts (relays during a pass that is not flown). Re-solving the
+    continuous part with the integers fixed removes them; if that fails the raw values stay.
+    The LP is solved to optimality, so a tiny ``bonus`` on some columns breaks ties among
+    equally good relay schedules.
+    """
+    fixed = np.round(values[integer])
+    idx = integer.astype(np.int32)
+    if idx.size:
+        h.changeColsIntegrality(idx.size, idx, np.zeros(idx.size, np.uint8))
+        h.changeColsBounds(idx.size, idx, fixed, fixed)
+    if bonus is not None and len(bonus[0]):
+        cols = np.asarray(bonus[0], np.int32)
+        h.changeColsCost(cols.size, cols, cost[cols] + np.asarray(bonus[1], float))
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return values
+    polished = np.asarray(h.getSolution().col_value, float)
+    polished[integer] = fixed
+    return polished
+
+
+def _inf(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, float).copy()
+    a[np.isposinf(a)] = 1e30
+    a[np.isneginf(a)] = -1e30
+    return a
+
+
+def _status_name(status, highspy) -> str:
+    names = {
+        highspy.HighsModelStatus.kOptimal: "optimal",
+        highspy.HighsModelStatus.kInfeasible: "infeasible",
+        highspy.HighsModelStatus.kTimeLimit: "time_limit",
+        highspy.HighsModelStatus.kUnbounded: "unbounded",
+        highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+        highspy.HighsModelStatus.kInterrupt: "interrupted",
+        highspy.HighsModelStatus.kIterationLimit: "iteration_limit",
+    }
+    return names.get(status, str(status).split(".")[-1])
+

@@ -171,7 +171,8 @@ def _gamma(epsilon_sec: float, rate: np.ndarray, s_z1: np.ndarray,
 def finite_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_sec: float,
                       epsilon_cor: float, ec_efficiency: float = 1.16,
                       fluctuation: Fluctuation = "chernoff",
-                      ec_leakage: EcLeakage = "fixed") -> FiniteKeyResult:
+                      ec_leakage: EcLeakage = "fixed",
+                      cap_phase_errors: bool = True) -> FiniteKeyResult:
     """Finite-key length of efficient decoy-state BB84 after Lim et al. (2014).
 
     Key from the X basis, phase error estimated from Z:
@@ -200,6 +201,11 @@ def finite_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
         Statistical bound on the decoy counts.
     ec_leakage : {'fixed', 'finite'}
         Error-correction leakage model, see :func:`error_correction_leakage`.
+    cap_phase_errors : bool, default True
+        Cap ``v_Z,1`` at the errors observed in Z, ``m_Z``: single-photon errors are a subset
+        of all errors, so the cap is always valid, and it matters at high loss where the decoy
+        bound on ``v_Z,1`` is loose (SatQuMA applies it; docs/reference.md §5). ``False`` gives
+        Lim et al.'s bound as published.
 
     Returns
     -------
@@ -213,6 +219,8 @@ def finite_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
        eqs. (1)-(5), arXiv:1311.7129.
     .. [2] H.-L. Yin et al., Sci. Rep. 10, 14312 (2020) (Chernoff-type bounds).
     .. [3] M. Tomamichel et al., Quantum Inf. Process. 16, 280 (2017) (finite-size λ_EC).
+    .. [4] J. S. Sidhu et al., npj Quantum Inf. 8, 18 (2022), and its code SatQuMA
+       (github.com/cnqo-qcomms/SatQuMA, MIT licence) (the cap ``v_Z,1 ≤ m_Z``).
     """
     if not (0.0 < epsilon_sec < 1.0 and 0.0 < epsilon_cor < 1.0):
         raise ValueError("epsilon_sec and epsilon_cor must lie in (0, 1)")
@@ -230,7 +238,8 @@ def finite_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
     scale = np.exp(mu) / p
     mu2, mu3 = mu[1], mu[2]
     v_z1 = _tau(1, mu, p) * (m_upper[..., 1] * scale[1] - m_lower[..., 2] * scale[2]) / (mu2 - mu3)
-    v_z1 = np.clip(v_z1, 0.0, None)
+    # Single-photon errors are a subset of all errors observed in Z (SatQuMA applies the same cap)
+    v_z1 = np.clip(v_z1, 0.0, np.sum(m_z, axis=-1) if cap_phase_errors else None)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(s_z1 > 0.0, v_z1 / np.maximum(s_z1, _TINY), 0.5)

@@ -154,3 +154,43 @@ def test_unknown_model_names_raise():
     with pytest.raises(ValueError, match="leakage"):
         error_correction_leakage(1e6, 0.02, ec_efficiency=1.16, epsilon_cor=1e-15,
                                     method="cascade")
+
+
+def test_phase_error_cap_by_hand_without_fluctuations():
+    """v_Z1 <= m_Z (single-photon errors are a subset of all Z errors), by hand from Lim et al.
+    (2014) eqs. (2)-(5) with the observed counts as expectations."""
+    settings_ = DecoySettings((0.8, 0.1, 0.0), (0.5, 0.25, 0.25), 0.5)
+    n = np.array([1e6, 3e4, 1e3])
+    counts = BasisCounts(n_x=n, n_z=n, m_x=np.array([1e4, 600.0, 500.0]),
+                         m_z=np.array([50.0, 100.0, 10.0]))
+    mu, p = (0.8, 0.1, 0.0), (0.5, 0.25, 0.25)
+    tau0 = sum(pk * math.exp(-m) for m, pk in zip(mu, p, strict=True))
+    tau1 = sum(pk * m * math.exp(-m) for m, pk in zip(mu, p, strict=True))
+    scaled = [nk * math.exp(m) / pk for nk, m, pk in zip(n, mu, p, strict=True)]
+    s0 = tau0 * scaled[2]                                               # eq. (2), μ3 = 0
+    s1 = (tau1 * mu[0] * (scaled[1] - scaled[2] - mu[1] ** 2 / mu[0] ** 2 * (scaled[0] - s0 / tau0))
+          / (mu[0] * mu[1] - mu[1] ** 2))                               # eq. (3)
+    v1 = tau1 * (100.0 * math.exp(0.1) / 0.25 - 10.0 / 0.25) / 0.1      # eq. (4): 813.6
+    assert v1 > 160.0                                                   # above m_Z: capped
+    qber = 11100.0 / n.sum()
+    leak = 1.16 * n.sum() * binary_entropy(qber)
+    for cap, errors in ((True, 160.0), (False, v1)):
+        expected = s0 + s1 * (1.0 - binary_entropy(errors / s1)) - leak
+        result = finite_key_length(counts, settings_, epsilon_sec=1e-10, epsilon_cor=1e-15,
+                                   fluctuation="none", cap_phase_errors=cap)
+        assert float(result.single_photon_errors_z) == pytest.approx(errors, rel=1e-12)
+        assert float(result.raw_length) == pytest.approx(expected, rel=1e-9)
+
+
+def test_phase_error_cap_certifies_key_of_a_short_block_at_40_db():
+    """A 30 s block of Micius-like pulses at 40 dB: Lim et al.'s v_Z1 bound alone certifies
+    nothing, the cap at the observed Z errors certifies a few kbit (Chernoff bounds)."""
+    counts = block(10 ** -4.0, 1e8 * 30.0, y0=4e-7, e_mis=0.01)
+    kwargs = dict(SECURITY, key_from_both_bases=True)
+    capped = secure_key_length(counts, MICIUS_LIKE, **kwargs)
+    plain = finite_key_length(counts, MICIUS_LIKE, epsilon_sec=5e-11, epsilon_cor=5e-16,
+                              cap_phase_errors=False)
+    assert float(plain.secure_bits) == 0.0
+    assert 1e3 < float(capped) < 1e4
+    uncapped = finite_key_length(counts, MICIUS_LIKE, epsilon_sec=5e-11, epsilon_cor=5e-16)
+    assert float(uncapped.single_photon_errors_z) <= float(np.sum(counts.m_z))

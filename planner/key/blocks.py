@@ -114,8 +114,10 @@ def segment_sums(codes: np.ndarray, t_s: np.ndarray, elevation: np.ndarray, eta:
     ----------
     codes : (S,) int array
         Pass (group) of each sample, 0 .. ``groups`` − 1.
-    t_s, elevation, eta : (S,) arrays
-        Time [s], elevation [deg] and total transmittance [0-1] of each sample.
+    t_s : (S,) array or float
+        Time of each sample [s], or the spacing of a regular grid [s].
+    elevation, eta : (S,) arrays
+        Elevation [deg] and total transmittance [0-1] of each sample.
     payload : Payload
         Intensities and minimum key elevation.
     groups : int
@@ -150,7 +152,10 @@ def segment_sums(codes: np.ndarray, t_s: np.ndarray, elevation: np.ndarray, eta:
         here, height = codes[part], elevation[part]
         lower = np.minimum(height[:-1], height[1:])
         pair = (here[1:] == here[:-1]) & (lower >= payload.min_key_elevation_deg)
-        half_gap = np.where(pair, 0.5 * np.diff(t_s[part]), 0.0)      # 0: no piece
+        if np.ndim(t_s):
+            half_gap = np.where(pair, 0.5 * np.diff(t_s[part]), 0.0)  # 0: no piece
+        else:
+            half_gap = pair * (0.5 * float(t_s))
         pieces = terms[:-1]
         pieces += terms[1:]
         pieces *= half_gap[:, None]

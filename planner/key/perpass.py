@@ -202,9 +202,8 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
         # samples are each pass's samples in time order (padding marked as below the horizon)
         elevation[~grid.valid] = -90.0
         codes = np.repeat(grid.interval_pass, grid.range_km.shape[1])
-        accumulator.add(grid.rows, segment_sums(
-            codes, (grid.sample_index * step_s).ravel(), elevation.ravel(), eta.ravel(),
-            payload, grid.rows.size))
+        accumulator.add(grid.rows, segment_sums(codes, step_s, elevation.ravel(), eta.ravel(),
+                                                payload, grid.rows.size))
         used = elevation >= payload.min_key_elevation_deg
         accumulator.add_extremes(grid.rows[grid.interval_pass],
                                  np.where(used, eta, -np.inf).max(axis=1),

@@ -94,8 +94,8 @@ def test_acquiring_lower_never_lowers_the_key(jinan, stations, max_elevation, ba
 
 def test_planner_passes_from_a_lower_elevation_keep_their_key(micius_catalogue,
                                                              jinan1_stations, jinan):
-    """The same passes found from 10° and from 15°: the key never drops (up to the sampling
-    phase, which moves with the AOS: 0.5 % here)."""
+    """The same passes found from 10° and from 15°: the key never drops, up to the sampling
+    phase, which moves with the AOS (1 % or 1 kbit on a marginal pass, 1e-4 of the total)."""
     from planner.geometry.passes import find_passes
 
     tables = {}
@@ -107,8 +107,10 @@ def test_planner_passes_from_a_lower_elevation_keep_their_key(micius_catalogue,
                  for t in (tables[10.0], tables[15.0]))
     common = high.index.intersection(low.index)
     assert len(common) >= 5 and (high.loc[common, "secure_bits"] > 0).any()
-    np.testing.assert_array_less(high.loc[common, "secure_bits"] * 0.995 - 1.0,
+    np.testing.assert_array_less(high.loc[common, "secure_bits"] * 0.99 - 1e3,
                                  low.loc[common, "secure_bits"])
+    total = (low.loc[common, "secure_bits"].sum(), high.loc[common, "secure_bits"].sum())
+    assert total[0] >= total[1] * (1.0 - 1e-4)
 
 
 def block_counts(payload, losses_db, durations_s, background):

@@ -164,3 +164,24 @@ def test_optimise_with_a_loss_curve_is_refused(capsys):
                          capsys)
     assert_one_line_error(code, out, err, "--optimise", "--loss-csv")
     assert out == ""
+
+
+def test_per_sample_noise_through_the_windows_equals_one_noise_per_pass(jinan, stations):
+    """The hook for a background that changes along a pass: Y0 given per sample (here the
+    same in every sample) gives the windows and key of Y0 given per pass."""
+    from planner.key.blocks import choose_windows, segment_sums, window_sums
+
+    station = noisy(stations[0], 2e3)
+    t, elevation = pass_profile(62.0)
+    eta = sample_transmittance(slant_range_km(elevation, 500.0), elevation, jinan, station)
+    y0 = extraneous_probability(jinan, station)
+    codes = np.zeros(t.size, dtype=np.intp)
+    cuts = cut_elevations(jinan)
+    per_pass = choose_windows(window_sums(segment_sums(codes, t, elevation, eta, jinan, 1)),
+                              cuts, jinan, np.array([y0]), "chernoff", "fixed")
+    per_sample = choose_windows(
+        window_sums(segment_sums(codes, t, elevation, eta, jinan, 1, np.full(t.size, y0))),
+        cuts, jinan, None, "chernoff", "fixed")
+    assert per_pass.secure_bits[0] > 0
+    assert per_sample.secure_bits[0] == pytest.approx(per_pass.secure_bits[0], rel=1e-9)
+    assert per_sample.cut_deg[0] == per_pass.cut_deg[0]

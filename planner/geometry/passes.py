@@ -61,7 +61,7 @@ from planner.geometry.frames import (
     station_frames,
     topocentric,
 )
-from planner.link.budget import station_pressure_hpa
+from planner.link.atmosphere import station_pressure_hpa
 from planner.timebase import SECONDS_PER_DAY, TimeBase, as_utc_datetime
 
 PASS_COLUMNS = [

@@ -41,7 +41,8 @@ class ReportInputs:
         min_elevation_deg``), in the order the report lists them.
     keys : pandas.DataFrame, optional
         The key table (pass table + :data:`KEY_COLUMNS`), same index as ``passes``. Its
-        ``attrs["key_model"]`` (set by :func:`planner.key.perpass.pass_key_table`) goes into provenance.
+        ``attrs["key_model"]`` (set by :func:`planner.key.perpass.pass_key_table`) goes into
+        provenance.
     tracks : pandas.DataFrame, optional
         Per-second tracks of one chosen night (:func:`planner.geometry.passes.pass_tracks` of, e.g.,
         :func:`planner.report.night.choose_night`); ``pass_id`` refers to the index of ``passes``.

@@ -142,15 +142,14 @@ def passes_command(
     """Passes of many satellites over many stations, in parallel; CSV, JSON or Parquet."""
     from planner.io.output import check_output_path, to_csv, to_json
     from planner.run.executors import (
-        DEFAULT_CHUNK_DAYS,
-        check_dataset_directory,
         executor_spec,
         find_passes_parallel,
         iter_pass_tables,
         open_executor,
-        write_passes_parquet,
     )
+    from planner.run.parquet import check_dataset_directory, write_passes_parquet
     from planner.run.pipeline import load_inputs, run_provenance
+    from planner.run.tasks import DEFAULT_CHUNK_DAYS
 
     if days is not None and end is not None:
         raise OptionError("give --days or --end, not both", field="--days")

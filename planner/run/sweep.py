@@ -123,8 +123,8 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
     """One small, picklable task per case (element lines, station and payload dicts)."""
     from planner.mission.payloads import get_payload, load_payloads, payload_for_satellite
     from planner.mission.stations import load_stations, select_stations
-    from planner.run.executors import element_payload
     from planner.run.pipeline import load_inputs
+    from planner.run.tasks import element_payload
 
     inputs = load_inputs(sweep.tle, None, sweep.stations, sweep.start, sweep.days)
     payloads = load_payloads()
@@ -163,7 +163,7 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
 
 def _first_satellites(catalogue, count: int, sweep: Sweep, position: int) -> list[dict]:
     """Element payloads of the first ``count`` satellites of ``catalogue`` (file order)."""
-    from planner.run.executors import element_payload
+    from planner.run.tasks import element_payload
 
     keys = catalogue.satellites
     if count > len(keys):
@@ -180,7 +180,7 @@ def run_sweep_task(task: dict) -> dict:
     from planner.key.perpass import pass_key_table
     from planner.mission.payloads import Payload
     from planner.mission.stations import Station
-    from planner.run.executors import element_set_from_payload
+    from planner.run.tasks import element_set_from_payload
 
     catalogue = Catalogue(element_set_from_payload(p) for p in task["elements"])
     stations = [Station(**s) for s in task["stations"]]

@@ -1,4 +1,4 @@
-"""Tests of planner.run.executors: executors, chunking, Parquet output, errors.
+"""Tests of planner.run.executors, .tasks and .parquet: executors, chunking, Parquet output, errors.
 
 The reference is the in-process pass finder, ``planner.geometry.passes.find_passes`` (itself tested
 against Skyfield in test_passes.py): split by satellite, on local processes or a 2-worker Dask
@@ -401,7 +401,7 @@ def test_walker_catalogue_feeds_the_finder(stations):
 def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, stations):
     """Task results travel as codes with their own code books: pieces over different station
     subsets and satellites merge into the finder's table, sorted by AOS and station order."""
-    from planner.run.executors import CodedTable
+    from planner.run.tasks import CodedTable
 
     whole = find_passes(catalogue, stations, START, END)
     pieces = [CodedTable.encode(find_passes(catalogue, part, START, END))
@@ -418,7 +418,7 @@ def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, station
 
 
 def test_pass_order_breaks_aos_ties_by_station_then_input_order():
-    from planner.run.executors import pass_order
+    from planner.run.tasks import pass_order
 
     aos = np.array([30, 10, 20, 10, 10, 20], dtype=np.int64)
     rank = np.array([0, 2, 1, 0, 2, 0])

@@ -8,15 +8,38 @@ from typing import Annotated
 import typer
 
 from planner.cli.root import (
+    CsvCommentsOption,
     OutputOption,
     StationsOption,
     TableFormat,
+    WarnAgeOption,
     _emit,
     _print_frame,
+    _warn,
     app,
     tle_app,
 )
-from planner.io.output import check_output_path, to_csv, to_json
+from planner.cli.terminal import shown_paths
+
+
+def _write_table(table, name: str, record: dict, output_format: TableFormat,
+                 output: Path | None, csv_comments: bool) -> None:
+    from planner.io.output import to_csv, to_json
+
+    text = (to_csv(table, record, comments=csv_comments) if output_format is TableFormat.csv
+            else to_json({name: table}, record))
+    _emit(text, output, record)
+
+
+def _check_output(output: Path | None, output_format: TableFormat) -> None:
+    from planner.errors import OptionError
+    from planner.io.output import check_output_path
+
+    if output is not None:
+        check_output_path(output)
+        if output_format is TableFormat.table:
+            raise OptionError("--format table prints to the terminal; use csv or json with "
+                              "--output", field="--format")
 
 
 @app.command("stations")
@@ -24,14 +47,14 @@ def stations_command(
     stations: StationsOption = None,
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     output: OutputOption = None,
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
     """List the ground stations."""
     from planner.io.output import provenance
     from planner.io.resources import bundled_path
     from planner.mission.stations import load_stations, stations_table
 
-    if output is not None:
-        check_output_path(output)
+    _check_output(output, output_format)
     path = stations or bundled_path("ground_stations.yaml")
     table = stations_table(load_stations(path))
     if output_format is TableFormat.table:
@@ -40,10 +63,8 @@ def stations_command(
         _print_frame(table[shown], f"Ground stations ({path.name}; --format csv or json for "
                      "every field)")
         return
-    record = provenance(station_file=str(path))
-    text = to_csv(table, record) if output_format is TableFormat.csv else to_json(
-        {"stations": table}, record)
-    _emit(text, output)
+    _write_table(table, "stations", provenance(station_file=shown_paths(str(path))),
+                 output_format, output, csv_comments)
 
 
 @tle_app.command("check")
@@ -51,21 +72,33 @@ def tle_check(
     files: Annotated[list[Path], typer.Argument(help="Element-set files to validate.")],
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     output: OutputOption = None,
+    warn_age_days: WarnAgeOption = 14.0,
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
-    """Validate element-set files and summarise each satellite."""
+    """Validate element-set files and summarise each satellite; flag stale sets."""
     from datetime import UTC, datetime
 
     from planner.elements.elementsets import read_catalogue, summarise
     from planner.io.output import provenance
 
-    if output is not None:
-        check_output_path(output)
+    _check_output(output, output_format)
     catalogue = read_catalogue(files)
     table = summarise(catalogue, datetime.now(UTC))
+    table["stale"] = table["age_days"].abs() > warn_age_days
+    stale = table[table["stale"]]
     if output_format is TableFormat.table:
-        _print_frame(table, f"{len(table)} satellite(s), all element sets valid")
-        return
-    record = provenance(files=[str(f) for f in files])
-    text = to_csv(table, record) if output_format is TableFormat.csv else to_json(
-        {"satellites": table}, record)
-    _emit(text, output)
+        view = table.drop(columns=["stale"]).assign(
+            age_days=[f"{a:.1f} STALE" if s else f"{a:.1f}"
+                      for a, s in zip(table["age_days"], table["stale"], strict=True)],
+            source=[shown_paths(s) for s in table["source"]])
+        verdict = ("all element sets parse and are fresh" if stale.empty else
+                   f"all element sets parse; {len(stale)} STALE (more than {warn_age_days:g} "
+                   "days from now: fetch fresh elements)")
+        _print_frame(view, f"{len(table)} satellite(s): {verdict}")
+    else:
+        record = provenance(files=[shown_paths(str(f)) for f in files],
+                            stale_after_days=warn_age_days)
+        _write_table(table, "satellites", record, output_format, output, csv_comments)
+    _warn(f"{name} ({norad}): element set is {age:.0f} days from now (STALE; limit "
+          f"{warn_age_days:g} days)" for name, norad, age in
+          zip(stale["name"], stale["norad"], stale["age_days"], strict=True))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
     DaysOption,
@@ -32,6 +31,8 @@ from planner.cli.root import (
     stdout,
 )
 from planner.cli.schedule import _print_plan
+
+pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
 
 class _Steps:

@@ -15,14 +15,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from planner import __version__
+from planner.cli.terminal import (
+    clean,
+    collapse_warnings,
+    fit_to_terminal,
+    make_console,
+    shown_paths,
+    styled,
+)
 from planner.errors import OptionError, PlannerInputError
-from planner.io.output import write_atomic
+
+# Start-up: ``qkdplan --help`` must not pay for pandas, numpy, Skyfield, plotly or HiGHS, so this
+# package imports the stages (and planner.io.output, which needs pandas) inside the commands.
+# Help is plain text (rich_markup_mode=None): Rich markup would eat units such as [days] and
+# turn ":b:" into an emoji.
 
 app = typer.Typer(
     name="qkdplan",
@@ -30,14 +39,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 tle_app = typer.Typer(help="Element sets: check files, fetch fresh ones from CelesTrak.",
-                      no_args_is_help=True)
+                      no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(tle_app, name="tle")
 
-# tables are wider than 80 columns: give them room when the output is not a terminal
-stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True, soft_wrap=True)
+# sized for each run by fit_to_terminal (COLUMNS, else the terminal, else 80 columns)
+stdout = make_console()
+stderr = make_console(stderr=True)
 
 
 class Format(StrEnum):
@@ -72,6 +82,12 @@ AllowStaleOption = Annotated[bool, typer.Option(
     "--allow-stale", help="Use element sets more than 365 days from the period anyway.")]
 WarnAgeOption = Annotated[float, typer.Option(
     "--warn-age-days", help="Warn when an element set is older than this [days].")]
+TzOption = Annotated[str, typer.Option(
+    "--tz", help="Time zone of the times shown: local (each station's own), utc, or an IANA "
+    "name such as Asia/Shanghai.")]
+CsvCommentsOption = Annotated[bool, typer.Option(
+    "--csv-comments", help="Start CSV with '# key: value' provenance lines (default: plain "
+    "CSV; a file written with -o gets its provenance in NAME.meta.json beside it).")]
 
 
 DemandOption = Annotated[list[str] | None, typer.Option(
@@ -119,18 +135,27 @@ def _root(version: Annotated[bool, typer.Option(
     """Plan satellite-to-ground QKD missions."""
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, record: dict | None = None) -> None:
+    """Write ``text`` to standard output or atomically to ``output``; beside a file, its
+    provenance ``record`` as ``NAME.meta.json``."""
+    from planner.io.output import sidecar_path, sidecar_text, write_atomic
+
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
-    else:
-        write_atomic(output, text)
-        stderr.print(f"wrote {output}")
+        return
+    write_atomic(output, text)
+    if record is None:
+        stderr.print(styled("wrote ", str(output)))
+        return
+    write_atomic(sidecar_path(output), sidecar_text(record, output))
+    stderr.print(styled("wrote ", str(output), " (provenance: ", sidecar_path(output).name, ")"))
 
 
 def _warn(messages) -> None:
-    for message in messages:
-        stderr.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    """Warnings on standard error: one per cause, paths shortened, text made safe."""
+    for message in collapse_warnings(messages):
+        stderr.print(styled(("warning:", "yellow"), " ", shown_paths(message)))
 
 
 def _days_default(days: float | None, end: str | None) -> float | None:
@@ -140,18 +165,44 @@ def _days_default(days: float | None, end: str | None) -> float | None:
 
 
 
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(
-            frame[column]) else "left")
+def new_table(title: str, columns) -> object:
+    """A compact Rich table (no vertical rules) titled with ``title``.
+
+    ``columns`` are ``(header, justify)`` pairs, or ``(header, justify, width)`` for a column
+    of exactly ``width`` characters (headers wrap into it). Cells wrap, and a word longer than
+    its column is folded, never cut with an ellipsis, so a table fits the console's width.
+    """
+    from rich.table import Table
+
+    table = Table(title=styled(title), title_justify="left", header_style="bold underline",
+                  box=None, padding=(0, 1), pad_edge=False, collapse_padding=True)
+    for header, justify, *width in columns:
+        table.add_column(clean(header), justify=justify, overflow="fold",
+                         width=width[0] if width else None)
+    return table
+
+
+def add_row(table, cells) -> None:
+    """Add a row of untrusted strings (each made terminal-safe, none parsed as markup)."""
+    table.add_row(*[styled(str(c)) for c in cells])
+
+
+def _print_frame(frame, title: str) -> None:
+    import pandas as pd
+
+    table = new_table(title, [(str(c), "right" if pd.api.types.is_numeric_dtype(frame[c])
+                               else "left") for c in frame.columns])
     for row in frame.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
+        add_row(table, [_cell(v) for v in row])
     stdout.print(table)
 
 
 def _cell(value) -> str:
+    import pandas as pd
+
     if isinstance(value, float):
+        if value != value:
+            return ""
         return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -185,10 +236,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    fit_to_terminal(stdout, stderr)
     try:
         code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
     except PlannerInputError as error:
-        stderr.print(f"qkdplan: error: {error.one_line()}", highlight=False, markup=False)
+        stderr.print(f"qkdplan: error: {clean(shown_paths(error.one_line()))}", markup=False)
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         stderr.print("qkdplan: interrupted", highlight=False)
@@ -203,12 +255,12 @@ def _main(argv: list[str] | None) -> None:
             command = context.command_path if context is not None else "qkdplan"
             message = " ".join(error.format_message().split())
             if message:  # (no message: the help was printed because no command was given)
-                stderr.print(f"{command}: error: {message} (see {command} --help)",
-                             highlight=False, markup=False)
+                stderr.print(f"{command}: error: {clean(message)} (see {command} --help)",
+                             markup=False)
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
         if os.environ.get("QKDPLAN_DEBUG"):
             traceback.print_exc()
-        stderr.print(f"qkdplan: internal error: {type(error).__name__}: {error} "
+        stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "
                      "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
                      highlight=False, markup=False)
         sys.exit(1)

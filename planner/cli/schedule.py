@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 import typer
 
+from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
     DaysOption,
@@ -33,6 +33,8 @@ from planner.cli.root import (
 )
 from planner.errors import OptionError
 from planner.io.output import check_output_path, to_csv, to_ics, to_json
+
+pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
 
 def _plan_keys(inputs, payload, payload_name):

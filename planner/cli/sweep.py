@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from planner.cli.root import (
+    CsvCommentsOption,
     OutputOption,
     TableFormat,
     _emit,
@@ -15,13 +16,16 @@ from planner.cli.root import (
     app,
     stderr,
 )
-from planner.io.output import check_output_path, to_csv, to_json, write_atomic
+from planner.cli.terminal import styled
+from planner.errors import OptionError
 
 
 @app.command()
 def sweep(
-    file: Annotated[Path, typer.Argument(help="Sweep YAML: base case and axes (see "
-                                         "planner/run/sweep.py).")],
+    file: Annotated[Path | None, typer.Argument(
+        help="Sweep YAML: base case and axes (qkdplan sweep --example prints one).")] = None,
+    example: Annotated[bool, typer.Option(
+        "--example", help="Print a starting sweep file and exit.")] = False,
     dask: Annotated[str | None, typer.Option(
         "--dask", help="local:N (a LocalCluster on 127.0.0.1) or tcp://HOST:PORT.")] = None,
     processes: Annotated[int | None, typer.Option(
@@ -30,26 +34,37 @@ def sweep(
     output: OutputOption = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Write the key budget against each axis as an HTML plot.")] = None,
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
     """Design sweep: the key budget as each axis (aperture, divergence, minimum elevation,
     station subset, number of satellites, ...) varies from the base case."""
-    from planner.io.output import provenance
+    from planner.io.output import check_output_path, provenance, to_csv, to_json, write_atomic
     from planner.run.sweep import (
+        EXAMPLE_SWEEP_YAML,
         check_sweep_executor_option,
         load_sweep,
         run_sweep,
         sweep_figure_html,
     )
 
+    if example:
+        _emit(EXAMPLE_SWEEP_YAML, output)
+        return
+    if file is None:
+        raise OptionError("give a sweep file (qkdplan sweep --example > sweep.yaml writes one "
+                          "to start from)", field="FILE")
     for path, option in ((output, "--output"), (plot, "--plot")):
         if path is not None:
             check_output_path(path, option)
+    if output is not None and output_format is TableFormat.table:
+        raise OptionError("--format table prints to the terminal; use csv or json with "
+                          "--output", field="--format")
     spec = check_sweep_executor_option(dask, processes)
     plan = load_sweep(file)
     table = run_sweep(plan, spec)
     if plot is not None:
         write_atomic(plot, sweep_figure_html(table), "--plot")
-        stderr.print(f"wrote {plot}")
+        stderr.print(styled("wrote ", str(plot)))
     if output_format is TableFormat.table:
         view = table.assign(secure_Mbit=(table["secure_bits"] / 1e6).round(2),
                             expected_Mbit=(table["expected_secure_bits"] / 1e6).round(2))
@@ -58,6 +73,6 @@ def sweep(
         return
     record = provenance(sweep_file=str(file), axes=plan.axes, days=plan.days,
                         start=str(plan.start), payload=plan.payload)
-    text = (to_csv(table, record) if output_format is TableFormat.csv
+    text = (to_csv(table, record, comments=csv_comments) if output_format is TableFormat.csv
             else to_json({"sweep": table}, record))
-    _emit(text, output)
+    _emit(text, output, record)

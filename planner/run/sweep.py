@@ -5,17 +5,7 @@ of each axis is one case, varied from the base one axis at a time, and every cas
 the same executors as the pass finder (in-process, processes or Dask). The result is a tidy
 table (one row per case) and a plot of the key budget against each axis.
 
-Example ``sweep.yaml``::
-
-    start: 2026-11-24
-    days: 30
-    payload: jinan-1
-    axes:
-      aperture_m: [0.2, 0.28, 0.5, 1.0]        # every station's receiver aperture [m]
-      divergence_urad: [5, 10, 15, 20]         # the payload's divergence, in its convention
-      min_elevation_deg: [10, 15, 20, 25]      # pass and key threshold [deg]
-      stations: [[Beijing, Stellenbosch], [Jinan, Hefei, Shanghai]]
-      satellites: [1, 6, 12, 24]               # the first N satellites of the element file
+A starting file is :data:`EXAMPLE_SWEEP_YAML` (``qkdplan sweep --example`` prints it).
 
 The ``satellites`` axis sizes a constellation: with ``tle:`` naming a Walker set written by
 ``qkdplan constellation walker`` (its planes one after another), each value keeps the first N
@@ -46,6 +36,22 @@ AXES = {
     "satellites": "number of satellites (the first N of the element file)",
 }
 """The axes a sweep can vary, with what each changes."""
+
+EXAMPLE_SWEEP_YAML = """\
+# qkdplan sweep file: a base case and the axes varied from it, one axis at a time.
+start: 2026-11-24          # ISO 8601 UTC
+days: 30
+payload: jinan-1           # a payload of payloads.yaml
+# tle: [walker.tle]        # element files (default: the bundled set)
+# stations: [Beijing, Stellenbosch]   # base-case stations (default: all)
+axes:
+  aperture_m: [0.2, 0.28, 0.5, 1.0]        # every station's receiver aperture [m]
+  divergence_urad: [5, 10, 15, 20]         # the payload's divergence, in its convention
+  min_elevation_deg: [10, 15, 20, 25]      # pass and key threshold [deg]
+  stations: [[Beijing, Stellenbosch], [Jinan, Hefei, Shanghai]]
+  # satellites: [1, 6, 12, 24]             # the first N satellites of a Walker element file
+"""
+"""A starting sweep file (``qkdplan sweep --example``)."""
 
 SWEEP_COLUMNS = ["axis", "value", "passes", "night_passes", "passes_with_key", "secure_bits",
                  "expected_secure_bits", "weakest_station_expected_bits_per_night"]

@@ -1,0 +1,161 @@
+"""What the command line shows on a terminal: safe text, tables that fit, times in a chosen zone.
+
+Every string that comes from data (satellite and station names, file contents, OMM fields) goes
+through :func:`clean` before it is shown: control characters and escape sequences are made
+visible (``\\x1b``) instead of reaching the terminal, and text is handed to Rich as
+:class:`rich.text.Text`, never as markup, so a name such as ``[/yellow]EVIL`` is printed as it
+is. Only rich.console and rich.text are imported here: ``qkdplan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.console import Console
+from rich.text import Text
+
+from planner.errors import OptionError
+
+__all__ = [
+    "clean",
+    "collapse_warnings",
+    "fit_to_terminal",
+    "format_local",
+    "make_console",
+    "resolve_zone",
+    "shown_paths",
+    "styled",
+]
+
+# C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
+# (bidirectional overrides and isolates, zero-width joiners): anything a terminal may act on.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean(text: object) -> str:
+    """``text`` as a string safe to show on a terminal.
+
+    Control characters, escape sequences and text-reordering format characters are replaced by
+    their visible escapes (``\\x1b``, ``\\u202e``); everything else is unchanged. Tabs and line
+    breaks are escaped too: one value stays on one line.
+    """
+    return _UNSAFE.sub(lambda m: _visible(m.group()), str(text))
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A Rich Text from plain parts and ``(text, style)`` pairs; every part is cleaned.
+
+    Nothing is parsed as markup, so names with brackets print as they are.
+    """
+    text = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            text.append(clean(part[0]), style=part[1])
+        else:
+            text.append(clean(part))
+    return text
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console that never interprets emoji codes (``:b:``) and highlights nothing."""
+    return Console(stderr=stderr, soft_wrap=stderr, emoji=False, highlight=False)
+
+
+def fit_to_terminal(*consoles: Console) -> None:
+    """Size ``consoles`` for this run: ``COLUMNS`` if set (also when output is piped), else the
+    terminal's width, else Rich's default of 80 columns."""
+    columns = os.environ.get("COLUMNS", "")
+    for console in consoles:
+        if columns.isdigit() and int(columns) > 0:
+            console.width = int(columns)
+        else:
+            console._width = None      # back to Rich's own detection (terminal or 80)
+
+
+def shown_paths(message: str) -> str:
+    """``message`` with paths made short: relative to the working directory where they are
+    below it, and bundled data files named ``bundled:NAME`` rather than by install location."""
+    from planner.io.resources import bundled_path
+
+    try:
+        bundled_dirs = {bundled_path(name).parent for name in ("tle_data", "payloads.yaml")}
+    except FileNotFoundError:
+        bundled_dirs = set()
+    cwd = Path.cwd()
+    for directory in sorted(bundled_dirs, key=lambda p: -len(str(p))):
+        if cwd != directory and cwd not in directory.parents:
+            message = message.replace(f"{directory}{os.sep}", "bundled:")
+    return message.replace(f"{cwd}{os.sep}", "")
+
+
+def collapse_warnings(messages: Iterable[str]) -> list[str]:
+    """One warning per cause.
+
+    Messages that differ only in what they are about (the part before the first ``"; "``, e.g.
+    which satellite's element set is stale) and share the rest (the cause and its advice) are
+    shown once: the first in full, followed by how many more there are and a few of their
+    subjects.
+    """
+    groups: dict[str, list[str]] = {}
+    for message in dict.fromkeys(messages):           # exact repeats: once, first order
+        _, sep, cause = message.partition("; ")
+        groups.setdefault(cause if sep else message, []).append(message)
+    out = []
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        subjects = [m.partition("; ")[0].split(":")[0] for m in members[1:]]
+        more = ", ".join(subjects[:3]) + (", ..." if len(subjects) > 3 else "")
+        out.append(f"{members[0]} (and {len(subjects)} more with the same cause: {more})")
+    return out
+
+
+def resolve_zone(name: str | None) -> tzinfo | None:
+    """The time zone ``--tz`` names: ``None`` for ``local`` (each station's own), UTC for
+    ``utc``, else an IANA zone such as ``Asia/Shanghai``.
+
+    Raises
+    ------
+    OptionError
+        For an unknown zone (field ``--tz``).
+    """
+    if name is None or name.strip().lower() == "local":
+        return None
+    if name.strip().lower() in ("utc", "z"):
+        return UTC
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OptionError(f"unknown time zone {name!r}: use local, utc or an IANA name such as "
+                          "Africa/Johannesburg", field="--tz") from None
+
+
+def format_local(time: datetime, zone: tzinfo, *, seconds: bool = True,
+                 with_date: bool = True, with_zone: bool = True) -> str:
+    """A UTC instant as its local date, time and zone abbreviation in ``zone``, e.g.
+    ``2026-12-04 00:18:52 SAST``."""
+    local = time.astimezone(zone)
+    pattern = ("%Y-%m-%d " if with_date else "") + ("%H:%M:%S" if seconds else "%H:%M")
+    text = local.strftime(pattern)
+    return f"{text} {zone_label(local)}" if with_zone else text
+
+
+def zone_label(local: datetime) -> str:
+    """The zone abbreviation of an aware time (``SAST``, ``CST``), or ``UTC+08`` where the
+    zone database gives only a number."""
+    name = local.tzname() or "UTC"
+    if name[0] in "+-":
+        name = f"UTC{name}"
+    return name
+

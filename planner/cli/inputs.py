@@ -58,10 +58,12 @@ def stations_command(
     path = stations or bundled_path("ground_stations.yaml")
     table = stations_table(load_stations(path))
     if output_format is TableFormat.table:
-        shown = ["name", "latitude_deg", "longitude_deg", "altitude_m", "timezone",
-                 "min_elevation_deg", "night_sun_elevation_deg", "telescopes", "aperture_m"]
-        _print_frame(table[shown], f"Ground stations ({path.name}; --format csv or json for "
-                     "every field)")
+        headers = {"name": "name", "latitude_deg": "lat°", "longitude_deg": "lon°",
+                   "altitude_m": "alt m", "timezone": "time zone", "min_elevation_deg": "min el°",
+                   "night_sun_elevation_deg": "night sun el°", "telescopes": "tel.",
+                   "aperture_m": "aperture m"}
+        _print_frame(table[list(headers)].rename(columns=headers),
+                     f"Ground stations ({path.name}; --format csv or json for every field)")
         return
     _write_table(table, "stations", provenance(station_file=shown_paths(str(path))),
                  output_format, output, csv_comments)

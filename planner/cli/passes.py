@@ -28,9 +28,8 @@ from planner.cli.root import (
     _emit,
     _print_frame,
     _warn,
-    add_row,
     app,
-    new_table,
+    print_table,
     stderr,
     stdout,
 )
@@ -63,18 +62,18 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
         tz = zone or station.tz
         labels = dict.fromkeys(zone_label(t.astimezone(tz)) for t in group["aos_utc"])
         name = station.timezone if zone is None else getattr(zone, "key", "UTC")
-        table = new_table(f"{title}: {satellite} over {station_name}, times "
-                          f"{'/'.join(labels)} ({name}); night when the sun is below "
-                          f"{station.night_sun_elevation_deg:g}°", columns)
+        rows = []
         for row in group.itertuples(index=False):
             aos, tca, los = (t.astimezone(tz) for t in (row.aos_utc, row.tca_utc, row.los_utc))
-            add_row(table, [
+            rows.append([
                 f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", f"{tca:%H:%M:%S}", f"{los:%H:%M:%S}",
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}", f"{row.tca_azimuth_deg:.0f}",
                 f"{row.los_azimuth_deg:.0f}", f"{row.min_range_km:.0f}",
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
-        stdout.print(table)
+        print_table(f"{title}: {satellite} over {station_name}, times {'/'.join(labels)} "
+                    f"({name}); night when the sun is below "
+                    f"{station.night_sun_elevation_deg:g}°", columns, rows)
 
 
 def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
@@ -164,19 +163,21 @@ def local_times(times, station_names, stations, zone=None) -> list[str]:
 
 
 def _key_view(table, stations, zone=None):
-    """The key table as people read it: local AOS, kbit, percent, rounded."""
+    """The key table as people read it: local AOS, kbit, percent, rounded (``key`` is the
+    finite-key secure key, ``asym.`` the asymptotic one, ``exp.`` the key weighted by the
+    clear-sky probability, ``det. M`` the detections in millions)."""
     view = pd.DataFrame({
         "station": table["station"],
         "AOS": local_times(table["aos_utc"], table["station"], stations, zone),
         "max el°": table["max_elevation_deg"].round(1),
         "loss dB": [f"{a:.1f}–{b:.1f}" if pd.notna(a) else "—"
                     for a, b in zip(table["min_loss_db"], table["max_loss_db"], strict=True)],
-        "detections": table["detections"].round(0).astype("Int64"),
+        "det. M": (table["detections"] / 1e6).round(2),
         "QBER %": (100 * table["qber"]).round(2),
-        "secure kbit": (table["secure_bits"] / 1e3).round(1),
-        "asymptotic kbit": (table["secure_bits_asymptotic"] / 1e3).round(1),
+        "key kbit": (table["secure_bits"] / 1e3).round(1),
+        "asym. kbit": (table["secure_bits_asymptotic"] / 1e3).round(1),
         "clear sky": table["clear_sky_probability"].round(2),
-        "expected kbit": (table["expected_secure_bits"] / 1e3).round(1),
+        "exp. kbit": (table["expected_secure_bits"] / 1e3).round(1),
     })
     return view
 

@@ -22,9 +22,11 @@ from planner.cli.terminal import (
     clean,
     collapse_warnings,
     fit_to_terminal,
+    fit_widths,
     make_console,
     shown_paths,
     styled,
+    text_widths,
 )
 from planner.errors import OptionError, PlannerInputError
 
@@ -165,36 +167,50 @@ def _days_default(days: float | None, end: str | None) -> float | None:
 
 
 
-def new_table(title: str, columns) -> object:
-    """A compact Rich table (no vertical rules) titled with ``title``.
+def print_table(title: str, columns, rows) -> None:
+    """Print a compact table (no vertical rules) that fits the console's width.
 
-    ``columns`` are ``(header, justify)`` pairs, or ``(header, justify, width)`` for a column
-    of exactly ``width`` characters (headers wrap into it). Cells wrap, and a word longer than
-    its column is folded, never cut with an ellipsis, so a table fits the console's width.
+    Parameters
+    ----------
+    title
+        Shown above the table (wrapped to the width).
+    columns
+        ``(header, justify)`` pairs, or ``(header, justify, width)`` for a column of exactly
+        ``width`` characters (dates and times; the header wraps into it).
+    rows
+        Sequences of cell strings; untrusted text is fine: each cell is made terminal-safe
+        and never parsed as markup.
+
+    Other columns get their natural width when the table fits, else the ones with the most
+    room wrap first (:func:`~planner.cli.terminal.fit_widths`); a word longer than its column
+    is folded, never cut with an ellipsis.
     """
     from rich.table import Table
 
+    rows = [[clean(c) for c in row] for row in rows]
+    headers = [clean(c[0]) for c in columns]
+    fixed = [c[2] if len(c) > 2 else None for c in columns]
+    measures = [text_widths(h, [r[k] for r in rows]) for k, h in enumerate(headers)]
+    free = [k for k, f in enumerate(fixed) if f is None]
+    available = stdout.width - (len(columns) - 1) - sum(f for f in fixed if f is not None)
+    widths = dict(zip(free, fit_widths([measures[k][0] for k in free],
+                                       [measures[k][1] for k in free], available), strict=True))
     table = Table(title=styled(title), title_justify="left", header_style="bold underline",
                   box=None, padding=(0, 1), pad_edge=False, collapse_padding=True)
-    for header, justify, *width in columns:
-        table.add_column(clean(header), justify=justify, overflow="fold",
-                         width=width[0] if width else None)
-    return table
-
-
-def add_row(table, cells) -> None:
-    """Add a row of untrusted strings (each made terminal-safe, none parsed as markup)."""
-    table.add_row(*[styled(str(c)) for c in cells])
+    for k, (header, column) in enumerate(zip(headers, columns, strict=True)):
+        table.add_column(header, justify=column[1], overflow="fold",
+                         width=fixed[k] if fixed[k] is not None else widths[k])
+    for row in rows:
+        table.add_row(*[styled(c) for c in row])
+    stdout.print(table)
 
 
 def _print_frame(frame, title: str) -> None:
     import pandas as pd
 
-    table = new_table(title, [(str(c), "right" if pd.api.types.is_numeric_dtype(frame[c])
-                               else "left") for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        add_row(table, [_cell(v) for v in row])
-    stdout.print(table)
+    print_table(title, [(str(c), "right" if pd.api.types.is_numeric_dtype(frame[c])
+                         else "left") for c in frame.columns],
+                [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
 
 
 def _cell(value) -> str:

@@ -159,3 +159,38 @@ def zone_label(local: datetime) -> str:
         name = f"UTC{name}"
     return name
 
+
+
+def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
+    """Column widths that fit ``available`` characters [characters].
+
+    Columns keep their natural width if all fit; otherwise the columns with the most room to
+    wrap (natural minus minimum: the widest word) give it up first, in proportion, and only if
+    every column is at its minimum are the widest ones cut further (their words then fold).
+    """
+    widths = list(natural)
+    excess = sum(widths) - available
+    slack = [n - m for n, m in zip(natural, minimum, strict=True)]
+    if excess > 0 and sum(slack) > 0:
+        take = min(excess, sum(slack))
+        cuts = [s * take // sum(slack) for s in slack]
+        for k in sorted(range(len(slack)), key=lambda k: -slack[k]):
+            if sum(cuts) >= take:
+                break
+            if cuts[k] < slack[k]:
+                cuts[k] += 1
+        widths = [w - c for w, c in zip(widths, cuts, strict=True)]
+        excess -= take
+    while excess > 0 and max(widths) > 1:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+def text_widths(header: str, cells: list[str]) -> tuple[int, int]:
+    """Natural (longest line) and minimum (longest word) width of a column [characters]."""
+    texts = [header, *cells]
+    natural = max(len(t) for t in texts)
+    minimum = max((len(word) for t in texts for word in t.split()), default=1)
+    return natural, max(1, minimum)

@@ -17,6 +17,7 @@ from planner.cli.root import (
     _print_frame,
     _warn,
     app,
+    print_table,
     tle_app,
 )
 from planner.cli.terminal import shown_paths
@@ -80,6 +81,8 @@ def tle_check(
     """Validate element-set files and summarise each satellite; flag stale sets."""
     from datetime import UTC, datetime
 
+    import pandas as pd
+
     from planner.elements.elementsets import read_catalogue, summarise
     from planner.io.output import provenance
 
@@ -89,14 +92,20 @@ def tle_check(
     table["stale"] = table["age_days"].abs() > warn_age_days
     stale = table[table["stale"]]
     if output_format is TableFormat.table:
-        view = table.drop(columns=["stale"]).assign(
-            age_days=[f"{a:.1f} STALE" if s else f"{a:.1f}"
-                      for a, s in zip(table["age_days"], table["stale"], strict=True)],
-            source=[shown_paths(s) for s in table["source"]])
+        columns = [("name", "left"), ("NORAD", "right"), ("COSPAR", "left"),
+                   ("epoch UTC", "left", 10), ("age d", "right"), ("alt km", "right"),
+                   ("incl°", "right"), ("period min", "right"), ("file", "left")]
+        rows = [[name, "" if pd.isna(norad) else str(norad), cospar or "",
+                 f"{epoch:%Y-%m-%d %H:%M}", f"{age:.1f} STALE" if old else f"{age:.1f}",
+                 f"{perigee:.0f}–{apogee:.0f}", f"{incl:.2f}", f"{period:.2f}", Path(file).name]
+                for name, norad, cospar, epoch, age, old, perigee, apogee, incl, period, file
+                in table[["name", "norad", "intl_designator", "epoch_utc", "age_days", "stale",
+                          "perigee_km", "apogee_km", "inclination_deg", "period_min",
+                          "source"]].itertuples(index=False)]
         verdict = ("all element sets parse and are fresh" if stale.empty else
                    f"all element sets parse; {len(stale)} STALE (more than {warn_age_days:g} "
                    "days from now: fetch fresh elements)")
-        _print_frame(view, f"{len(table)} satellite(s): {verdict}")
+        print_table(f"{len(table)} satellite(s): {verdict}", columns, rows)
     else:
         record = provenance(files=[shown_paths(str(f)) for f in files],
                             stale_after_days=warn_age_days)

@@ -166,7 +166,8 @@ def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[i
 
     Columns keep their natural width if all fit; otherwise the columns with the most room to
     wrap (natural minus minimum: the widest word) give it up first, in proportion, and only if
-    every column is at its minimum are the widest ones cut further (their words then fold).
+    every column is at its minimum are the widest ones cut further (their words then fold),
+    the first column (what a row is about) last.
     """
     widths = list(natural)
     excess = sum(widths) - available
@@ -182,7 +183,9 @@ def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[i
         widths = [w - c for w, c in zip(widths, cuts, strict=True)]
         excess -= take
     while excess > 0 and max(widths) > 1:
-        widest = widths.index(max(widths))
+        rest = widths[1:]
+        widest = (1 + rest.index(max(rest)) if rest and max(rest) > 1
+                  else widths.index(max(widths)))
         widths[widest] -= 1
         excess -= 1
     return widths

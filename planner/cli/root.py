@@ -68,6 +68,9 @@ class TableFormat(StrEnum):
 TleOption = Annotated[list[Path] | None, typer.Option(
     "--tle", help="Element-set file (TLE, 3LE, OMM JSON/CSV/XML/KVN); repeatable. "
     "Default: the bundled representative Jinan-1 set.")]
+NoradOption = Annotated[list[int] | None, typer.Option(
+    "--norad", help="Use the element sets that 'qkdplan tle fetch --catnr N' cached for this "
+    "catalogue number; repeatable, and combines with --tle.")]
 StationsOption = Annotated[Path | None, typer.Option(
     "--stations", help="Ground-station YAML. Default: the bundled ground_stations.yaml.")]
 StationOption = Annotated[list[str] | None, typer.Option(
@@ -160,6 +163,14 @@ def _warn(messages) -> None:
         stderr.print(styled(("warning:", "yellow"), " ", shown_paths(message)))
 
 
+def _element_files(tle, norad) -> list[Path] | None:
+    """The element files of ``--tle`` and ``--norad`` (None: the default set)."""
+    from planner.run.pipeline import cached_element_file
+
+    files = [*(tle or []), *(cached_element_file(n) for n in norad or [])]
+    return files or None
+
+
 def _days_default(days: float | None, end: str | None) -> float | None:
     if days is not None and end is not None:
         raise OptionError("give --days or --end, not both", field="--days")
@@ -202,7 +213,7 @@ def print_table(title: str, columns, rows) -> None:
                          width=fixed[k] if fixed[k] is not None else widths[k])
     for row in rows:
         table.add_row(*[styled(c) for c in row])
-    stdout.print(table)
+    stdout.print(table, soft_wrap=False)
 
 
 def _print_frame(frame, title: str) -> None:
@@ -287,7 +298,7 @@ def _main(argv: list[str] | None) -> None:
 
 def _register_commands() -> None:
     """Import the command modules: each registers its commands on ``app`` as it loads."""
-    from planner.cli import inputs, passes, plan, schedule, sweep  # noqa: F401
+    from planner.cli import inputs, operator, passes, plan, schedule, sweep  # noqa: F401
     from planner.cli.constellation import constellation_app
     from planner.cli.fetch import fetch_command
 

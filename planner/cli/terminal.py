@@ -67,8 +67,12 @@ def styled(*parts: str | tuple[str, str]) -> Text:
 
 
 def make_console(*, stderr: bool = False) -> Console:
-    """A console that never interprets emoji codes (``:b:``) and highlights nothing."""
-    return Console(stderr=stderr, soft_wrap=stderr, emoji=False, highlight=False)
+    """A console that never interprets emoji codes (``:b:``) and highlights nothing.
+
+    Lines of text are not wrapped (soft wrap: a path stays whole for copying); tables are laid
+    out to the console's width.
+    """
+    return Console(stderr=stderr, soft_wrap=True, emoji=False, highlight=False)
 
 
 def fit_to_terminal(*consoles: Console) -> None:

@@ -135,9 +135,33 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version.")] = False):
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Configuration file (TOML) of default options: stations, element "
+        "files, demands, thresholds. Default: $QKDPLAN_CONFIG, else "
+        "~/.config/qkdplan/config.toml (the platform's user configuration directory) if it "
+        "exists.")] = None,
+) -> None:
     """Plan satellite-to-ground QKD missions."""
+    from planner.io.config import command_defaults, load_config
+
+    settings, _ = load_config(config)
+    if settings is not None:
+        ctx.default_map = command_defaults(settings, _parameters(ctx.command))
+
+
+def _parameters(group, prefix: str = "") -> dict[str, list[str]]:
+    """Each command's name (``"tle check"`` for sub-commands) and its parameters' names."""
+    out: dict[str, list[str]] = {}
+    for name, command in getattr(group, "commands", {}).items():
+        if hasattr(command, "commands"):
+            out.update(_parameters(command, f"{prefix}{name} "))
+        else:
+            out[f"{prefix}{name}"] = [p.name for p in command.params]
+    return out
 
 
 def _emit(text: str, output: Path | None, record: dict | None = None) -> None:

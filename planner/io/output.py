@@ -40,13 +40,19 @@ def iso_utc(values: pd.Series) -> pd.Series:
 
 
 def _serialisable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as ISO 8601 UTC text; calendar dates (naive columns named ``*date``, every value
+    a midnight) as ``YYYY-MM-DD``: a night's date is not an instant."""
     import pandas as pd
 
     out = frame.copy()
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
-                out[column]):
-            out[column] = iso_utc(out[column])
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = iso_utc(values)
+        elif pd.api.types.is_datetime64_dtype(values):
+            calendar = (str(column).endswith("date")
+                        and bool((values.dropna() == values.dropna().dt.normalize()).all()))
+            out[column] = values.dt.strftime("%Y-%m-%d") if calendar else iso_utc(values)
     return out
 
 

@@ -182,6 +182,37 @@ def _key_view(table, stations, zone=None):
     return view
 
 
+def optimisation_summary(o: dict, stations, zone=None) -> str:
+    """One line on ``--optimise``: the reference pass (local and UTC time), the settings found
+    and the mission total before and after."""
+    reference = o["reference_pass"]
+    aos = pd.Timestamp(reference["aos_utc"])
+    when = local_times([aos], [reference["station"]], stations, zone)[0]
+    return (f"optimised {o['payload']} on the {reference['station']} pass of {when} "
+            f"({aos:%H:%M} UTC, max {reference['max_elevation_deg']:.1f}°): intensities "
+            f"{', '.join(f'{x:.3f}' for x in o['intensities'])}, probabilities "
+            f"{', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
+            f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "
+            f"{o['secure_bits_after'] / 1e6:.2f} Mbit")
+
+
+def pooling_summary(table, models: list[dict]) -> str:
+    """One line on ``--pool N``: blocks, and the key pooled against one pass per block."""
+    records = [m["pooling"] for m in models if m.get("pooling")]
+    if not records and table.attrs.get("pooling"):
+        records = [table.attrs["pooling"]]
+    if not records:
+        return "pooling: no station had passes to pool"
+    pooled = sum(r["secure_bits_pooled"] for r in records)
+    single = sum(r["secure_bits_single_pass"] for r in records)
+    blocks = sum(r["blocks"] for r in records)
+    gain = (f"{100 * (pooled / single - 1):+.0f}%" if single > 0 else
+            "from none" if pooled > 0 else "none")
+    return (f"pooling {records[0]['pool']} passes per block ({blocks} blocks): "
+            f"{pooled / 1e6:.3f} Mbit finite-key against {single / 1e6:.3f} Mbit with one pass "
+            f"per block, a gain of {gain}")
+
+
 @app.command()
 def keys(
     tle: TleOption = None,
@@ -241,14 +272,9 @@ def keys(
     _warn(inputs.warnings[known:])
     table = run.table
     if run.optimisation is not None:
-        o = run.optimisation
-        stderr.print(
-            f"optimised {o['payload']} on the {o['reference_pass']['station']} pass of "
-            f"{o['reference_pass']['aos_utc']} (max {o['reference_pass']['max_elevation_deg']:.1f}"
-            f"°): intensities {', '.join(f'{x:.3f}' for x in o['intensities'])}, "
-            f"probabilities {', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
-            f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "
-            f"{o['secure_bits_after'] / 1e6:.2f} Mbit", highlight=False)
+        stderr.print(styled(optimisation_summary(run.optimisation, inputs.stations, zone)))
+    if pool > 1:
+        stderr.print(styled(pooling_summary(table, run.models)))
     if output_format is TableFormat.table:
         total = table["secure_bits"].sum() / 1e6
         expected = table["expected_secure_bits"].sum() / 1e6

@@ -335,3 +335,27 @@ def test_stale_elements_are_flagged_on_every_pass(micius_file, tmp_path, capsys)
     code, out, _ = run([*args, "-f", "csv"], capsys)
     table = pd.read_csv(io.StringIO(out))
     assert (table["element_age_days"] > 14).all()
+
+
+def test_pool_prints_the_gain_against_single_pass_blocks(capsys):
+    args = ["keys", "--start", "2026-11-24", "--days", "3", "--station", "Graz", "-f", "csv"]
+    code, out, err = run([*args, "--pool", "3"], capsys)
+    assert code == 0, err
+    pooled = pd.read_csv(io.StringIO(out))["secure_bits"].sum()
+    code, out, _ = run(args, capsys)
+    single = pd.read_csv(io.StringIO(out))["secure_bits"].sum()
+    line = next(x for x in err.splitlines() if x.startswith("pooling 3 passes per block"))
+    assert f"{pooled / 1e6:.3f} Mbit finite-key against {single / 1e6:.3f} Mbit" in line
+    assert f"{100 * (pooled / single - 1):+.0f}%" in line
+
+
+def test_optimisation_summary_shows_local_and_utc_time(stations):
+    from planner.cli.passes import optimisation_summary
+
+    record = {"payload": "jinan-1", "intensities": [0.5, 0.1], "probabilities": [0.7, 0.2],
+              "basis_bias": 0.8, "secure_bits_before": 1e6, "secure_bits_after": 1.2e6,
+              "reference_pass": {"station": "Beijing", "aos_utc": "2026-11-24 21:03:05.123+00:00",
+                                 "max_elevation_deg": 45.2}}
+    line = optimisation_summary(record, stations)
+    assert "Beijing pass of 2026-11-25 05:03:05 CST (21:03 UTC, max 45.2°)" in line
+    assert "+00:00" not in line and "1.00 → 1.20 Mbit" in line

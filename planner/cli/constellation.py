@@ -127,14 +127,19 @@ def passes_command(
     output: OutputOption = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale")] = False,
     csv_comments: CsvCommentsOption = False,
+    always_parallel: Annotated[bool, typer.Option(
+        "--always-parallel", help="Use --processes/--dask even when the work looks too small "
+        "to gain from them (by default it then runs in-process).")] = False,
 ) -> None:
     """Passes of many satellites over many stations, in parallel; CSV, JSON or Parquet."""
     from planner.io.output import check_output_path, to_csv, to_json
     from planner.run.executors import (
+        ExecutorSpec,
         executor_spec,
         find_passes_parallel,
         iter_pass_tables,
         open_executor,
+        worth_parallel,
     )
     from planner.run.parquet import check_dataset_directory, write_passes_parquet
     from planner.run.pipeline import load_inputs, run_provenance
@@ -155,6 +160,15 @@ def passes_command(
     spec = executor_spec(dask=dask, processes=processes)
     inputs = load_inputs(tle, stations, station, start, 7.0 if days is None and end is None
                          else days, end, allow_stale=allow_stale)
+    chunks = (chunk_days if chunk_days is not None else DEFAULT_CHUNK_DAYS if parquet
+              else None)
+    tasks = len(inputs.catalogue) * (1 if chunks is None else max(1, int(-(-inputs.days //
+                                                                           chunks))))
+    gains, why = worth_parallel(spec, len(inputs.catalogue), len(inputs.stations), inputs.days,
+                                tasks)
+    if not gains and not always_parallel:
+        stderr.print(styled(f"running in-process: {why}; --always-parallel to insist"))
+        spec = ExecutorSpec()
     options = {"night_only": not all_passes, "refraction": refraction,
                "min_elevation_deg": min_elevation, "executor": spec.describe(),
                "chunk_days": chunk_days if chunk_days is not None or not parquet

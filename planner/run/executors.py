@@ -78,6 +78,7 @@ __all__ = [
     "read_passes_parquet",
     "run_pass_task",
     "sort_pass_table",
+    "worth_parallel",
     "write_passes_parquet",
 ]
 
@@ -86,6 +87,16 @@ CONNECT_TIMEOUT_S = 5.0
 
 MAX_WORKERS = 256
 """Most worker processes ``local:N`` or ``--processes`` may start."""
+
+INPROCESS_RATE = 2500.0
+"""In-process pass-finding speed [satellite x station x days per second] [A]: 24 satellites x 12
+stations x 30 days in 3.4 s on the 2-core reference machine (README, "When parallel pays")."""
+
+STARTUP_S = {"processes": 5.3, "dask": 3.8}
+"""What starting local workers costs a run [s] [A], measured on that machine for 2 workers: each
+spawned process imports numpy, pandas, Skyfield and SciPy, and the tasks' inputs and results
+travel by pickle (24 x 12 x 30 d: in-process 3.4 s, ``--processes 2`` 7.0 s, ``--dask local:2``
+5.5 s)."""
 
 _TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 _DASK_ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s/]+", re.ASCII)
@@ -167,6 +178,42 @@ def executor_spec(dask: str | None = None, processes: int | None = None,
     if _DASK_ADDRESS.fullmatch(text):
         return ExecutorSpec("dask", address=text, connect_timeout_s=connect_timeout_s)
     raise OptionError(f"expected local:N or tcp://HOST:PORT, found {dask!r}", field="--dask")
+
+
+def worth_parallel(spec: ExecutorSpec, satellites: int, stations: int, days: float,
+                   tasks: int | None = None) -> tuple[bool, str]:
+    """Whether local workers would finish a pass search sooner than one process.
+
+    The in-process time is estimated from :data:`INPROCESS_RATE`, the parallel one as the
+    workers' start-up (:data:`STARTUP_S`) plus that time shared among the workers that have a
+    task. A remote Dask cluster (its workers already running) is always worth it.
+
+    Parameters
+    ----------
+    spec : ExecutorSpec
+        The executor asked for.
+    satellites, stations : int
+        The work's size.
+    days : float
+        Its period [days].
+    tasks : int, optional
+        Number of tasks (satellites x time chunks); default one per satellite.
+
+    Returns
+    -------
+    (bool, str)
+        The verdict and one line saying why, with the estimates [s].
+    """
+    if spec.kind == "inprocess" or spec.address is not None:
+        return True, "as asked"
+    alone = satellites * stations * days / INPROCESS_RATE
+    workers = max(1, min(spec.workers or os.cpu_count() or 1, tasks or satellites,
+                         os.cpu_count() or 1))
+    together = STARTUP_S[spec.kind] + alone / workers
+    why = (f"in-process ~{alone:.1f} s against ~{together:.1f} s with {spec.describe()} "
+           f"({STARTUP_S[spec.kind]:g} s to start the workers, {workers} usable on "
+           f"{os.cpu_count()} cores)")
+    return together < alone, why
 
 
 class Executor:

@@ -7,6 +7,8 @@ LocalCluster on 127.0.0.1, and split in time chunks, the pass table must be iden
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import socket
 import sys
@@ -350,9 +352,10 @@ def test_cli_passes_csv_and_parquet(cli_main, tmp_path, walker_file, capsys):
               "--station", "Stellenbosch", "--start", "2026-11-20", "--days", "3", "--all"]
     csv_path = tmp_path / "passes.csv"
     assert cli_main([*common, "--output", str(csv_path)]) == 0
-    table = pd.read_csv(csv_path, comment="#")
+    table = pd.read_csv(csv_path)
     assert len(table) > 10
-    assert "executor" in csv_path.read_text().split("\n\n")[0]
+    meta = json.loads((tmp_path / "passes.csv.meta.json").read_text())
+    assert meta["provenance"]["options"]["executor"] == "inprocess"
     directory = tmp_path / "passes.parquet"
     assert cli_main([*common, "--format", "parquet", "--chunk-days", "1", "--output",
                      str(directory), "--partition-by", "month"]) == 0
@@ -387,6 +390,32 @@ def test_cli_passes_bad_options(cli_main, walker_file, capsys, extra, field):
                      "--start", "2026-11-20", "--days", "1", *extra])
     assert code == 2
     assert field in capsys.readouterr().err
+
+
+def test_small_work_runs_in_process_unless_insisted(cli_main, walker_file, capsys):
+    """4 satellites x 1 station x 1 day takes well under a second alone: starting workers
+    would cost more, so the run stays in-process and says why."""
+    code = cli_main(["constellation", "passes", "--tle", str(walker_file), "--station", "Jinan",
+                     "--start", "2026-11-20", "--days", "1", "--processes", "2"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "running in-process" in err and "--always-parallel" in err
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="parallel never pays on one core")
+def test_worth_parallel_follows_the_measured_costs():
+    from planner.run.executors import INPROCESS_RATE, STARTUP_S, worth_parallel
+
+    two = ExecutorSpec("processes", workers=2)
+    # the issue's case: 24 x 12 x 30 d, in-process 3.4 s beat 2 processes (7.0 s)
+    assert not worth_parallel(two, 24, 12, 30)[0]
+    assert worth_parallel(two, 24, 12, 365)[0]
+    # the break-even, from the two constants: alone = STARTUP + alone / 2
+    break_even_days = 2 * STARTUP_S["processes"] * INPROCESS_RATE / (24 * 12)
+    assert not worth_parallel(two, 24, 12, 0.95 * break_even_days)[0]
+    assert worth_parallel(two, 24, 12, 1.05 * break_even_days)[0]
+    assert not worth_parallel(two, 1, 12, 365, tasks=1)[0]         # one task: one worker
+    assert worth_parallel(ExecutorSpec("dask", address="tcp://10.0.0.1:8786"), 1, 1, 1)[0]
 
 
 def test_walker_catalogue_feeds_the_finder(stations):

@@ -17,6 +17,7 @@ from planner.cli.root import (
     _print_frame,
     _warn,
     app,
+    check_output,
     print_table,
     tle_app,
 )
@@ -32,17 +33,6 @@ def _write_table(table, name: str, record: dict, output_format: TableFormat,
     _emit(text, output, record)
 
 
-def _check_output(output: Path | None, output_format: TableFormat) -> None:
-    from planner.errors import OptionError
-    from planner.io.output import check_output_path
-
-    if output is not None:
-        check_output_path(output)
-        if output_format is TableFormat.table:
-            raise OptionError("--format table prints to the terminal; use csv or json with "
-                              "--output", field="--format")
-
-
 @app.command("stations")
 def stations_command(
     stations: StationsOption = None,
@@ -55,7 +45,7 @@ def stations_command(
     from planner.io.resources import bundled_path
     from planner.mission.stations import load_stations, stations_table
 
-    _check_output(output, output_format)
+    check_output(output, output_format is TableFormat.table)
     path = stations or bundled_path("ground_stations.yaml")
     table = stations_table(load_stations(path))
     if output_format is TableFormat.table:
@@ -86,7 +76,7 @@ def tle_check(
     from planner.elements.elementsets import read_catalogue, summarise
     from planner.io.output import provenance
 
-    _check_output(output, output_format)
+    check_output(output, output_format is TableFormat.table)
     catalogue = read_catalogue(files)
     table = summarise(catalogue, datetime.now(UTC))
     table["stale"] = table["age_days"].abs() > warn_age_days

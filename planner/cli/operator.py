@@ -28,6 +28,7 @@ from planner.cli.root import (
     _emit,
     _warn,
     app,
+    check_output,
     print_table,
     stdout,
 )
@@ -104,17 +105,13 @@ def next_command(
 ) -> None:
     """The next pass over each station: countdown from --start (default now), local and UTC
     times, elevation, pointing at AOS, darkness at the station, satellite sunlit."""
-    from planner.io.output import check_output_path, to_csv, to_json
+    from planner.io.output import to_csv, to_json
     from planner.run.pipeline import passes_for, run_provenance
 
     zone = resolve_zone(tz)
     if count < 1:
         raise OptionError(f"expected at least 1, found {count}", field="--count")
-    if output is not None:
-        check_output_path(output)
-        if output_format is TableFormat.table:
-            raise OptionError("--format table prints to the terminal; use csv or json with "
-                              "--output", field="--format")
+    check_output(output, output_format is TableFormat.table)
     inputs = _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days)
     known = len(inputs.warnings)
     table = passes_for(inputs, night_only=not all_passes)
@@ -184,7 +181,7 @@ def track_command(
     import math
 
     from planner.geometry.passes import pass_tracks
-    from planner.io.output import check_output_path, to_csv, to_json
+    from planner.io.output import to_csv, to_json
     from planner.run.pipeline import passes_for, run_provenance
 
     zone = resolve_zone(tz)
@@ -194,11 +191,7 @@ def track_command(
         raise OptionError(f"expected 1 or more, found {pass_number}", field="--pass")
     if not station or len(station) != 1:
         raise OptionError("name one station to point from", field="--station")
-    if output is not None:
-        check_output_path(output)
-        if output_format is TableFormat.table:
-            raise OptionError("--format table prints to the terminal; use csv or json with "
-                              "--output", field="--format")
+    check_output(output, output_format is TableFormat.table)
     inputs = _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days)
     if len(inputs.catalogue) != 1:
         raise OptionError(f"the element files hold {len(inputs.catalogue)} satellites; track "

@@ -29,6 +29,7 @@ from planner.cli.root import (
     _print_frame,
     _warn,
     app,
+    check_output,
     print_table,
     stderr,
     stdout,
@@ -121,15 +122,11 @@ def passes(
     csv_comments: CsvCommentsOption = False,
 ) -> None:
     """Predict passes: rise, culmination, set, azimuths, range, darkness, element age."""
-    from planner.io.output import check_output_path, to_csv, to_ics, to_json
+    from planner.io.output import to_csv, to_ics, to_json
     from planner.run.pipeline import load_inputs, passes_for, run_provenance
 
     zone = resolve_zone(tz)
-    if output is not None:
-        check_output_path(output)
-        if output_format is Format.table:
-            raise OptionError("--format table prints to the terminal; use csv, json or ics "
-                              "with --output", field="--format")
+    check_output(output, output_format is Format.table, "csv, json or ics")
     inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
     _warn(inputs.warnings)
@@ -248,15 +245,11 @@ def keys(
     csv_comments: CsvCommentsOption = False,
 ) -> None:
     """Secure key per pass: link loss, detections, QBER, finite-key and asymptotic key."""
-    from planner.io.output import check_output_path, to_csv, to_json
+    from planner.io.output import to_csv, to_json
     from planner.run.pipeline import keys_for, load_inputs, passes_for, run_provenance
 
     zone = resolve_zone(tz)
-    if output is not None:
-        check_output_path(output)
-        if output_format is TableFormat.table:
-            raise OptionError("--format table prints to the terminal; use csv or json with "
-                              "--output", field="--format")
+    check_output(output, output_format is TableFormat.table)
     if loss_csv is not None:
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
                         ec_leakage, output_format, output, csv_comments)

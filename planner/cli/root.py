@@ -187,6 +187,17 @@ def _warn(messages) -> None:
         stderr.print(styled(("warning:", "yellow"), " ", shown_paths(message)))
 
 
+def check_output(output: Path | None, table_format: bool, formats: str = "csv or json") -> None:
+    """Before any work: ``--output`` must be writable, and a table is for the terminal only."""
+    from planner.io.output import check_output_path
+
+    if output is not None:
+        check_output_path(output)
+        if table_format:
+            raise OptionError(f"--format table prints to the terminal; use {formats} with "
+                              "--output", field="--format")
+
+
 def _element_files(tle, norad) -> list[Path] | None:
     """The element files of ``--tle`` and ``--norad`` (None: the default set)."""
     from planner.run.pipeline import cached_element_file

@@ -14,6 +14,7 @@ from planner.cli.root import (
     _emit,
     _print_frame,
     app,
+    check_output,
     stderr,
 )
 from planner.cli.terminal import styled
@@ -56,9 +57,7 @@ def sweep(
     for path, option in ((output, "--output"), (plot, "--plot")):
         if path is not None:
             check_output_path(path, option)
-    if output is not None and output_format is TableFormat.table:
-        raise OptionError("--format table prints to the terminal; use csv or json with "
-                          "--output", field="--format")
+    check_output(output, output_format is TableFormat.table)
     spec = check_sweep_executor_option(dask, processes)
     plan = load_sweep(file)
     table = run_sweep(plan, spec)

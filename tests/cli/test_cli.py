@@ -359,3 +359,14 @@ def test_optimisation_summary_shows_local_and_utc_time(stations):
     line = optimisation_summary(record, stations)
     assert "Beijing pass of 2026-11-25 05:03:05 CST (21:03 UTC, max 45.2°)" in line
     assert "+00:00" not in line and "1.00 → 1.20 Mbit" in line
+
+
+@pytest.mark.parametrize("command", ["passes", "keys", "next", "stations"])
+def test_table_to_a_file_is_refused_before_any_work(command, tmp_path, capsys):
+    """The format check comes first: a missing element file is not even opened."""
+    args = [command, "-f", "table", "-o", tmp_path / "out.txt"]
+    if command != "stations":
+        args += ["--tle", tmp_path / "missing.tle"]
+    code, out, err = run(args, capsys)
+    assert_one_line_error(code, out, err, "--format", "table")
+    assert not (tmp_path / "out.txt").exists()

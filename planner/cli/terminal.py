@@ -83,23 +83,25 @@ def fit_to_terminal(*consoles: Console) -> None:
         if columns.isdigit() and int(columns) > 0:
             console.width = int(columns)
         else:
-            console._width = None      # back to Rich's own detection (terminal or 80)
+            console.width = None       # back to Rich's own detection (terminal or 80)
 
 
 def shown_paths(message: str) -> str:
-    """``message`` with paths made short: relative to the working directory where they are
-    below it, and bundled data files named ``bundled:NAME`` rather than by install location."""
+    """``message`` with the bundled data files named as such (``bundled:tle_data/...``) rather
+    than by where the package is installed; relative to the working directory if they are
+    below it. Paths a user gave are left as given."""
     from planner.io.resources import bundled_path
 
-    try:
-        bundled_dirs = {bundled_path(name).parent for name in ("tle_data", "payloads.yaml")}
-    except FileNotFoundError:
-        bundled_dirs = set()
     cwd = Path.cwd()
-    for directory in sorted(bundled_dirs, key=lambda p: -len(str(p))):
-        if cwd != directory and cwd not in directory.parents:
-            message = message.replace(f"{directory}{os.sep}", "bundled:")
-    return message.replace(f"{cwd}{os.sep}", "")
+    for name in ("tle_data", "ground_stations.yaml", "payloads.yaml"):
+        try:
+            path = bundled_path(name)
+        except FileNotFoundError:
+            continue
+        inside = path == cwd or cwd in path.parents
+        shown = os.path.relpath(path, cwd) if inside else f"bundled:{name}"
+        message = message.replace(str(path), shown)
+    return message
 
 
 def collapse_warnings(messages: Iterable[str]) -> list[str]:

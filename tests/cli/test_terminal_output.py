@@ -229,3 +229,42 @@ def test_sweep_example_is_a_valid_sweep_file(tmp_path, capsys):
     assert set(sweep.axes) <= set(AXES) and len(sweep.axes) >= 3
     code, out, err = run(["sweep"], capsys)
     assert_one_line_error(code, out, err, "--example")
+
+
+def test_fetched_object_name_is_shown_inert(tmp_path, capsys):
+    """An OMM OBJECT_NAME carrying an OSC title sequence reaches the terminal made visible."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    record = json.loads((Path(__file__).parents[1] / "data" / "fetch" /
+                         "gp_catnr_41731.json").read_text())
+    record[0]["OBJECT_NAME"] = "MICIUS\x1b]0;owned\x07 [/yellow]X"
+    body = json.dumps(record).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        code, out, err = run(["tle", "fetch", "--catnr", "41731", "--base-url",
+                              f"http://127.0.0.1:{server.server_address[1]}/gp.php",
+                              "--cache-dir", tmp_path], capsys)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code in (0, 2), err
+    assert not ESCAPE_OR_BELL.search(out + err), repr(out + err)
+    if code == 0:
+        assert "MICIUS\\x1b]0;owned\\x07 [/yellow]X" in out

@@ -20,6 +20,25 @@ from planner.cli.root import (
 from planner.cli.terminal import styled
 from planner.errors import OptionError
 
+CASE_COST_FACTOR = 2.8
+"""A sweep case's cost against finding its passes alone [A]: the key of every pass adds about
+1.7-2.9 times the pass finding (benchmarks/keys.py), so a case costs ~2.8 pass searches."""
+
+
+def _in_process_if_small(spec, plan):
+    """In-process, with a note, when local workers would not pay for their start-up
+    (:func:`planner.run.executors.worth_parallel`; each case weighs as one satellite over
+    the base stations for ``CASE_COST_FACTOR`` times the period)."""
+    from planner.run.executors import ExecutorSpec, worth_parallel
+
+    cases = sum(len(values) for values in plan.axes.values())
+    stations = len(plan.stations) if plan.stations else 12
+    gains, why = worth_parallel(spec, cases, stations, plan.days * CASE_COST_FACTOR, cases)
+    if gains:
+        return spec
+    stderr.print(styled(f"running in-process: {why}; --always-parallel to insist"))
+    return ExecutorSpec()
+
 
 @app.command()
 def sweep(
@@ -36,6 +55,9 @@ def sweep(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Write the key budget against each axis as an HTML plot.")] = None,
     csv_comments: CsvCommentsOption = False,
+    always_parallel: Annotated[bool, typer.Option(
+        "--always-parallel", help="Use --processes/--dask even when the sweep looks too small "
+        "to gain from them (by default it then runs in-process).")] = False,
 ) -> None:
     """Design sweep: the key budget as each axis (aperture, divergence, minimum elevation,
     station subset, number of satellites, ...) varies from the base case."""
@@ -60,6 +82,8 @@ def sweep(
     check_output(output, output_format is TableFormat.table)
     spec = check_sweep_executor_option(dask, processes)
     plan = load_sweep(file)
+    if not always_parallel:
+        spec = _in_process_if_small(spec, plan)
     table = run_sweep(plan, spec)
     if plot is not None:
         write_atomic(plot, sweep_figure_html(table), "--plot")

@@ -31,6 +31,7 @@ from planner.cli.root import (
     app,
     stdout,
 )
+from planner.cli.terminal import styled
 from planner.errors import OptionError
 from planner.io.output import check_output_path, to_csv, to_ics, to_json
 
@@ -92,7 +93,7 @@ def _print_plan(plan, sheets, title: str) -> None:
             "kbit": (relays["bits"] / 1e3).round(1)}), "Relay operations")
     for station, sheet in sheets:
         if sheet.empty:
-            stdout.print(f"{station.name}: no passes chosen.")
+            stdout.print(styled(f"{station.name}: no passes chosen."))
             continue
         tz = station.tz
         _print_frame(pd.DataFrame({

@@ -95,7 +95,7 @@ def _print_tonight(run, inputs, zone=None) -> None:
         stdout.print("No night passes in the first 24 hours.")
         return
     columns = [
-        ("station", "left"), ("AOS local", "left", 14), ("AOS UTC", "left", 8),
+        ("station", "left"), ("AOS local", "left", 24), ("AOS UTC", "left", 8),
         ("max el°", "right", 4), ("AOS az°", "right", 3), ("kbit", "right", 5),
         ("clear sky", "right", 5), ("expect kbit", "right", 6), ("relay", "left", 5)]
     rows = []

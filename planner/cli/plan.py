@@ -128,7 +128,8 @@ def _report_job(options: dict, *, main_job: bool) -> None:
         names = ", ".join(inputs.catalogue.name(k) for k in inputs.catalogue.satellites)
         stdout.print(styled(("qkdplan plan", "bold"), f": {names}; {len(inputs.stations)} "
                             f"stations; {inputs.start:%Y-%m-%d %H:%M} UTC + {inputs.days:g} "
-                            f"days; relay {', '.join(d.label for d in wanted) or 'none'}"))
+                            f"days; relay {', '.join(d.label for d in wanted) or 'none'}"),
+                     soft_wrap=False)
     with _Steps() as step:
         run = run_plan(inputs, demands=wanted, output=o["output"], payload_file=o["payload"],
                        payload_name=o["payload_name"],
@@ -141,7 +142,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
         stdout.print(f"{len(keys)} passes, {len(night_keys)} at night, "
                      f"{int((night_keys['secure_bits'] > 0).sum())} yielding key; expected "
                      f"{night_keys['expected_secure_bits'].sum() / 1e6:.2f} Mbit at night "
-                     f"(weather as clear-sky probability)", highlight=False)
+                     f"(weather as clear-sky probability)", soft_wrap=False)
         _print_tonight(run, inputs, zone)
         if run.plan is not None:
             _print_plan(run.plan, [], "Relay plan")

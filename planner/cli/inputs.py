@@ -19,9 +19,10 @@ from planner.cli.root import (
     app,
     check_output,
     print_table,
+    stdout,
     tle_app,
 )
-from planner.cli.terminal import shown_paths
+from planner.cli.terminal import shown_paths, styled
 
 
 def _write_table(table, name: str, record: dict, output_format: TableFormat,
@@ -103,3 +104,19 @@ def tle_check(
     _warn(f"{name} ({norad}): element set is {age:.0f} days from now (STALE; limit "
           f"{warn_age_days:g} days)" for name, norad, age in
           zip(stale["name"], stale["norad"], stale["age_days"], strict=True))
+
+
+@app.command("config")
+def config_command(ctx: typer.Context) -> None:
+    """Show which configuration file the commands read, and its settings."""
+    from planner.io.config import CONFIG_ENV, default_config_path, load_config
+
+    settings, path = load_config(ctx.parent.params.get("config") if ctx.parent else None)
+    if path is None:
+        stdout.print(styled(f"no configuration file (looked for --config, ${CONFIG_ENV}, then "
+                            f"{default_config_path()})"))
+        return
+    stdout.print(styled(f"configuration file: {path}"))
+    for key, value in settings.model_dump(exclude_none=True).items():
+        shown = [str(v) for v in value] if isinstance(value, list) else str(value)
+        stdout.print(styled(f"  {key} = {shown}"))

@@ -73,3 +73,14 @@ def test_bad_configuration_is_one_line_with_file_line_and_key(text, needles, tmp
 def test_a_named_file_must_exist(tmp_path, capsys):
     code, out, err = run(["--config", tmp_path / "missing.toml", "stations"], capsys)
     assert_one_line_error(code, out, err, "missing.toml", "no such configuration file")
+
+
+def test_config_command_shows_the_file_and_its_settings(setup, tmp_path, capsys):
+    code, out, err = run(["--config", setup, "config"], capsys)
+    assert code == 0, err
+    assert f"configuration file: {setup}" in out
+    assert "station = ['Graz', 'Ngari']" in out
+    assert f"tle = ['{tmp_path / 'micius.tle'}']" in out
+    code, out, _ = run(["config"], capsys)
+    assert code == 0 and "no configuration file" in out
+    assert str(tmp_path / "xdg" / "qkdplan" / "config.toml") in out

@@ -12,21 +12,20 @@ parse, call the stages and write.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from planner.cli.root import CsvCommentsOption, _emit, _warn, stderr
+from planner.cli.terminal import styled
 from planner.errors import OptionError
 
 constellation_app = typer.Typer(
     help="Constellations: generate Walker-delta element sets; find passes of many satellites "
-    "in parallel (processes or Dask) with Parquet output.", no_args_is_help=True)
-
-_stderr = Console(stderr=True, soft_wrap=True)
+    "in parallel (processes or Dask) with Parquet output.", no_args_is_help=True,
+    rich_markup_mode=None)
 
 
 class WalkerFormat(StrEnum):
@@ -50,17 +49,6 @@ ProcessesOption = Annotated[int | None, typer.Option(
 ChunkDaysOption = Annotated[float | None, typer.Option(
     "--chunk-days", help="Split each satellite's period into chunks of this many days (>= 1). "
     "Default: whole period for csv/json (identical to qkdplan passes), 90 days for parquet.")]
-
-
-def _write(text: str, output: Path | None) -> None:
-    from planner.io.output import write_atomic
-
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        write_atomic(output, text)
-        _stderr.print(f"wrote {output}", highlight=False)
 
 
 @constellation_app.command("walker")
@@ -109,7 +97,7 @@ def walker_command(
         text = walker_tle_text(records, record)
     else:
         text = walker_omm_json(records, record)
-    _write(text, output)
+    _emit(text, output)
 
 
 @constellation_app.command("passes")
@@ -138,19 +126,24 @@ def passes_command(
     output_format: Annotated[PassFormat, typer.Option("--format", "-f")] = PassFormat.csv,
     output: OutputOption = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale")] = False,
+    csv_comments: CsvCommentsOption = False,
+    always_parallel: Annotated[bool, typer.Option(
+        "--always-parallel", help="Use --processes/--dask even when the work looks too small "
+        "to gain from them (by default it then runs in-process).")] = False,
 ) -> None:
     """Passes of many satellites over many stations, in parallel; CSV, JSON or Parquet."""
     from planner.io.output import check_output_path, to_csv, to_json
     from planner.run.executors import (
-        DEFAULT_CHUNK_DAYS,
-        check_dataset_directory,
+        ExecutorSpec,
         executor_spec,
         find_passes_parallel,
         iter_pass_tables,
         open_executor,
-        write_passes_parquet,
+        worth_parallel,
     )
+    from planner.run.parquet import check_dataset_directory, write_passes_parquet
     from planner.run.pipeline import load_inputs, run_provenance
+    from planner.run.tasks import DEFAULT_CHUNK_DAYS
 
     if days is not None and end is not None:
         raise OptionError("give --days or --end, not both", field="--days")
@@ -167,6 +160,15 @@ def passes_command(
     spec = executor_spec(dask=dask, processes=processes)
     inputs = load_inputs(tle, stations, station, start, 7.0 if days is None and end is None
                          else days, end, allow_stale=allow_stale)
+    chunks = (chunk_days if chunk_days is not None else DEFAULT_CHUNK_DAYS if parquet
+              else None)
+    tasks = len(inputs.catalogue) * (1 if chunks is None else max(1, int(-(-inputs.days //
+                                                                           chunks))))
+    gains, why = worth_parallel(spec, len(inputs.catalogue), len(inputs.stations), inputs.days,
+                                tasks)
+    if not gains and not always_parallel:
+        stderr.print(styled(f"running in-process: {why}; --always-parallel to insist"))
+        spec = ExecutorSpec()
     options = {"night_only": not all_passes, "refraction": refraction,
                "min_elevation_deg": min_elevation, "executor": spec.describe(),
                "chunk_days": chunk_days if chunk_days is not None or not parquet
@@ -182,15 +184,14 @@ def passes_command(
             if not all_passes:
                 pieces = ((i, t[t["night"]]) for i, t in pieces)
             write_passes_parquet(pieces, output, partition_by or ["satellite"], record)
-            _stderr.print(f"wrote {output}", highlight=False)
+            stderr.print(styled("wrote ", str(output)))
         else:
             table = find_passes_parallel(inputs.catalogue, inputs.stations, inputs.start,
                                          inputs.end, executor=executor, chunk_days=chunk_days,
                                          **common)
             if not all_passes:
                 table = table[table["night"]].reset_index(drop=True)
-            text = (to_csv(table, record) if output_format is PassFormat.csv
-                    else to_json({"passes": table}, record))
-            _write(text, output)
-    for message in inputs.warnings:
-        _stderr.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+            text = (to_csv(table, record, comments=csv_comments)
+                    if output_format is PassFormat.csv else to_json({"passes": table}, record))
+            _emit(text, output, record)
+    _warn(inputs.warnings)

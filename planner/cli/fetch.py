@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.terminal import clean
 from planner.elements.fetch import (
     BASE_URL_ENV,
     CACHE_DIR_ENV,
@@ -86,7 +87,7 @@ def _report(result: FetchResult) -> None:
     for es in result.element_sets:
         age_days = (record.fetched_utc - es.epoch).total_seconds() / 86400.0
         norad = "-" if es.norad is None else str(es.norad)
-        typer.echo(f"{es.name}\t{norad}\t{es.intl_designator or '-'}\t"
+        typer.echo(f"{clean(es.name)}\t{norad}\t{clean(es.intl_designator or '-')}\t"
                    f"epoch {es.epoch:%Y-%m-%dT%H:%M:%S}Z\t{age_days:.2f} days old")
     typer.echo(f"fetched {record.element_sets} element set(s) from {record.url} at "
                f"{record.fetched_utc:%Y-%m-%dT%H:%M:%S}Z "

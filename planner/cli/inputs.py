@@ -8,15 +8,30 @@ from typing import Annotated
 import typer
 
 from planner.cli.root import (
+    CsvCommentsOption,
     OutputOption,
     StationsOption,
     TableFormat,
+    WarnAgeOption,
     _emit,
     _print_frame,
+    _warn,
     app,
+    check_output,
+    print_table,
+    stdout,
     tle_app,
 )
-from planner.io.output import check_output_path, to_csv, to_json
+from planner.cli.terminal import shown_paths, styled
+
+
+def _write_table(table, name: str, record: dict, output_format: TableFormat,
+                 output: Path | None, csv_comments: bool) -> None:
+    from planner.io.output import to_csv, to_json
+
+    text = (to_csv(table, record, comments=csv_comments) if output_format is TableFormat.csv
+            else to_json({name: table}, record))
+    _emit(text, output, record)
 
 
 @app.command("stations")
@@ -24,26 +39,26 @@ def stations_command(
     stations: StationsOption = None,
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     output: OutputOption = None,
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
     """List the ground stations."""
     from planner.io.output import provenance
     from planner.io.resources import bundled_path
     from planner.mission.stations import load_stations, stations_table
 
-    if output is not None:
-        check_output_path(output)
+    check_output(output, output_format is TableFormat.table)
     path = stations or bundled_path("ground_stations.yaml")
     table = stations_table(load_stations(path))
     if output_format is TableFormat.table:
-        shown = ["name", "latitude_deg", "longitude_deg", "altitude_m", "timezone",
-                 "min_elevation_deg", "night_sun_elevation_deg", "telescopes", "aperture_m"]
-        _print_frame(table[shown], f"Ground stations ({path.name}; --format csv or json for "
-                     "every field)")
+        headers = {"name": "name", "latitude_deg": "lat°", "longitude_deg": "lon°",
+                   "altitude_m": "alt m", "timezone": "time zone", "min_elevation_deg": "min el°",
+                   "night_sun_elevation_deg": "night sun el°", "telescopes": "tel.",
+                   "aperture_m": "aperture m"}
+        _print_frame(table[list(headers)].rename(columns=headers),
+                     f"Ground stations ({path.name}; --format csv or json for every field)")
         return
-    record = provenance(station_file=str(path))
-    text = to_csv(table, record) if output_format is TableFormat.csv else to_json(
-        {"stations": table}, record)
-    _emit(text, output)
+    _write_table(table, "stations", provenance(station_file=shown_paths(str(path))),
+                 output_format, output, csv_comments)
 
 
 @tle_app.command("check")
@@ -51,21 +66,57 @@ def tle_check(
     files: Annotated[list[Path], typer.Argument(help="Element-set files to validate.")],
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     output: OutputOption = None,
+    warn_age_days: WarnAgeOption = 14.0,
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
-    """Validate element-set files and summarise each satellite."""
+    """Validate element-set files and summarise each satellite; flag stale sets."""
     from datetime import UTC, datetime
+
+    import pandas as pd
 
     from planner.elements.elementsets import read_catalogue, summarise
     from planner.io.output import provenance
 
-    if output is not None:
-        check_output_path(output)
+    check_output(output, output_format is TableFormat.table)
     catalogue = read_catalogue(files)
     table = summarise(catalogue, datetime.now(UTC))
+    table["stale"] = table["age_days"].abs() > warn_age_days
+    stale = table[table["stale"]]
     if output_format is TableFormat.table:
-        _print_frame(table, f"{len(table)} satellite(s), all element sets valid")
+        columns = [("name", "left"), ("NORAD", "right"), ("COSPAR", "left"),
+                   ("epoch UTC", "left", 10), ("age d", "right"), ("alt km", "right"),
+                   ("incl°", "right"), ("period min", "right"), ("file", "left")]
+        rows = [[name, "" if pd.isna(norad) else str(norad), cospar or "",
+                 f"{epoch:%Y-%m-%d %H:%M}", f"{age:.1f} STALE" if old else f"{age:.1f}",
+                 f"{perigee:.0f}–{apogee:.0f}", f"{incl:.2f}", f"{period:.2f}", Path(file).name]
+                for name, norad, cospar, epoch, age, old, perigee, apogee, incl, period, file
+                in table[["name", "norad", "intl_designator", "epoch_utc", "age_days", "stale",
+                          "perigee_km", "apogee_km", "inclination_deg", "period_min",
+                          "source"]].itertuples(index=False)]
+        verdict = ("all element sets parse and are fresh" if stale.empty else
+                   f"all element sets parse; {len(stale)} STALE (more than {warn_age_days:g} "
+                   "days from now: fetch fresh elements)")
+        print_table(f"{len(table)} satellite(s): {verdict}", columns, rows)
+    else:
+        record = provenance(files=[shown_paths(str(f)) for f in files],
+                            stale_after_days=warn_age_days)
+        _write_table(table, "satellites", record, output_format, output, csv_comments)
+    _warn(f"{name} ({norad}): element set is {age:.0f} days from now (STALE; limit "
+          f"{warn_age_days:g} days)" for name, norad, age in
+          zip(stale["name"], stale["norad"], stale["age_days"], strict=True))
+
+
+@app.command("config")
+def config_command(ctx: typer.Context) -> None:
+    """Show which configuration file the commands read, and its settings."""
+    from planner.io.config import CONFIG_ENV, default_config_path, load_config
+
+    settings, path = load_config(ctx.parent.params.get("config") if ctx.parent else None)
+    if path is None:
+        stdout.print(styled(f"no configuration file (looked for --config, ${CONFIG_ENV}, then "
+                            f"{default_config_path()})"))
         return
-    record = provenance(files=[str(f) for f in files])
-    text = to_csv(table, record) if output_format is TableFormat.csv else to_json(
-        {"satellites": table}, record)
-    _emit(text, output)
+    stdout.print(styled(f"configuration file: {path}"))
+    for key, value in settings.model_dump(exclude_none=True).items():
+        shown = [str(v) for v in value] if isinstance(value, list) else str(value)
+        stdout.print(styled(f"  {key} = {shown}"))

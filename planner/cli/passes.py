@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.table import Table
 
+from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
+    CsvCommentsOption,
     DaysOption,
     EndOption,
     Format,
@@ -22,21 +22,22 @@ from planner.cli.root import (
     StationsOption,
     TableFormat,
     TleOption,
+    TzOption,
     WarnAgeOption,
     _days_default,
     _emit,
     _print_frame,
     _warn,
     app,
+    check_output,
+    print_table,
     stderr,
     stdout,
 )
+from planner.cli.terminal import format_local, resolve_zone, styled, zone_label
 from planner.errors import OptionError
-from planner.io.output import check_output_path, to_csv, to_ics, to_json
 
-
-def _local(ts: pd.Timestamp, tz) -> str:
-    return ts.tz_convert(tz).strftime("%H:%M:%S")
+pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
 
 def _age_cell(age_days: float, stale_days: float) -> str:
@@ -44,35 +45,36 @@ def _age_cell(age_days: float, stale_days: float) -> str:
     return f"{age_days:.1f} STALE" if age_days > stale_days else f"{age_days:.1f}"
 
 
-def _print_pass_tables(passes: pd.DataFrame, stations, title: str,
-                       stale_days: float = 14.0) -> None:
+def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
+                       zone=None) -> None:
+    """One table per station and satellite, times in ``zone`` (default: the station's own)
+    with their local date; 79 columns wide."""
     by_name = {s.name: s for s in stations}
     if passes.empty:
-        stdout.print(f"{title}: no passes in the period.")
+        stdout.print(styled(f"{title}: no passes in the period."))
         return
+    columns = [("date", "left", 10), ("AOS", "left", 8), ("TCA", "left", 8), ("LOS", "left", 8),
+               ("dur s", "right", 3), ("max el°", "right", 4), ("AOS az°", "right", 3),
+               ("TCA az°", "right", 3), ("LOS az°", "right", 3), ("range km", "right", 5),
+               ("sun el°", "right", 3), ("age d", "right", 10)]
     for (station_name, satellite), group in passes.groupby(["station", "satellite"],
                                                            sort=False):
         station = by_name[station_name]
-        tz = station.tz
-        table = Table(title=f"{title}: {satellite} over {station_name} "
-                      f"(local time {station.timezone})", title_justify="left",
-                      header_style="bold")
-        for column, justify in (("date UTC", "left"), ("AOS–TCA–LOS UTC", "left"),
-                                ("AOS–LOS local", "left"), ("dur s", "right"),
-                                ("max el°", "right"), ("az° AOS→TCA→LOS", "right"),
-                                ("range km", "right"), ("sun el°", "right"),
-                                ("night", "center"), ("age d", "right")):
-            table.add_column(column, justify=justify)
+        tz = zone or station.tz
+        labels = dict.fromkeys(zone_label(t.astimezone(tz)) for t in group["aos_utc"])
+        name = station.timezone if zone is None else getattr(zone, "key", "UTC")
+        rows = []
         for row in group.itertuples(index=False):
-            table.add_row(
-                row.aos_utc.strftime("%Y-%m-%d"),
-                f"{row.aos_utc:%H:%M:%S} {row.tca_utc:%H:%M:%S} {row.los_utc:%H:%M:%S}",
-                f"{_local(row.aos_utc, tz)}–{_local(row.los_utc, tz)}",
+            aos, tca, los = (t.astimezone(tz) for t in (row.aos_utc, row.tca_utc, row.los_utc))
+            rows.append([
+                f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", f"{tca:%H:%M:%S}", f"{los:%H:%M:%S}",
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
-                f"{row.aos_azimuth_deg:.0f}→{row.tca_azimuth_deg:.0f}→{row.los_azimuth_deg:.0f}",
-                f"{row.min_range_km:.0f}", f"{row.sun_elevation_deg:.1f}",
-                "yes" if row.night else "no", _age_cell(row.element_age_days, stale_days))
-        stdout.print(table)
+                f"{row.aos_azimuth_deg:.0f}", f"{row.tca_azimuth_deg:.0f}",
+                f"{row.los_azimuth_deg:.0f}", f"{row.min_range_km:.0f}",
+                f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
+        print_table(f"{title}: {satellite} over {station_name}, times {'/'.join(labels)} "
+                    f"({name}); night when the sun is below "
+                    f"{station.night_sun_elevation_deg:g}°", columns, rows)
 
 
 def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
@@ -116,12 +118,15 @@ def passes(
     output: OutputOption = None,
     allow_stale: AllowStaleOption = False,
     warn_age_days: WarnAgeOption = 14.0,
+    tz: TzOption = "local",
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
     """Predict passes: rise, culmination, set, azimuths, range, darkness, element age."""
+    from planner.io.output import to_csv, to_ics, to_json
     from planner.run.pipeline import load_inputs, passes_for, run_provenance
 
-    if output is not None:
-        check_output_path(output)
+    zone = resolve_zone(tz)
+    check_output(output, output_format is Format.table, "csv, json or ics")
     inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
     _warn(inputs.warnings)
@@ -133,38 +138,76 @@ def passes(
                "min_elevation_deg": min_elevation}
     if output_format is Format.table:
         title = "Night passes" if not all_passes else "Passes"
-        if output is not None:
-            raise OptionError("--format table prints to the terminal; use csv, json or ics "
-                              "with --output", field="--format")
-        _print_pass_tables(table, inputs.stations, title, stale_days=warn_age_days)
+        _print_pass_tables(table, inputs.stations, title, stale_days=warn_age_days,
+                           zone=zone)
         return
     provenance = run_provenance(inputs, options=options)
     if output_format is Format.csv:
-        text = to_csv(table, provenance)
+        text = to_csv(table, provenance, comments=csv_comments)
     elif output_format is Format.json:
         text = to_json({"passes": table}, provenance)
     else:
         text = to_ics(pass_events(table, warn_age_days), calendar_name="qkdplan passes",
                       stamp=inputs.start)
-    _emit(text, output)
+    _emit(text, output, provenance)
 
 
-def _key_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The key table as people read it: kbit, percent, rounded."""
+def local_times(times, station_names, stations, zone=None) -> list[str]:
+    """Each UTC time as local date, time and zone: ``zone``, else its station's own."""
+    by_name = {s.name: s for s in stations}
+    return [format_local(t, zone or by_name[name].tz) for t, name in
+            zip(times, station_names, strict=True)]
+
+
+def _key_view(table, stations, zone=None):
+    """The key table as people read it: local AOS, kbit, percent, rounded (``key`` is the
+    finite-key secure key, ``asym.`` the asymptotic one, ``exp.`` the key weighted by the
+    clear-sky probability, ``det. M`` the detections in millions)."""
     view = pd.DataFrame({
         "station": table["station"],
-        "AOS UTC": table["aos_utc"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "AOS": local_times(table["aos_utc"], table["station"], stations, zone),
         "max el°": table["max_elevation_deg"].round(1),
         "loss dB": [f"{a:.1f}–{b:.1f}" if pd.notna(a) else "—"
                     for a, b in zip(table["min_loss_db"], table["max_loss_db"], strict=True)],
-        "detections": table["detections"].round(0).astype("Int64"),
+        "det. M": (table["detections"] / 1e6).round(2),
         "QBER %": (100 * table["qber"]).round(2),
-        "secure kbit": (table["secure_bits"] / 1e3).round(1),
-        "asymptotic kbit": (table["secure_bits_asymptotic"] / 1e3).round(1),
+        "key kbit": (table["secure_bits"] / 1e3).round(1),
+        "asym. kbit": (table["secure_bits_asymptotic"] / 1e3).round(1),
         "clear sky": table["clear_sky_probability"].round(2),
-        "expected kbit": (table["expected_secure_bits"] / 1e3).round(1),
+        "exp. kbit": (table["expected_secure_bits"] / 1e3).round(1),
     })
     return view
+
+
+def optimisation_summary(o: dict, stations, zone=None) -> str:
+    """One line on ``--optimise``: the reference pass (local and UTC time), the settings found
+    and the mission total before and after."""
+    reference = o["reference_pass"]
+    aos = pd.Timestamp(reference["aos_utc"])
+    when = local_times([aos], [reference["station"]], stations, zone)[0]
+    return (f"optimised {o['payload']} on the {reference['station']} pass of {when} "
+            f"({aos:%H:%M} UTC, max {reference['max_elevation_deg']:.1f}°): intensities "
+            f"{', '.join(f'{x:.3f}' for x in o['intensities'])}, probabilities "
+            f"{', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
+            f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "
+            f"{o['secure_bits_after'] / 1e6:.2f} Mbit")
+
+
+def pooling_summary(table, models: list[dict]) -> str:
+    """One line on ``--pool N``: blocks, and the key pooled against one pass per block."""
+    records = [m["pooling"] for m in models if m.get("pooling")]
+    if not records and table.attrs.get("pooling"):
+        records = [table.attrs["pooling"]]
+    if not records:
+        return "pooling: no station had passes to pool"
+    pooled = sum(r["secure_bits_pooled"] for r in records)
+    single = sum(r["secure_bits_single_pass"] for r in records)
+    blocks = sum(r["blocks"] for r in records)
+    gain = (f"{100 * (pooled / single - 1):+.0f}%" if single > 0 else
+            "from none" if pooled > 0 else "none")
+    return (f"pooling {records[0]['pool']} passes per block ({blocks} blocks): "
+            f"{pooled / 1e6:.3f} Mbit finite-key against {single / 1e6:.3f} Mbit with one pass "
+            f"per block, a gain of {gain}")
 
 
 @app.command()
@@ -198,19 +241,22 @@ def keys(
     output: OutputOption = None,
     allow_stale: AllowStaleOption = False,
     warn_age_days: WarnAgeOption = 14.0,
+    tz: TzOption = "local",
+    csv_comments: CsvCommentsOption = False,
 ) -> None:
     """Secure key per pass: link loss, detections, QBER, finite-key and asymptotic key."""
+    from planner.io.output import to_csv, to_json
     from planner.run.pipeline import keys_for, load_inputs, passes_for, run_provenance
 
-    if output is not None:
-        check_output_path(output)
+    zone = resolve_zone(tz)
+    check_output(output, output_format is TableFormat.table)
     _check_key_flags(pool, fluctuation, ec_leakage)
     if loss_csv is not None and optimise:
         raise OptionError("--optimise searches decoy settings on a pass of the element sets; "
                           "it does not combine with --loss-csv", field="--optimise")
     if loss_csv is not None:
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
-                        ec_leakage, output_format, output)
+                        ec_leakage, output_format, output, csv_comments)
         return
     inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
@@ -223,21 +269,15 @@ def keys(
     _warn(inputs.warnings[known:])
     table = run.table
     if run.optimisation is not None:
-        o = run.optimisation
-        stderr.print(
-            f"optimised {o['payload']} on the {o['reference_pass']['station']} pass of "
-            f"{o['reference_pass']['aos_utc']} (max {o['reference_pass']['max_elevation_deg']:.1f}"
-            f"°): intensities {', '.join(f'{x:.3f}' for x in o['intensities'])}, "
-            f"probabilities {', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
-            f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "
-            f"{o['secure_bits_after'] / 1e6:.2f} Mbit", highlight=False)
+        stderr.print(styled(optimisation_summary(run.optimisation, inputs.stations, zone)))
+    if pool > 1:
+        stderr.print(styled(pooling_summary(table, run.models)))
     if output_format is TableFormat.table:
-        if output is not None:
-            raise OptionError("--format table prints to the terminal; use csv or json with "
-                              "--output", field="--format")
-        _print_frame(_key_view(table), f"Secure key per pass ({len(table)} passes; total "
-                     f"{table['secure_bits'].sum() / 1e6:.2f} Mbit finite-key, expected "
-                     f"{table['expected_secure_bits'].sum() / 1e6:.2f} Mbit with weather)")
+        total = table["secure_bits"].sum() / 1e6
+        expected = table["expected_secure_bits"].sum() / 1e6
+        _print_frame(_key_view(table, inputs.stations, zone),
+                     f"Secure key per pass ({len(table)} passes; total {total:.2f} Mbit "
+                     f"finite-key, expected {expected:.2f} Mbit with weather)")
         return
     provenance = run_provenance(inputs, key_models=run.models,
                                 options={"pool": pool, "fluctuation": fluctuation,
@@ -245,9 +285,10 @@ def keys(
                                          "night_only": not all_passes},
                                 optimisation=run.optimisation)
     columns = [c for c in table.columns if not c.startswith("_")]
-    text = (to_csv(table[columns], provenance) if output_format is TableFormat.csv
+    text = (to_csv(table[columns], provenance, comments=csv_comments)
+            if output_format is TableFormat.csv
             else to_json({"keys": table[columns]}, provenance))
-    _emit(text, output)
+    _emit(text, output, provenance)
 
 
 def _check_key_flags(pool: int, fluctuation: str, ec_leakage: str) -> None:
@@ -262,8 +303,8 @@ def _check_key_flags(pool: int, fluctuation: str, ec_leakage: str) -> None:
 
 
 def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station_names,
-                    fluctuation, ec_leakage, output_format, output) -> None:
-    from planner.io.output import provenance
+                    fluctuation, ec_leakage, output_format, output, csv_comments) -> None:
+    from planner.io.output import provenance, to_csv, to_json
     from planner.key.losscurve import key_from_loss_curve, read_loss_csv
     from planner.mission.payloads import get_payload, load_payloads
     from planner.mission.stations import load_stations, select_stations
@@ -288,6 +329,6 @@ def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station
     record = provenance(loss_csv=str(loss_csv), payload=chosen.name,
                         station=None if receiver is None else receiver.name,
                         options={"fluctuation": fluctuation, "ec_leakage": ec_leakage})
-    text = (to_csv(frame, record) if output_format is TableFormat.csv
+    text = (to_csv(frame, record, comments=csv_comments) if output_format is TableFormat.csv
             else to_json({"key": frame}, record))
-    _emit(text, output)
+    _emit(text, output, record)

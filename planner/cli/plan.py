@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from planner.cli.lazy import lazy_module
+from planner.cli.passes import local_times
 from planner.cli.root import (
     AllowStaleOption,
     DaysOption,
@@ -23,25 +23,36 @@ from planner.cli.root import (
     StationOption,
     StationsOption,
     TleOption,
+    TzOption,
     WarnAgeOption,
     _days_default,
-    _print_frame,
     _warn,
     app,
+    print_table,
     stderr,
     stdout,
 )
 from planner.cli.schedule import _print_plan
+from planner.cli.terminal import resolve_zone, styled
+
+pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
+
+
+def _elapsed(seconds: float) -> str:
+    """A stage's time as people read it: ``0.4 s``, ``12 s``, ``2 min 05 s``."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
 
 
 class _Steps:
-    """Progress display of the main job's stages on standard error."""
+    """Progress display of the main job's stages on standard error, each with its time."""
 
     def __init__(self) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress, SpinnerColumn, TextColumn
 
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), console=stderr)
+                                 TextColumn("{task.fields[time]}"), console=stderr)
         self.current = None
 
     def __enter__(self):
@@ -50,11 +61,12 @@ class _Steps:
 
     def __call__(self, name: str) -> None:
         self._finish()
-        self.current = self.progress.add_task(name, total=None)
+        self.current = self.progress.add_task(name, total=None, time="")
 
     def _finish(self) -> None:
         if self.current is not None:
-            self.progress.update(self.current, total=1, completed=1)
+            elapsed = self.progress.tasks[-1].elapsed or 0.0
+            self.progress.update(self.current, total=1, completed=1, time=_elapsed(elapsed))
 
     def __exit__(self, *exc) -> None:
         self._finish()
@@ -72,28 +84,29 @@ def _default_demands(inputs, texts, demands_file):
     return demands_for(inputs, usable)
 
 
-def _print_tonight(run, inputs) -> None:
+def _print_tonight(run, inputs, zone=None) -> None:
+    """The night passes of the first 24 hours: local date, time and zone of each (or in
+    ``zone``), with the UTC time beside it."""
     keys = run.keys.table
     night = keys[keys["night"] & (keys["aos_utc"] < pd.Timestamp(inputs.start)
                                   + pd.Timedelta(hours=24))]
     chosen = set() if run.plan is None else set(run.plan.passes.index)
-    by_name = {s.name: s for s in inputs.stations}
     if night.empty:
         stdout.print("No night passes in the first 24 hours.")
         return
-    view = pd.DataFrame({
-        "station": night["station"],
-        "AOS local": [f"{t.tz_convert(by_name[s].tz):%Y-%m-%d %H:%M}" for s, t in
-                      zip(night["station"], night["aos_utc"], strict=True)],
-        "AOS UTC": night["aos_utc"].dt.strftime("%H:%M:%S"),
-        "max el°": night["max_elevation_deg"].round(1),
-        "point az°": night["aos_azimuth_deg"].round(0),
-        "secure kbit": (night["secure_bits"] / 1e3).round(0),
-        "clear sky": night["clear_sky_probability"].round(2),
-        "expected kbit": (night["expected_secure_bits"] / 1e3).round(0),
-        "in relay plan": ["yes" if i in chosen else "" for i in night.index],
-    })
-    _print_frame(view, "Tonight's passes (first 24 hours of the period)")
+    columns = [
+        ("station", "left"), ("AOS local", "left", 24), ("AOS UTC", "left", 8),
+        ("max el°", "right", 4), ("AOS az°", "right", 3), ("kbit", "right", 5),
+        ("clear sky", "right", 5), ("expect kbit", "right", 6), ("relay", "left", 5)]
+    rows = []
+    for index, row in zip(night.index, night.itertuples(index=False), strict=True):
+        rows.append([
+            row.station, local_times([row.aos_utc], [row.station], inputs.stations, zone)[0],
+            f"{row.aos_utc:%H:%M:%S}", f"{row.max_elevation_deg:.1f}",
+            f"{row.aos_azimuth_deg:.0f}", f"{row.secure_bits / 1e3:.0f}",
+            f"{row.clear_sky_probability:.2f}", f"{row.expected_secure_bits / 1e3:.0f}",
+            "yes" if index in chosen else ""])
+    print_table("Tonight's passes (first 24 hours of the period)", columns, rows)
 
 
 def _report_job(options: dict, *, main_job: bool) -> None:
@@ -102,6 +115,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     from planner.run.pipeline import demands_for, load_inputs, run_plan
 
     o = options
+    zone = resolve_zone(o["tz"])
     check_report_path(o["output"])
     inputs = load_inputs(o["tle"], o["stations"], o["station"], o["start"],
                          _days_default(o["days"], o["end"]), o["end"],
@@ -112,9 +126,10 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     known = len(inputs.warnings)
     if main_job:
         names = ", ".join(inputs.catalogue.name(k) for k in inputs.catalogue.satellites)
-        stdout.print(f"[bold]qkdplan plan[/bold]: {names}; {len(inputs.stations)} stations; "
-                     f"{inputs.start:%Y-%m-%d %H:%M} UTC + {inputs.days:g} days; relay "
-                     f"{', '.join(d.label for d in wanted) or 'none'}", highlight=False)
+        stdout.print(styled(("qkdplan plan", "bold"), f": {names}; {len(inputs.stations)} "
+                            f"stations; {inputs.start:%Y-%m-%d %H:%M} UTC + {inputs.days:g} "
+                            f"days; relay {', '.join(d.label for d in wanted) or 'none'}"),
+                     soft_wrap=False)
     with _Steps() as step:
         run = run_plan(inputs, demands=wanted, output=o["output"], payload_file=o["payload"],
                        payload_name=o["payload_name"],
@@ -127,14 +142,14 @@ def _report_job(options: dict, *, main_job: bool) -> None:
         stdout.print(f"{len(keys)} passes, {len(night_keys)} at night, "
                      f"{int((night_keys['secure_bits'] > 0).sum())} yielding key; expected "
                      f"{night_keys['expected_secure_bits'].sum() / 1e6:.2f} Mbit at night "
-                     f"(weather as clear-sky probability)", highlight=False)
-        _print_tonight(run, inputs)
+                     f"(weather as clear-sky probability)", soft_wrap=False)
+        _print_tonight(run, inputs, zone)
         if run.plan is not None:
             _print_plan(run.plan, [], "Relay plan")
-        stdout.print(f"report: {run.report_files['html']}", highlight=False)
+        stdout.print(styled(f"report: {run.report_files['html']}"))
     else:
         for kind, path in run.report_files.items():
-            stdout.print(f"{kind}: {path}", highlight=False)
+            stdout.print(styled(f"{kind}: {path}"))
 
 
 @app.command()
@@ -156,6 +171,7 @@ def plan(
     payload_name: PayloadNameOption = None,
     allow_stale: AllowStaleOption = False,
     warn_age_days: WarnAgeOption = 14.0,
+    tz: TzOption = "local",
 ) -> None:
     """The main job: tonight's passes with expected key, the relay plan (default
     Beijing:Stellenbosch), and the key-budget report."""
@@ -181,6 +197,7 @@ def report(
     payload_name: PayloadNameOption = None,
     allow_stale: AllowStaleOption = False,
     warn_age_days: WarnAgeOption = 14.0,
+    tz: TzOption = "local",
 ) -> None:
     """Key-budget report (HTML + tables) for any selection and period; a relay plan only
     for the demands named."""

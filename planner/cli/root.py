@@ -15,14 +15,25 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from planner import __version__
+from planner.cli.terminal import (
+    clean,
+    collapse_warnings,
+    fit_to_terminal,
+    fit_widths,
+    make_console,
+    shown_paths,
+    styled,
+    text_widths,
+)
 from planner.errors import OptionError, PlannerInputError
-from planner.io.output import write_atomic
+
+# Start-up: ``qkdplan --help`` must not pay for pandas, numpy, Skyfield, plotly or HiGHS, so this
+# package imports the stages (and planner.io.output, which needs pandas) inside the commands.
+# Help is plain text (rich_markup_mode=None): Rich markup would eat units such as [days] and
+# turn ":b:" into an emoji.
 
 app = typer.Typer(
     name="qkdplan",
@@ -30,14 +41,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 tle_app = typer.Typer(help="Element sets: check files, fetch fresh ones from CelesTrak.",
-                      no_args_is_help=True)
+                      no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(tle_app, name="tle")
 
-# tables are wider than 80 columns: give them room when the output is not a terminal
-stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True, soft_wrap=True)
+# sized for each run by fit_to_terminal (COLUMNS, else the terminal, else 80 columns)
+stdout = make_console()
+stderr = make_console(stderr=True)
 
 
 class Format(StrEnum):
@@ -56,6 +68,9 @@ class TableFormat(StrEnum):
 TleOption = Annotated[list[Path] | None, typer.Option(
     "--tle", help="Element-set file (TLE, 3LE, OMM JSON/CSV/XML/KVN); repeatable. "
     "Default: the bundled representative Jinan-1 set.")]
+NoradOption = Annotated[list[int] | None, typer.Option(
+    "--norad", help="Use the element sets that 'qkdplan tle fetch --catnr N' cached for this "
+    "catalogue number; repeatable, and combines with --tle.")]
 StationsOption = Annotated[Path | None, typer.Option(
     "--stations", help="Ground-station YAML. Default: the bundled ground_stations.yaml.")]
 StationOption = Annotated[list[str] | None, typer.Option(
@@ -72,6 +87,12 @@ AllowStaleOption = Annotated[bool, typer.Option(
     "--allow-stale", help="Use element sets more than 365 days from the period anyway.")]
 WarnAgeOption = Annotated[float, typer.Option(
     "--warn-age-days", help="Warn when an element set is older than this [days].")]
+TzOption = Annotated[str, typer.Option(
+    "--tz", help="Time zone of the times shown: local (each station's own), utc, or an IANA "
+    "name such as Asia/Shanghai.")]
+CsvCommentsOption = Annotated[bool, typer.Option(
+    "--csv-comments", help="Start CSV with '# key: value' provenance lines (default: plain "
+    "CSV; a file written with -o gets its provenance in NAME.meta.json beside it).")]
 
 
 DemandOption = Annotated[list[str] | None, typer.Option(
@@ -114,23 +135,75 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version.")] = False):
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Configuration file (TOML) of default options: stations, element "
+        "files, demands, thresholds. Default: $QKDPLAN_CONFIG, else "
+        "~/.config/qkdplan/config.toml (the platform's user configuration directory) if it "
+        "exists.")] = None,
+) -> None:
     """Plan satellite-to-ground QKD missions."""
+    from planner.io.config import command_defaults, load_config
+
+    settings, _ = load_config(config)
+    if settings is not None:
+        ctx.default_map = command_defaults(settings, _parameters(ctx.command))
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _parameters(group, prefix: str = "") -> dict[str, list[str]]:
+    """Each command's name (``"tle check"`` for sub-commands) and its parameters' names."""
+    out: dict[str, list[str]] = {}
+    for name, command in getattr(group, "commands", {}).items():
+        if hasattr(command, "commands"):
+            out.update(_parameters(command, f"{prefix}{name} "))
+        else:
+            out[f"{prefix}{name}"] = [p.name for p in command.params]
+    return out
+
+
+def _emit(text: str, output: Path | None, record: dict | None = None) -> None:
+    """Write ``text`` to standard output or atomically to ``output``; beside a file, its
+    provenance ``record`` as ``NAME.meta.json``."""
+    from planner.io.output import sidecar_path, sidecar_text, write_atomic
+
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
-    else:
-        write_atomic(output, text)
-        stderr.print(f"wrote {output}")
+        return
+    write_atomic(output, text)
+    if record is None:
+        stderr.print(styled("wrote ", str(output)))
+        return
+    write_atomic(sidecar_path(output), sidecar_text(record, output))
+    stderr.print(styled("wrote ", str(output), " (provenance: ", sidecar_path(output).name, ")"))
 
 
 def _warn(messages) -> None:
-    for message in messages:
-        stderr.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    """Warnings on standard error: one per cause, paths shortened, text made safe."""
+    for message in collapse_warnings(messages):
+        stderr.print(styled(("warning:", "yellow"), " ", shown_paths(message)))
+
+
+def check_output(output: Path | None, table_format: bool, formats: str = "csv or json") -> None:
+    """Before any work: ``--output`` must be writable, and a table is for the terminal only."""
+    from planner.io.output import check_output_path
+
+    if output is not None:
+        check_output_path(output)
+        if table_format:
+            raise OptionError(f"--format table prints to the terminal; use {formats} with "
+                              "--output", field="--format")
+
+
+def _element_files(tle, norad) -> list[Path] | None:
+    """The element files of ``--tle`` and ``--norad`` (None: the default set)."""
+    from planner.run.pipeline import cached_element_file
+
+    files = [*(tle or []), *(cached_element_file(n) for n in norad or [])]
+    return files or None
 
 
 def _days_default(days: float | None, end: str | None) -> float | None:
@@ -140,18 +213,58 @@ def _days_default(days: float | None, end: str | None) -> float | None:
 
 
 
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(
-            frame[column]) else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
-    stdout.print(table)
+def print_table(title: str, columns, rows) -> None:
+    """Print a compact table (no vertical rules) that fits the console's width.
+
+    Parameters
+    ----------
+    title
+        Shown above the table (wrapped to the width).
+    columns
+        ``(header, justify)`` pairs, or ``(header, justify, width)`` for a column of exactly
+        ``width`` characters (dates and times; the header wraps into it).
+    rows
+        Sequences of cell strings; untrusted text is fine: each cell is made terminal-safe
+        and never parsed as markup.
+
+    Other columns get their natural width when the table fits, else the ones with the most
+    room wrap first (:func:`~planner.cli.terminal.fit_widths`); a word longer than its column
+    is folded, never cut with an ellipsis.
+    """
+    from rich.table import Table
+
+    rows = [[clean(c) for c in row] for row in rows]
+    headers = [clean(c[0]) for c in columns]
+    fixed = [c[2] if len(c) > 2 else None for c in columns]
+    measures = [text_widths(h, [r[k] for r in rows]) for k, h in enumerate(headers)]
+    free = [k for k, f in enumerate(fixed) if f is None]
+    available = stdout.width - (len(columns) - 1) - sum(f for f in fixed if f is not None)
+    widths = dict(zip(free, fit_widths([measures[k][0] for k in free],
+                                       [measures[k][1] for k in free], available), strict=True))
+    table = Table(title=styled(title), title_justify="left", header_style="bold underline",
+                  box=None, padding=(0, 1), pad_edge=False, collapse_padding=True)
+    for k, (header, column) in enumerate(zip(headers, columns, strict=True)):
+        table.add_column(header, justify=column[1], overflow="fold",
+                         width=fixed[k] if fixed[k] is not None else widths[k])
+    for row in rows:
+        table.add_row(*[styled(c) for c in row])
+    stdout.print(table, soft_wrap=False)
+
+
+def _print_frame(frame, title: str) -> None:
+    import pandas as pd
+
+    print_table(title, [(str(c), "right" if pd.api.types.is_numeric_dtype(frame[c])
+                         else "left") for c in frame.columns],
+                [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
 
 
 def _cell(value) -> str:
+    import pandas as pd
+
     if isinstance(value, float):
+        if value != value:
+            return ""
         return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -185,10 +298,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    fit_to_terminal(stdout, stderr)
     try:
         code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
     except PlannerInputError as error:
-        stderr.print(f"qkdplan: error: {error.one_line()}", highlight=False, markup=False)
+        stderr.print(f"qkdplan: error: {clean(shown_paths(error.one_line()))}", markup=False)
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         stderr.print("qkdplan: interrupted", highlight=False)
@@ -203,12 +317,12 @@ def _main(argv: list[str] | None) -> None:
             command = context.command_path if context is not None else "qkdplan"
             message = " ".join(error.format_message().split())
             if message:  # (no message: the help was printed because no command was given)
-                stderr.print(f"{command}: error: {message} (see {command} --help)",
-                             highlight=False, markup=False)
+                stderr.print(f"{command}: error: {clean(message)} (see {command} --help)",
+                             markup=False)
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
         if os.environ.get("QKDPLAN_DEBUG"):
             traceback.print_exc()
-        stderr.print(f"qkdplan: internal error: {type(error).__name__}: {error} "
+        stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "
                      "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
                      highlight=False, markup=False)
         sys.exit(1)
@@ -219,7 +333,7 @@ def _main(argv: list[str] | None) -> None:
 
 def _register_commands() -> None:
     """Import the command modules: each registers its commands on ``app`` as it loads."""
-    from planner.cli import inputs, passes, plan, schedule, sweep  # noqa: F401
+    from planner.cli import inputs, operator, passes, plan, schedule, sweep  # noqa: F401
     from planner.cli.constellation import constellation_app
     from planner.cli.fetch import fetch_command
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated
 
-import pandas as pd
 import typer
 
+from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
     DaysOption,
@@ -32,8 +32,11 @@ from planner.cli.root import (
     app,
     stdout,
 )
+from planner.cli.terminal import styled
 from planner.errors import OptionError, ScheduleInputError
 from planner.io.output import check_output_path, to_csv, to_ics, to_json
+
+pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
 #: The library's parameter names (the field of its errors) and this command's flags.
 FLAG_OF_PARAMETER = {
@@ -112,7 +115,7 @@ def _print_plan(plan, sheets, title: str) -> None:
             "kbit": (relays["bits"] / 1e3).round(1)}), "Relay operations")
     for station, sheet in sheets:
         if sheet.empty:
-            stdout.print(f"{station.name}: no passes chosen.")
+            stdout.print(styled(f"{station.name}: no passes chosen."))
             continue
         tz = station.tz
         _print_frame(pd.DataFrame({

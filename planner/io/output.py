@@ -1,11 +1,12 @@
 """Writing tables: CSV, JSON and iCalendar text, atomic files, provenance.
 
 Conventions (docs/architecture.md): times are ISO 8601 UTC with a ``Z`` and millisecond precision;
-CSV
-files start with ``# key: value`` provenance lines (read them back with
-``pandas.read_csv(path, comment="#")``); JSON documents carry a ``provenance`` object beside the
-rows; files are written to a temporary name in the target directory and renamed, so a failure or
-an interrupt never leaves a half-written file behind.
+CSV is plain, header first (``pandas.read_csv(path)`` and ``csv.DictReader`` read it with no
+options); a file's provenance goes in a sidecar ``NAME.meta.json`` beside it
+(:func:`sidecar_path`), and ``# key: value`` comment lines before the header only when asked
+for. JSON documents carry a ``provenance`` object beside the rows; files are written to a
+temporary name in the target directory and renamed, so a failure or an interrupt never leaves a
+half-written file behind.
 """
 
 from __future__ import annotations
@@ -19,35 +20,61 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from planner import __version__
 from planner.errors import OptionError
 
+# numpy and pandas are imported inside the table functions: the command line imports this
+# module for its output checks, and ``qkdplan --help`` must not wait for pandas.
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def iso_utc(values: pd.Series) -> pd.Series:
     """Format UTC timestamps as ``2026-11-24T21:03:05.123Z`` (milliseconds, rounded)."""
+    import pandas as pd
+
     times = pd.to_datetime(values, utc=True).dt.round("ms")
     return times.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
 
 
 def _serialisable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as ISO 8601 UTC text; calendar dates (naive columns named ``*date``, every value
+    a midnight) as ``YYYY-MM-DD``: a night's date is not an instant."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
-                out[column]):
-            out[column] = iso_utc(out[column])
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = iso_utc(values)
+        elif pd.api.types.is_datetime64_dtype(values):
+            calendar = (str(column).endswith("date")
+                        and bool((values.dropna() == values.dropna().dt.normalize()).all()))
+            out[column] = values.dt.strftime("%Y-%m-%d") if calendar else iso_utc(values)
     return out
 
 
 def to_csv(frame: pd.DataFrame, provenance: Mapping[str, Any] | None = None,
-           float_digits: int = 6) -> str:
-    """CSV text of a table, preceded by ``# key: value`` provenance lines."""
+           float_digits: int = 6, *, comments: bool = False) -> str:
+    """Plain CSV text of a table: the header first, then the rows.
+
+    Parameters
+    ----------
+    frame
+        The table; datetime columns are written as ISO 8601 UTC (:func:`iso_utc`).
+    provenance
+        Written as ``# key: value`` lines before the header only if ``comments`` is true
+        (read such text with ``pandas.read_csv(path, comment="#")``); otherwise ignored: give
+        it to :func:`sidecar_text` for a ``NAME.meta.json`` beside the file.
+    float_digits
+        Digits after the decimal point of floating-point columns.
+    comments
+        Prefix the provenance as comment lines (opt-in: most CSV readers take them as rows).
+    """
     buffer = io.StringIO()
-    for key, value in (provenance or {}).items():
+    for key, value in (provenance or {}).items() if comments else ():
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         buffer.write(f"# {key}: {' '.join(str(text).split())}\n")
     _serialisable(frame).to_csv(buffer, index=False, float_format=f"%.{float_digits}f",
@@ -56,6 +83,9 @@ def to_csv(frame: pd.DataFrame, provenance: Mapping[str, Any] | None = None,
 
 
 def _json_value(value: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating, float)):
@@ -75,6 +105,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def to_json(tables: Mapping[str, pd.DataFrame | Any], provenance: Mapping[str, Any]) -> str:
     """A JSON document ``{"provenance": ..., name: [rows...], ...}``."""
+    import pandas as pd
+
     document: dict[str, Any] = {"provenance": dict(provenance)}
     for name, table in tables.items():
         document[name] = records(table) if isinstance(table, pd.DataFrame) else table
@@ -104,6 +136,8 @@ def _ics_fold(line: str) -> str:
 
 
 def _ics_time(value: pd.Timestamp) -> str:
+    import pandas as pd
+
     return pd.Timestamp(value).tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -124,7 +158,7 @@ def to_ics(events: Sequence[Mapping[str, Any]], *, calendar_name: str,
     """
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//qkdplan//{__version__}//EN",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_escape(calendar_name)}"]
-    dtstamp = _ics_time(pd.Timestamp(stamp))
+    dtstamp = _ics_time(stamp)
     for event in events:
         uid = hashlib.sha1(str(event["uid_key"]).encode()).hexdigest()[:24] + "@qkdplan"
         lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{dtstamp}",
@@ -175,6 +209,19 @@ def write_atomic(path: str | Path, data: str | bytes, option: str = "--output") 
             pass
         raise
     return path
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """Where the provenance of the output file ``path`` goes: ``NAME.meta.json`` beside it
+    (``passes.csv`` -> ``passes.csv.meta.json``)."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.meta.json")
+
+
+def sidecar_text(record: Mapping[str, Any], data_file: str | Path) -> str:
+    """The JSON text of a sidecar: ``{"file": NAME, "provenance": {...}}``."""
+    return json.dumps({"file": Path(data_file).name, "provenance": dict(record)}, indent=1,
+                      default=str, allow_nan=False) + "\n"
 
 
 def provenance(**items: Any) -> dict[str, Any]:

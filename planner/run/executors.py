@@ -1,15 +1,7 @@
-"""Executors for the pass finder: in-process (default), local processes, Dask; Parquet output.
+"""Executors for the pass finder: in-process (default), local processes, Dask.
 
 The pass finder treats every satellite independently, so a run splits into tasks of one
-satellite over one time chunk. A task carries only small, plain inputs -- the element set's TLE
-lines or its SGP4 mean elements (``sgp4.api.Satrec`` objects cannot be pickled), the stations as
-dicts and the chunk's start and end -- and returns that chunk's pass table as a
-:class:`CodedTable` (one array per column, satellite and station names as integer codes: a
-million rows pickle, merge and sort in a fraction of the time a DataFrame of strings takes, and
-the strings are made once, at the end). A pass belongs to the chunk in which its AOS falls (the
-rule of :func:`planner.geometry.passes.find_passes`), so the chunks concatenate without duplicates
-or
-losses.
+satellite over one time chunk (:mod:`planner.run.tasks`).
 
 Three executors run the tasks:
 
@@ -24,17 +16,16 @@ Three executors run the tasks:
 
 At most twice as many tasks as workers are in flight, so results stream back with bounded
 memory: :func:`iter_pass_tables` yields them as they complete and
-:func:`write_passes_parquet` writes them to a partitioned Parquet dataset without ever holding
-the whole pass table.
+:func:`planner.run.parquet.write_passes_parquet` writes them to a partitioned Parquet dataset
+without ever holding the whole pass table.
 
 Exactness. With ``chunk_days=None`` (one chunk per satellite) the result of
 :func:`find_passes_parallel` is identical to :func:`~planner.geometry.passes.find_passes`: each
-task runs
-the same computation on the same time base (the sun's elevation, interpolated over each task's
-span, agrees to ~1e-8 deg). Splitting in time changes each chunk's time origin and coarse grid,
-so Newton's method stops at slightly different points: the same passes, with times that agree to
-within the finder's stated tolerance (rise/set 0.1 ms, culmination 1 ms) rather than to the
-nanosecond.
+task runs the same computation on the same time base (the sun's elevation, interpolated over
+each task's span, agrees to ~1e-8 deg). Splitting in time changes each chunk's time origin and
+coarse grid, so Newton's method stops at slightly different points: the same passes, with times
+that agree to within the finder's stated tolerance (rise/set 0.1 ms, culmination 1 ms) rather
+than to the nanosecond.
 
 ``dask[distributed]`` and ``pyarrow`` are optional (``pip install 'qkdplan[dask]'``) and
 imported only when used.
@@ -43,23 +34,31 @@ imported only when used.
 from __future__ import annotations
 
 import functools
-import json
-import math
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from planner.errors import OptionError
+from planner.run.optional import require
+
+# the task and Parquet parts lived here before: their names stay importable from this module
+from planner.run.parquet import (
+    check_dataset_directory,
+    read_passes_parquet,
+    write_passes_parquet,
+)
+from planner.run.tasks import (
+    DEFAULT_CHUNK_DAYS,
+    CodedTable,
+    pass_tasks,
+    run_pass_task,
+    sort_pass_table,
+)
 
 __all__ = [
     "DEFAULT_CHUNK_DAYS",
@@ -79,19 +78,9 @@ __all__ = [
     "read_passes_parquet",
     "run_pass_task",
     "sort_pass_table",
+    "worth_parallel",
     "write_passes_parquet",
 ]
-
-DEFAULT_CHUNK_DAYS = 90.0
-"""Time chunk of a streamed run [days]: bounds each task's memory whatever the period.
-
-Shorter chunks cost time: the pass finder's work is vectorised over a chunk's windows, and 30-day
-chunks take about twice as long as whole years, 90-day ones about 1.2 times (one satellite x 50
-stations; benchmarks/constellation.py). A 90-day task of one satellite over 1,000 stations peaks
-at about 0.5 GB (460 MiB traced, 277,000 passes)."""
-
-MIN_CHUNK_DAYS = 1.0
-"""Shortest accepted time chunk [days]."""
 
 CONNECT_TIMEOUT_S = 5.0
 """How long to wait for a remote Dask scheduler before giving up [s]."""
@@ -99,289 +88,18 @@ CONNECT_TIMEOUT_S = 5.0
 MAX_WORKERS = 256
 """Most worker processes ``local:N`` or ``--processes`` may start."""
 
-INSTALL_HINT = "install qkdplan[dask] (pip install 'qkdplan[dask]')"
+INPROCESS_RATE = 2500.0
+"""In-process pass-finding speed [satellite x station x days per second] [A]: 24 satellites x 12
+stations x 30 days in 3.4 s on the 2-core reference machine (README, "When parallel pays")."""
 
-_SGP4_EPOCH0 = datetime(1949, 12, 31)
+STARTUP_S = {"processes": 5.3, "dask": 3.8}
+"""What starting local workers costs a run [s] [A], measured on that machine for 2 workers: each
+spawned process imports numpy, pandas, Skyfield and SciPy, and the tasks' inputs and results
+travel by pickle (24 x 12 x 30 d: in-process 3.4 s, ``--processes 2`` 7.0 s, ``--dask local:2``
+5.5 s)."""
+
 _TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 _DASK_ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s/]+", re.ASCII)
-
-
-# ------------------------------------------------------------------------------------------
-# Optional dependencies
-# ------------------------------------------------------------------------------------------
-
-
-def _require(module: str, what: str):
-    """Import an optional dependency or raise OptionError saying how to install it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise OptionError(f"{what} needs the {module.split('.')[0]} package: {INSTALL_HINT}",
-                          field=what) from None
-
-
-# ------------------------------------------------------------------------------------------
-# Tasks: small, picklable inputs
-# ------------------------------------------------------------------------------------------
-
-
-def element_payload(element_set) -> dict:
-    """The parts of an :class:`~planner.elements.elementsets.ElementSet` a worker needs to rebuild
-    it.
-
-    TLE sets travel as their lines (``Satrec.twoline2rv`` rebuilds the same model); OMM sets as
-    the SGP4 mean elements ``sgp4.omm.initialize`` passed to ``Satrec.sgp4init`` (which gives the
-    bit-identical model: a few floats, not the record).
-    """
-    payload = {"name": element_set.name, "norad": element_set.norad,
-               "intl_designator": element_set.intl_designator, "epoch": element_set.epoch,
-               "source": element_set.source, "line": element_set.line, "kind": element_set.kind,
-               "line1": element_set.line1, "line2": element_set.line2}
-    if element_set.line1 is None:
-        s = element_set.satrec
-        epoch = element_set.epoch.astimezone(UTC).replace(tzinfo=None)
-        payload["sgp4init"] = (int(s.satnum), (epoch - _SGP4_EPOCH0).total_seconds() / 86400.0,
-                               s.bstar, s.ndot, s.nddot, s.ecco, s.argpo, s.inclo, s.mo,
-                               s.no_kozai, s.nodeo)
-    return payload
-
-
-def element_set_from_payload(payload: dict):
-    """Rebuild an :class:`~planner.elements.elementsets.ElementSet` from :func:`element_payload`."""
-    from sgp4.api import WGS72, Satrec
-
-    from planner.elements.elementsets import ElementSet
-
-    if payload["line1"] is not None:
-        satrec = Satrec.twoline2rv(payload["line1"], payload["line2"])
-    else:
-        satrec = Satrec()
-        satnum, epoch, *elements = payload["sgp4init"]
-        satrec.sgp4init(WGS72, "i", satnum, epoch, *elements)
-    return ElementSet(name=payload["name"], norad=payload["norad"],
-                      intl_designator=payload["intl_designator"], epoch=payload["epoch"],
-                      satrec=satrec, source=payload["source"], line=payload["line"],
-                      kind=payload["kind"], line1=payload["line1"], line2=payload["line2"])
-
-
-def _chunk_bounds(start: datetime, end: datetime, chunk_days: float | None
-                  ) -> list[tuple[datetime, datetime]]:
-    """Consecutive ``[a, b)`` chunks covering ``[start, end)``; the last may be shorter."""
-    if chunk_days is None:
-        return [(start, end)]
-    if not (isinstance(chunk_days, (int, float)) and math.isfinite(chunk_days)
-            and chunk_days >= MIN_CHUNK_DAYS):
-        raise OptionError(f"expected a number of days >= {MIN_CHUNK_DAYS:g}, found "
-                          f"{chunk_days!r}", field="--chunk-days")
-    step = timedelta(days=float(chunk_days))
-    bounds, a = [], start
-    while a < end:
-        b = min(a + step, end)
-        bounds.append((a, b))
-        a = b
-    return bounds
-
-
-def pass_tasks(catalogue, stations: Sequence, start, end, *, chunk_days: float | None = None,
-               min_elevation_deg: float | None = None, refraction: bool = False) -> list[dict]:
-    """Split a pass search into tasks of one satellite over one time chunk.
-
-    Parameters
-    ----------
-    catalogue : planner.elements.elementsets.Catalogue
-        The satellites.
-    stations : sequence of planner.mission.stations.Station
-        The stations.
-    start, end : datetime or ISO 8601 str
-        The period, UTC.
-    chunk_days : float, optional
-        Length of the time chunks [days] (at least 1); ``None``: one chunk, the whole period.
-    min_elevation_deg, refraction
-        As in :func:`~planner.geometry.passes.find_passes`.
-
-    Returns
-    -------
-    list of dict
-        Picklable tasks for :func:`run_pass_task`, satellite by satellite, chunk by chunk; each
-        holds the satellite's element sets (TLE lines or SGP4 mean elements), the stations as
-        dicts, the chunk's bounds and the options -- a few kilobytes.
-    """
-    from planner.timebase import as_utc_datetime
-
-    start_dt = as_utc_datetime(start, option="--start")
-    end_dt = as_utc_datetime(end, option="--end")
-    origin = (start_dt, (end_dt - start_dt).total_seconds())     # one time base for all chunks
-    station_dicts = [s.model_dump() for s in stations]
-    bounds = _chunk_bounds(start_dt, end_dt, chunk_days)
-    tasks = []
-    for key in catalogue.satellites:
-        elements = [element_payload(s) for s in catalogue.sets(key)]
-        for chunk_start, chunk_end in bounds:
-            tasks.append({"index": len(tasks), "satellite": key, "elements": elements,
-                          "stations": station_dicts, "start": chunk_start, "end": chunk_end,
-                          "min_elevation_deg": min_elevation_deg, "refraction": refraction,
-                          "origin": origin})
-    return tasks
-
-
-def run_pass_task(task: dict) -> tuple[int, CodedTable, list[str]]:
-    """Run one task of :func:`pass_tasks` (in any process).
-
-    Returns
-    -------
-    index : int
-        The task's index.
-    table : CodedTable
-        Its pass table (:data:`planner.geometry.passes.PASS_COLUMNS`), string columns as codes;
-        :meth:`CodedTable.decode` gives the table.
-    warnings : list of str
-        Propagation problems, as :func:`~planner.geometry.passes.find_passes` reports them.
-    """
-    from planner.elements.elementsets import Catalogue
-    from planner.geometry.passes import find_passes
-    from planner.mission.stations import Station
-    from planner.timebase import TimeBase
-
-    catalogue = Catalogue(element_set_from_payload(p) for p in task["elements"])
-    stations = [Station(**s) for s in task["stations"]]
-    warnings: list[str] = []
-    table = find_passes(catalogue, stations, task["start"], task["end"],
-                        min_elevation_deg=task["min_elevation_deg"],
-                        refraction=task["refraction"], timebase=TimeBase(*task["origin"]),
-                        warnings=warnings)
-    return task["index"], CodedTable.encode(table), warnings
-
-
-@dataclass(frozen=True)
-class CodedTable:
-    """A pass table as one array per column, its string columns as integer codes.
-
-    The form tasks return their passes in: a million rows pickle, concatenate and sort
-    several times faster as plain arrays and integer codes than as a DataFrame of strings,
-    and the strings are made once, at the end (:meth:`decode`).
-
-    Attributes
-    ----------
-    columns : dict of str to array
-        Each column's values (numpy or pandas arrays); ``satellite`` and ``station`` as
-        int32 codes.
-    names : dict of str to numpy.ndarray
-        For each coded column, the strings its codes index.
-    """
-
-    columns: dict
-    names: dict
-
-    CODED = ("satellite", "station")
-
-    @classmethod
-    def encode(cls, table: pd.DataFrame) -> CodedTable:
-        columns, names = {}, {}
-        for column in table.columns:
-            if column in cls.CODED:
-                codes, uniques = pd.factorize(table[column])
-                columns[column] = codes.astype(np.int32)
-                names[column] = np.asarray(uniques, dtype=object)
-            else:
-                values = table[column].array
-                columns[column] = (values.to_numpy()
-                                   if isinstance(values, pd.arrays.NumpyExtensionArray)
-                                   else values)
-        return cls(columns, names)
-
-    def __len__(self) -> int:
-        return len(next(iter(self.columns.values()))) if self.columns else 0
-
-    @classmethod
-    def merge(cls, pieces: Sequence[CodedTable], stations: Sequence) -> CodedTable:
-        """One coded table of all ``pieces``, rows in :func:`~planner.geometry.passes.find_passes`
-        order.
-
-        By AOS, then station order; rows that tie on both keep their order in ``pieces``. Each
-        column is gathered straight into its result through one scratch buffer per dtype: no
-        concatenated copy of the whole table is made (fresh memory costs a page fault per 4 KiB,
-        which on this kind of machine is most of the price of a copy).
-        """
-        pieces = list(pieces)
-        sizes = [len(p) for p in pieces]
-        names, codes = {}, {}
-        for column in cls.CODED:
-            books = [p.names[column] for p in pieces]
-            names[column], inverse = np.unique(np.concatenate(books), return_inverse=True)
-            offsets = np.cumsum([0] + [b.size for b in books])
-            codes[column] = np.concatenate([
-                inverse[offsets[k]:offsets[k + 1]][p.columns[column]]
-                for k, p in enumerate(pieces)]).astype(np.int32)
-        rank = pd.Index([s.name for s in stations]).get_indexer(names["station"])
-        aos = np.concatenate([_naive_datetimes(p.columns["aos_utc"]).astype("M8[ns]")
-                              for p in pieces]).view(np.int64)
-        order = pass_order(aos, rank[codes["station"]])
-        del aos
-        scratch: dict[np.dtype, np.ndarray] = {}
-
-        def gathered(parts: list[np.ndarray]) -> np.ndarray:
-            dtype = parts[0].dtype
-            if dtype not in scratch:
-                scratch[dtype] = np.empty(sum(sizes), dtype=dtype)
-            return np.concatenate(parts, out=scratch[dtype]).take(order)
-
-        columns = {}
-        for column, first in pieces[0].columns.items():
-            parts = [p.columns[column] for p in pieces]
-            if column in cls.CODED:
-                columns[column] = codes[column].take(order)
-            elif isinstance(first, np.ndarray):
-                columns[column] = gathered(parts)
-            elif isinstance(first.dtype, pd.DatetimeTZDtype):
-                values = gathered([_naive_datetimes(a) for a in parts])
-                columns[column] = pd.array(values).tz_localize(first.dtype.tz)
-            else:
-                columns[column] = type(first)._concat_same_type(parts).take(order)
-        return cls(columns, names)
-
-    def sorted(self, stations: Sequence) -> CodedTable:
-        """Rows in :func:`~planner.geometry.passes.find_passes` order: by AOS, then station
-        order."""
-        return CodedTable.merge([self], stations)
-
-    def decode(self) -> pd.DataFrame:
-        """The pass table, with the strings back."""
-        return pd.DataFrame({c: _string_column(self.names[c], v) if c in self.CODED else v
-                             for c, v in self.columns.items()}, copy=False)
-
-
-def _naive_datetimes(values) -> np.ndarray:
-    """The UTC datetime64 values of a tz-aware datetime array, without a copy."""
-    return np.asarray(values.tz_convert(None))
-
-
-def pass_order(aos_ns: np.ndarray, station_rank: np.ndarray) -> np.ndarray:
-    """Stable order of rows by AOS, then station rank.
-
-    Distinct stations almost never share an AOS to the nanosecond, so a stable sort on AOS
-    alone usually decides; the two-key sort runs only if some AOS repeats. Pieces that are
-    already sorted (one task's passes each) make the AOS sort a merge of sorted runs.
-    """
-    order = np.argsort(aos_ns, kind="stable")
-    if np.any(np.diff(aos_ns[order]) == 0):
-        order = np.lexsort((station_rank, aos_ns))       # stable: last key sorts first
-    return order
-
-
-def _string_column(names: np.ndarray, codes: np.ndarray):
-    """``names[codes]`` as the column pandas makes of those strings.
-
-    Where pandas keeps strings in Arrow (pandas 3 with pyarrow), they are gathered there:
-    three times faster for a million rows than converting as many Python objects.
-    """
-    dtype = pd.Series(names[:1]).dtype if names.size else None
-    if getattr(dtype, "storage", None) != "pyarrow":
-        return names[codes]
-    import pyarrow as pa
-
-    return pd.array(pa.array(names, type=pa.large_string()).take(pa.array(codes)), dtype=dtype)
 
 
 # ------------------------------------------------------------------------------------------
@@ -460,6 +178,42 @@ def executor_spec(dask: str | None = None, processes: int | None = None,
     if _DASK_ADDRESS.fullmatch(text):
         return ExecutorSpec("dask", address=text, connect_timeout_s=connect_timeout_s)
     raise OptionError(f"expected local:N or tcp://HOST:PORT, found {dask!r}", field="--dask")
+
+
+def worth_parallel(spec: ExecutorSpec, satellites: int, stations: int, days: float,
+                   tasks: int | None = None) -> tuple[bool, str]:
+    """Whether local workers would finish a pass search sooner than one process.
+
+    The in-process time is estimated from :data:`INPROCESS_RATE`, the parallel one as the
+    workers' start-up (:data:`STARTUP_S`) plus that time shared among the workers that have a
+    task. A remote Dask cluster (its workers already running) is always worth it.
+
+    Parameters
+    ----------
+    spec : ExecutorSpec
+        The executor asked for.
+    satellites, stations : int
+        The work's size.
+    days : float
+        Its period [days].
+    tasks : int, optional
+        Number of tasks (satellites x time chunks); default one per satellite.
+
+    Returns
+    -------
+    (bool, str)
+        The verdict and one line saying why, with the estimates [s].
+    """
+    if spec.kind == "inprocess" or spec.address is not None:
+        return True, "as asked"
+    alone = satellites * stations * days / INPROCESS_RATE
+    workers = max(1, min(spec.workers or os.cpu_count() or 1, tasks or satellites,
+                         os.cpu_count() or 1))
+    together = STARTUP_S[spec.kind] + alone / workers
+    why = (f"in-process ~{alone:.1f} s against ~{together:.1f} s with {spec.describe()} "
+           f"({STARTUP_S[spec.kind]:g} s to start the workers, {workers} usable on "
+           f"{os.cpu_count()} cores)")
+    return together < alone, why
 
 
 class Executor:
@@ -559,7 +313,7 @@ class DaskExecutor(Executor):
     def __init__(self, spec: ExecutorSpec):
         import logging
 
-        distributed = _require("distributed", "--dask")
+        distributed = require("distributed", "--dask")
         import dask
 
         self.spec = spec
@@ -787,132 +541,3 @@ def find_passes_parallel(catalogue, stations: Sequence, start, end, *, executor=
         return _empty_table()
     return CodedTable.merge(tables, stations).decode()
 
-
-def sort_pass_table(table: pd.DataFrame, stations: Sequence) -> pd.DataFrame:
-    """Sort a pass table as :func:`~planner.geometry.passes.find_passes` does: by AOS, then station
-    order.
-
-    The sort is stable, so passes with the same AOS and station keep their satellite order.
-    """
-
-    return CodedTable.encode(table).sorted(stations).decode()
-
-
-# ------------------------------------------------------------------------------------------
-# Parquet
-# ------------------------------------------------------------------------------------------
-
-MONTH = "month"
-"""Partition name for the month of a pass's AOS (``YYYY-MM``), derived on writing."""
-
-
-def check_dataset_directory(directory: str | Path) -> Path:
-    """Fail early (before any work) unless ``directory`` can become a new dataset directory.
-
-    Raises
-    ------
-    OptionError
-        If it exists and is not an empty directory, or its parent is missing or read-only.
-    """
-    directory = Path(directory)
-    parent = directory.parent if str(directory.parent) else Path(".")
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise OptionError(f"{str(directory)!r} already exists and is not an empty directory; "
-                          "remove it or choose another", field="--output")
-    if not parent.is_dir():
-        raise OptionError(f"directory {str(parent)!r} does not exist", field="--output")
-    if not os.access(parent, os.W_OK):
-        raise OptionError(f"directory {str(parent)!r} is not writable", field="--output")
-    return directory
-
-
-def write_passes_parquet(tables: Iterable[pd.DataFrame | tuple[int, pd.DataFrame]],
-                         directory: str | Path, partition_cols: Sequence[str] = ("satellite",),
-                         provenance: dict | None = None) -> Path:
-    """Stream pass tables into a partitioned Parquet dataset (Hive layout), atomically.
-
-    Each table is written as soon as it arrives and then dropped, so memory holds one table at
-    a time however long the run. The dataset is built in a temporary sibling directory and
-    renamed into place at the end; on any failure the temporary directory is removed and
-    nothing is left at ``directory``.
-
-    Parameters
-    ----------
-    tables : iterable of DataFrame or (index, DataFrame)
-        Pass tables, e.g. from :func:`iter_pass_tables` (pieces are named after the index, so
-        the files do not depend on completion order).
-    directory : str or Path
-        The dataset directory; must not exist (or be empty).
-    partition_cols : sequence of str
-        Columns to partition by (``satellite``, ``station``...), and/or ``"month"`` for the
-        month of the AOS (``YYYY-MM``, added as a column).
-    provenance : dict, optional
-        Written to ``_provenance.json`` in the directory (ignored by Parquet readers).
-
-    Returns
-    -------
-    Path
-        ``directory``.
-
-    Raises
-    ------
-    OptionError
-        If pyarrow is missing (install qkdplan[dask]), the directory exists and is not empty,
-        or a partition column is unknown.
-    """
-    pa = _require("pyarrow", "--format parquet")
-    pq = _require("pyarrow.parquet", "--format parquet")
-    directory = check_dataset_directory(directory)
-    partition_cols = list(partition_cols)
-    parent = directory.parent if str(directory.parent) else Path(".")
-    temporary = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".part", dir=parent))
-    rows = 0
-    try:
-        for number, item in enumerate(tables):
-            index, table = item if isinstance(item, tuple) else (number, item)
-            if table.empty:
-                continue
-            if MONTH in partition_cols:
-                table = table.assign(**{MONTH: table["aos_utc"].dt.strftime("%Y-%m")})
-            unknown = [c for c in partition_cols if c not in table.columns]
-            if unknown:
-                raise OptionError(f"cannot partition by {unknown[0]!r}: not a pass-table "
-                                  "column or 'month'", field="partition_cols")
-            arrow = pa.Table.from_pandas(table, preserve_index=False)
-            pq.write_to_dataset(arrow, temporary, partition_cols=partition_cols or None,
-                                basename_template=f"part-{index:06d}-{{i}}.parquet",
-                                existing_data_behavior="overwrite_or_ignore")
-            rows += len(table)
-        record = dict(provenance or {})
-        record.update({"rows": rows, "partition_cols": partition_cols})
-        (temporary / "_provenance.json").write_text(json.dumps(record, indent=1, default=str)
-                                                    + "\n")
-        if directory.exists():
-            directory.rmdir()
-        os.replace(temporary, directory)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    return directory
-
-
-def read_passes_parquet(directory: str | Path, stations: Sequence | None = None) -> pd.DataFrame:
-    """Read a dataset of :func:`write_passes_parquet` back as one pass table.
-
-    Partition columns come back as ordinary columns (``satellite`` and ``station`` as strings,
-    as :func:`~planner.geometry.passes.find_passes` gives them); the derived ``month`` column is
-    dropped. Rows are sorted by AOS, then by station order if
-    ``stations`` is given, else by station name.
-    """
-    from planner.geometry.passes import PASS_COLUMNS
-
-    pq = _require("pyarrow.parquet", "--format parquet")
-    table = pq.read_table(Path(directory)).to_pandas()
-    for column in ("satellite", "station"):
-        if isinstance(table[column].dtype, pd.CategoricalDtype):
-            table[column] = table[column].astype(str)
-    table = table[PASS_COLUMNS]
-    table["norad"] = table["norad"].astype("Int64")
-    if stations is not None:
-        return sort_pass_table(table, stations)
-    return table.sort_values(["aos_utc", "station"], kind="stable").reset_index(drop=True)

@@ -70,6 +70,32 @@ def resolve_period(start: str | datetime = "now", days: float | None = 7.0,
     return start_dt, end_dt
 
 
+def cached_element_file(norad: int, cache_dir: str | Path | None = None) -> Path:
+    """The element-set file ``qkdplan tle fetch --catnr NORAD`` cached.
+
+    Parameters
+    ----------
+    norad
+        Catalogue number.
+    cache_dir
+        The fetch cache (default: ``$QKDPLAN_CACHE_DIR``, else the user cache directory).
+
+    Raises
+    ------
+    OptionError
+        If the number is not a catalogue number or nothing was fetched for it (field
+        ``norad``); the message says how to fetch it.
+    """
+    from planner.elements.fetch import make_query, resolve_cache_dir
+
+    query = make_query(catnr=norad)
+    path = resolve_cache_dir(cache_dir) / f"{query.cache_stem}.json"
+    if not path.is_file():
+        raise OptionError(f"no element sets of {norad} in the fetch cache ({path.parent}); "
+                          f"fetch them with: qkdplan tle fetch --catnr {norad}", field="norad")
+    return path
+
+
 def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Path | None = None,
                 station_names: Sequence[str] | None = None, start: str | datetime = "now",
                 days: float | None = 7.0, end: str | datetime | None = None, *,

@@ -5,17 +5,7 @@ of each axis is one case, varied from the base one axis at a time, and every cas
 the same executors as the pass finder (in-process, processes or Dask). The result is a tidy
 table (one row per case) and a plot of the key budget against each axis.
 
-Example ``sweep.yaml``::
-
-    start: 2026-11-24
-    days: 30
-    payload: jinan-1
-    axes:
-      aperture_m: [0.2, 0.28, 0.5, 1.0]        # every station's receiver aperture [m]
-      divergence_urad: [5, 10, 15, 20]         # the payload's divergence, in its convention
-      min_elevation_deg: [10, 15, 20, 25]      # pass and key threshold [deg]
-      stations: [[Beijing, Stellenbosch], [Jinan, Hefei, Shanghai]]
-      satellites: [1, 6, 12, 24]               # the first N satellites of the element file
+A starting file is :data:`EXAMPLE_SWEEP_YAML` (``qkdplan sweep --example`` prints it).
 
 The ``satellites`` axis sizes a constellation: with ``tle:`` naming a Walker set written by
 ``qkdplan constellation walker`` (its planes one after another), each value keeps the first N
@@ -46,6 +36,22 @@ AXES = {
     "satellites": "number of satellites (the first N of the element file)",
 }
 """The axes a sweep can vary, with what each changes."""
+
+EXAMPLE_SWEEP_YAML = """\
+# qkdplan sweep file: a base case and the axes varied from it, one axis at a time.
+start: 2026-11-24          # ISO 8601 UTC
+days: 30
+payload: jinan-1           # a payload of payloads.yaml
+# tle: [walker.tle]        # element files (default: the bundled set)
+# stations: [Beijing, Stellenbosch]   # base-case stations (default: all)
+axes:
+  aperture_m: [0.2, 0.28, 0.5, 1.0]        # every station's receiver aperture [m]
+  divergence_urad: [5, 10, 15, 20]         # the payload's divergence, in its convention
+  min_elevation_deg: [10, 15, 20, 25]      # pass and key threshold [deg]
+  stations: [[Beijing, Stellenbosch], [Jinan, Hefei, Shanghai]]
+  # satellites: [1, 6, 12, 24]             # the first N satellites of a Walker element file
+"""
+"""A starting sweep file (``qkdplan sweep --example``)."""
 
 SWEEP_COLUMNS = ["axis", "value", "passes", "night_passes", "passes_with_key", "secure_bits",
                  "expected_secure_bits", "weakest_station_expected_bits_per_night"]
@@ -123,8 +129,8 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
     """One small, picklable task per case (element lines, station and payload dicts)."""
     from planner.mission.payloads import get_payload, load_payloads, payload_for_satellite
     from planner.mission.stations import load_stations, select_stations
-    from planner.run.executors import element_payload
     from planner.run.pipeline import load_inputs
+    from planner.run.tasks import element_payload
 
     inputs = load_inputs(sweep.tle, None, sweep.stations, sweep.start, sweep.days)
     payloads = load_payloads()
@@ -163,7 +169,7 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
 
 def _first_satellites(catalogue, count: int, sweep: Sweep, position: int) -> list[dict]:
     """Element payloads of the first ``count`` satellites of ``catalogue`` (file order)."""
-    from planner.run.executors import element_payload
+    from planner.run.tasks import element_payload
 
     keys = catalogue.satellites
     if count > len(keys):
@@ -180,7 +186,7 @@ def run_sweep_task(task: dict) -> dict:
     from planner.key.perpass import pass_key_table
     from planner.mission.payloads import Payload
     from planner.mission.stations import Station
-    from planner.run.executors import element_set_from_payload
+    from planner.run.tasks import element_set_from_payload
 
     catalogue = Catalogue(element_set_from_payload(p) for p in task["elements"])
     stations = [Station(**s) for s in task["stations"]]

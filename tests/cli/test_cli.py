@@ -6,6 +6,7 @@ field, and no output file.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -29,24 +30,44 @@ def micius_file(tmp_path):
     return path
 
 
-def test_passes_csv_has_the_contract_columns(micius_file, capsys):
-    code, out, err = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "--format", "csv",
-                          "--all"], capsys)
+def test_passes_csv_is_plain_with_provenance_beside_it(micius_file, tmp_path, capsys):
+    """CSV starts with its header (pandas and csv read it with no options); a written file's
+    provenance is in NAME.meta.json beside it; comment lines only with --csv-comments."""
+    path = tmp_path / "passes.csv"
+    code, _, err = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "--format", "csv",
+                        "--all", "-o", path], capsys)
     assert code == 0, err
-    table = pd.read_csv(io.StringIO(out), comment="#")
+    table = pd.read_csv(path)
     assert list(table.columns) == PASS_COLUMNS
     assert len(table) > 10
     assert table["aos_utc"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$").all()
-    provenance = [line for line in out.splitlines() if line.startswith("#")]
-    assert any("41731" in line and "2021-04-27T10:09:19" in line for line in provenance)
+    with path.open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0]) == PASS_COLUMNS and len(rows) == len(table)
+    assert rows[0]["satellite"] == "MICIUS (QUESS)"
+    meta = json.loads((tmp_path / "passes.csv.meta.json").read_text())
+    assert meta["file"] == "passes.csv"
+    sets = meta["provenance"]["element_sets"]
+    assert any(s["norad"] == 41731 and s["epoch_utc"].startswith("2021-04-27T10:09:19")
+               for s in sets)
+    code, out, err = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "--format", "csv",
+                          "--all"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0] == ",".join(PASS_COLUMNS)
+    assert out == path.read_text()
+    code, out, err = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "--format", "csv",
+                          "--all", "--csv-comments"], capsys)
+    comments = [line for line in out.splitlines() if line.startswith("# ")]
+    assert any("41731" in line and "2021-04-27T10:09:19" in line for line in comments)
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out), comment="#"), table)
 
 
 def test_night_only_by_default_and_all_adds_daylight(micius_file, capsys):
     _, out_night, _ = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "-f", "csv"], capsys)
     _, out_all, _ = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "-f", "csv", "--all"],
                         capsys)
-    night = pd.read_csv(io.StringIO(out_night), comment="#")
-    every = pd.read_csv(io.StringIO(out_all), comment="#")
+    night = pd.read_csv(io.StringIO(out_night))
+    every = pd.read_csv(io.StringIO(out_all))
     assert night["night"].all()
     assert len(every) > len(night) > 0
     assert not every["night"].all()
@@ -85,7 +106,7 @@ def test_table_output_lists_each_station(micius_file, capsys):
 def test_stations_and_tle_check(capsys, tmp_path):
     code, out, _ = run(["stations", "-f", "csv"], capsys)
     assert code == 0
-    table = pd.read_csv(io.StringIO(out), comment="#")
+    table = pd.read_csv(io.StringIO(out))
     assert {"name", "latitude_deg", "longitude_deg", "altitude_m", "min_elevation_deg",
             "timezone"} <= set(table.columns)
     assert len(table) == 12
@@ -235,7 +256,7 @@ def test_console_script_and_module_entry_points(micius_file, tmp_path):
                              str(micius_file), *MICIUS_PERIOD, "-f", "csv"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "\nsatellite,norad,station,aos_utc," in result.stdout
+    assert result.stdout.startswith("satellite,norad,station,aos_utc,")
 
 
 # ---------------------------------------------------------------- keys
@@ -247,7 +268,7 @@ def test_keys_csv_adds_the_key_columns_to_the_pass_table(capsys):
 
     code, out, err = run(["keys", *JINAN1_NIGHTS, "-f", "csv"], capsys)
     assert code == 0, err
-    table = pd.read_csv(io.StringIO(out), comment="#")
+    table = pd.read_csv(io.StringIO(out))
     assert list(table.columns[: len(PASS_COLUMNS)]) == PASS_COLUMNS
     assert set(KEY_COLUMNS) <= set(table.columns)
     assert table["night"].all()
@@ -256,7 +277,9 @@ def test_keys_csv_adds_the_key_columns_to_the_pass_table(capsys):
     high = table[table["max_elevation_deg"] > 70]
     assert len(high) and high["secure_bits"].between(0.5e6, 1.3e6).all()
     assert (table["secure_bits"] >= 0).all()
-    assert any(line.startswith("# key_models:") for line in out.splitlines())
+    assert not out.startswith("#")
+    code, out, err = run(["keys", *JINAN1_NIGHTS, "-f", "json"], capsys)
+    assert "key_models" in json.loads(out)["provenance"]
 
 
 def test_keys_of_a_measured_loss_curve(tmp_path, capsys):
@@ -301,7 +324,7 @@ def test_stale_elements_are_flagged_on_every_pass(micius_file, tmp_path, capsys)
             "--station", "Xinglong", "--allow-stale"]
     code, out, err = run(args, capsys)
     assert code == 0, err
-    rows = [line for line in out.splitlines() if line.startswith("│ 2021-06-1")]
+    rows = [line for line in out.splitlines() if line.startswith("2021-06-1")]
     assert rows and all("STALE" in line for line in rows)
     assert "warning" in err
     ics = tmp_path / "p.ics"
@@ -310,5 +333,40 @@ def test_stale_elements_are_flagged_on_every_pass(micius_file, tmp_path, capsys)
     text = ics.read_text().replace("\r\n ", "")
     assert text.count("STALE ELEMENTS") == text.count("BEGIN:VEVENT") > 0
     code, out, _ = run([*args, "-f", "csv"], capsys)
-    table = pd.read_csv(io.StringIO(out), comment="#")
+    table = pd.read_csv(io.StringIO(out))
     assert (table["element_age_days"] > 14).all()
+
+
+def test_pool_prints_the_gain_against_single_pass_blocks(capsys):
+    args = ["keys", "--start", "2026-11-24", "--days", "3", "--station", "Graz", "-f", "csv"]
+    code, out, err = run([*args, "--pool", "3"], capsys)
+    assert code == 0, err
+    pooled = pd.read_csv(io.StringIO(out))["secure_bits"].sum()
+    code, out, _ = run(args, capsys)
+    single = pd.read_csv(io.StringIO(out))["secure_bits"].sum()
+    line = next(x for x in err.splitlines() if x.startswith("pooling 3 passes per block"))
+    assert f"{pooled / 1e6:.3f} Mbit finite-key against {single / 1e6:.3f} Mbit" in line
+    assert f"{100 * (pooled / single - 1):+.0f}%" in line
+
+
+def test_optimisation_summary_shows_local_and_utc_time(stations):
+    from planner.cli.passes import optimisation_summary
+
+    record = {"payload": "jinan-1", "intensities": [0.5, 0.1], "probabilities": [0.7, 0.2],
+              "basis_bias": 0.8, "secure_bits_before": 1e6, "secure_bits_after": 1.2e6,
+              "reference_pass": {"station": "Beijing", "aos_utc": "2026-11-24 21:03:05.123+00:00",
+                                 "max_elevation_deg": 45.2}}
+    line = optimisation_summary(record, stations)
+    assert "Beijing pass of 2026-11-25 05:03:05 CST (21:03 UTC, max 45.2°)" in line
+    assert "+00:00" not in line and "1.00 → 1.20 Mbit" in line
+
+
+@pytest.mark.parametrize("command", ["passes", "keys", "next", "stations"])
+def test_table_to_a_file_is_refused_before_any_work(command, tmp_path, capsys):
+    """The format check comes first: a missing element file is not even opened."""
+    args = [command, "-f", "table", "-o", tmp_path / "out.txt"]
+    if command != "stations":
+        args += ["--tle", tmp_path / "missing.tle"]
+    code, out, err = run(args, capsys)
+    assert_one_line_error(code, out, err, "--format", "table")
+    assert not (tmp_path / "out.txt").exists()

@@ -169,4 +169,4 @@ def test_uninterrupted_run_writes_the_file(workdir):
                             capture_output=True, text=True, timeout=WAIT_S)
     assert result.returncode == 0, result.stderr
     text = (workdir / "out.csv").read_text()
-    assert text.startswith("# ") and "41731" in text and _leftovers(workdir) == []
+    assert text.startswith("satellite,") and "41731" in text and _leftovers(workdir) == []

@@ -232,7 +232,7 @@ def test_write_report_writes_page_and_tables(tmp_path, run, build_inputs):
     assert list(keys.columns) == ["pass_id", *PASS_COLUMNS, *report.KEY_COLUMNS]
     assert (keys["pass_id"].to_numpy() == run["keys"].index.to_numpy()).all()
     header = paths["keys"].read_text().splitlines()[0]
-    assert header.startswith("# generator: qkdplan")
+    assert header.startswith("pass_id,satellite,")
     document = json.loads(paths["summary"].read_text())
     assert document["provenance"]["key_model"]["payload"] == "jinan-1"
     assert document["provenance"]["monthly_weather_band"]["seed"] == run["band_seed"]

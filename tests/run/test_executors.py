@@ -1,4 +1,4 @@
-"""Tests of planner.run.executors: executors, chunking, Parquet output, errors.
+"""Tests of planner.run.executors, .tasks and .parquet: executors, chunking, Parquet output, errors.
 
 The reference is the in-process pass finder, ``planner.geometry.passes.find_passes`` (itself tested
 against Skyfield in test_passes.py): split by satellite, on local processes or a 2-worker Dask
@@ -7,6 +7,8 @@ LocalCluster on 127.0.0.1, and split in time chunks, the pass table must be iden
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import socket
 import sys
@@ -350,9 +352,10 @@ def test_cli_passes_csv_and_parquet(cli_main, tmp_path, walker_file, capsys):
               "--station", "Stellenbosch", "--start", "2026-11-20", "--days", "3", "--all"]
     csv_path = tmp_path / "passes.csv"
     assert cli_main([*common, "--output", str(csv_path)]) == 0
-    table = pd.read_csv(csv_path, comment="#")
+    table = pd.read_csv(csv_path)
     assert len(table) > 10
-    assert "executor" in csv_path.read_text().split("\n\n")[0]
+    meta = json.loads((tmp_path / "passes.csv.meta.json").read_text())
+    assert meta["provenance"]["options"]["executor"] == "inprocess"
     directory = tmp_path / "passes.parquet"
     assert cli_main([*common, "--format", "parquet", "--chunk-days", "1", "--output",
                      str(directory), "--partition-by", "month"]) == 0
@@ -389,6 +392,32 @@ def test_cli_passes_bad_options(cli_main, walker_file, capsys, extra, field):
     assert field in capsys.readouterr().err
 
 
+def test_small_work_runs_in_process_unless_insisted(cli_main, walker_file, capsys):
+    """4 satellites x 1 station x 1 day takes well under a second alone: starting workers
+    would cost more, so the run stays in-process and says why."""
+    code = cli_main(["constellation", "passes", "--tle", str(walker_file), "--station", "Jinan",
+                     "--start", "2026-11-20", "--days", "1", "--processes", "2"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "running in-process" in err and "--always-parallel" in err
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="parallel never pays on one core")
+def test_worth_parallel_follows_the_measured_costs():
+    from planner.run.executors import INPROCESS_RATE, STARTUP_S, worth_parallel
+
+    two = ExecutorSpec("processes", workers=2)
+    # the issue's case: 24 x 12 x 30 d, in-process 3.4 s beat 2 processes (7.0 s)
+    assert not worth_parallel(two, 24, 12, 30)[0]
+    assert worth_parallel(two, 24, 12, 365)[0]
+    # the break-even, from the two constants: alone = STARTUP + alone / 2
+    break_even_days = 2 * STARTUP_S["processes"] * INPROCESS_RATE / (24 * 12)
+    assert not worth_parallel(two, 24, 12, 0.95 * break_even_days)[0]
+    assert worth_parallel(two, 24, 12, 1.05 * break_even_days)[0]
+    assert not worth_parallel(two, 1, 12, 365, tasks=1)[0]         # one task: one worker
+    assert worth_parallel(ExecutorSpec("dask", address="tcp://10.0.0.1:8786"), 1, 1, 1)[0]
+
+
 def test_walker_catalogue_feeds_the_finder(stations):
     """End to end: a Walker constellation, its passes in parallel chunks, nothing lost."""
     catalogue = walker_catalogue(walker_delta(2, 3, 1, 550.0, 53.0, START), "omm")
@@ -401,7 +430,7 @@ def test_walker_catalogue_feeds_the_finder(stations):
 def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, stations):
     """Task results travel as codes with their own code books: pieces over different station
     subsets and satellites merge into the finder's table, sorted by AOS and station order."""
-    from planner.run.executors import CodedTable
+    from planner.run.tasks import CodedTable
 
     whole = find_passes(catalogue, stations, START, END)
     pieces = [CodedTable.encode(find_passes(catalogue, part, START, END))
@@ -418,7 +447,7 @@ def test_coded_tables_concatenate_and_sort_as_the_finder_does(catalogue, station
 
 
 def test_pass_order_breaks_aos_ties_by_station_then_input_order():
-    from planner.run.executors import pass_order
+    from planner.run.tasks import pass_order
 
     aos = np.array([30, 10, 20, 10, 10, 20], dtype=np.int64)
     rank = np.array([0, 2, 1, 0, 2, 0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -20,6 +21,11 @@ def test_plan_prints_tonight_and_the_relay_and_writes_the_report(tmp_path, capsy
     assert "Tonight's passes" in out and "Relay key per demand" in out
     assert "Beijing:Stellenbosch" in out
     assert f"report: {report}" in out
+    # stage times read as seconds, never a clock face rounded to 0:00:00
+    assert "0:00:00" not in err
+    assert re.search(r"finding passes\s+\d+(\.\d)? s", err), err
+    # the tonight table gives each row its local date, time and zone
+    assert re.search(r"\d{4}-\d\d-\d\d\s+\d\d:\d\d:\d\d (CST|SAST|CET)", out), out
     html = report.read_text()
     assert "<html" in html.lower() and "Beijing" in html
     summary = json.loads((tmp_path / "budget_summary.json").read_text())

@@ -92,11 +92,19 @@ def test_processes_give_the_same_table(sweep_file):
     pd.testing.assert_frame_equal(run_sweep(sweep, "processes:2"), run_sweep(sweep))
 
 
+def test_a_small_sweep_runs_in_process_and_says_why(sweep_file, capsys):
+    """8 cases of 2 days: starting 2 worker processes would cost more than the whole sweep."""
+    code, out, err = run(["sweep", sweep_file, "--processes", "2", "-f", "csv"], capsys)
+    assert code == 0, err
+    assert "running in-process" in err and "--always-parallel" in err
+    assert len(pd.read_csv(io.StringIO(out))) == 8
+
+
 def test_cli_writes_table_and_offline_plot(sweep_file, tmp_path, capsys):
     plot = tmp_path / "plot.html"
     code, out, err = run(["sweep", sweep_file, "-f", "csv", "--plot", plot], capsys)
     assert code == 0, err
-    table = pd.read_csv(io.StringIO(out), comment="#")
+    table = pd.read_csv(io.StringIO(out))
     assert len(table) == 8
     html = plot.read_text()
     assert "<script src=\"http" not in html and "minimum elevation" in html

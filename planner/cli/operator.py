@@ -1,0 +1,237 @@
+"""``qkdplan next`` and ``qkdplan track``: the questions an operator asks before a pass.
+
+``next``: when is the next pass over my station(s), how long from now, how high, and is it dark
+at the station and the satellite sunlit. ``track``: the pointing table of one pass (time,
+azimuth, elevation, range, range rate, sunlit) every N seconds, for the telescope mount.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from planner.cli.lazy import lazy_module
+from planner.cli.root import (
+    AllowStaleOption,
+    CsvCommentsOption,
+    NoradOption,
+    OutputOption,
+    StartOption,
+    StationOption,
+    StationsOption,
+    TableFormat,
+    TleOption,
+    TzOption,
+    WarnAgeOption,
+    _element_files,
+    _emit,
+    _warn,
+    app,
+    check_output,
+    print_table,
+    stdout,
+)
+from planner.cli.terminal import format_local, resolve_zone, styled
+from planner.errors import OptionError
+
+pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
+
+HorizonOption = Annotated[float, typer.Option(
+    "--days", help="How far ahead to look [days].")]
+AllOption = Annotated[bool, typer.Option(
+    "--all", help="Include daylight and twilight passes (default: night passes only).")]
+
+
+def countdown(seconds: float) -> str:
+    """Time until an event as people say it: ``in 2 h 05 min``, ``in 40 s``, ``under way``."""
+    if seconds <= 0:
+        return "under way"
+    if seconds < 60:
+        return f"in {seconds:.0f} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"in {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"in {hours} h {minutes:02d} min"
+    return f"in {hours / 24:.1f} days"
+
+
+def sunlit_at(passes, catalogue, column: str):
+    """Whether each pass's satellite is sunlit at the time in ``column`` (bool array)."""
+    import numpy as np
+
+    from planner.geometry.illumination import satellite_sunlit
+
+    out = np.zeros(len(passes), dtype=bool)
+    for key in catalogue.satellites:
+        sets = catalogue.sets(key)
+        rows = np.flatnonzero((passes["satellite"] == catalogue.name(key)).to_numpy()
+                              & (passes["norad"].astype("Int64") == catalogue.norad(key))
+                              .fillna(catalogue.norad(key) is None).to_numpy())
+        if rows.size:
+            times = passes[column].iloc[rows].to_numpy(dtype="datetime64[ns]")
+            out[rows] = satellite_sunlit(sets, times)
+    return out
+
+
+def _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days):
+    from planner.run.pipeline import load_inputs
+
+    inputs = load_inputs(_element_files(tle, norad), stations, station, start, days, None,
+                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    _warn(inputs.warnings)
+    return inputs
+
+
+@app.command("next")
+def next_command(
+    tle: TleOption = None,
+    norad: NoradOption = None,
+    stations: StationsOption = None,
+    station: StationOption = None,
+    start: StartOption = "now",
+    days: HorizonOption = 3.0,
+    count: Annotated[int, typer.Option(
+        "--count", help="Passes to show per station.")] = 1,
+    all_passes: AllOption = False,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    output: OutputOption = None,
+    tz: TzOption = "local",
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+    csv_comments: CsvCommentsOption = False,
+) -> None:
+    """The next pass over each station: countdown from --start (default now), local and UTC
+    times, elevation, pointing at AOS, darkness at the station, satellite sunlit."""
+    from planner.io.output import to_csv, to_json
+    from planner.run.pipeline import passes_for, run_provenance
+
+    zone = resolve_zone(tz)
+    if count < 1:
+        raise OptionError(f"expected at least 1, found {count}", field="--count")
+    check_output(output, output_format is TableFormat.table)
+    inputs = _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days)
+    known = len(inputs.warnings)
+    table = passes_for(inputs, night_only=not all_passes)
+    _warn(inputs.warnings[known:])
+    table = table.groupby("station", sort=False).head(count).reset_index(drop=True)
+    table["sunlit_at_tca"] = sunlit_at(table, inputs.catalogue, "tca_utc")
+    now = pd.Timestamp(inputs.start)
+    table["seconds_to_aos"] = (table["aos_utc"] - now).dt.total_seconds()
+    if output_format is not TableFormat.table:
+        record = run_provenance(inputs, options={"count": count, "night_only": not all_passes})
+        text = (to_csv(table, record, comments=csv_comments) if output_format is TableFormat.csv
+                else to_json({"next_passes": table}, record))
+        _emit(text, output, record)
+        return
+    missing = [s.name for s in inputs.stations if s.name not in set(table["station"])]
+    by_name = {s.name: s for s in inputs.stations}
+    rows = [[
+        row.station, countdown(row.seconds_to_aos),
+        format_local(row.aos_utc, zone or by_name[row.station].tz), f"{row.aos_utc:%H:%M:%S}",
+        f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}", f"{row.aos_azimuth_deg:.0f}",
+        "dark" if row.night else "day", "yes" if row.sunlit_at_tca else "no",
+        row.satellite] for row in table.sort_values("aos_utc").itertuples(index=False)]
+    kind = "pass" if all_passes else "night pass"
+    one = len(inputs.catalogue) == 1
+    title = (f"Next {kind}{'es' if count > 1 else ''} "
+             f"{'of ' + inputs.catalogue.name(inputs.catalogue.satellites[0]) + ' ' if one else ''}"
+             f"from {now:%Y-%m-%d %H:%M} UTC (within {inputs.days:g} days); sky: dark or day "
+             "at the station; lit: satellite sunlit at culmination")
+    columns = [("station", "left"), ("starts", "left"), ("AOS local", "left", 14),
+               ("AOS UTC", "left", 8), ("dur s", "right", 3), ("max el°", "right", 4),
+               ("AOS az°", "right", 3), ("sky", "left", 4), ("lit", "left", 3),
+               ("satellite", "left")]
+    if rows:
+        print_table(title, columns[:-1] if one else columns,
+                    [r[:-1] for r in rows] if one else rows)
+    else:
+        stdout.print(styled(f"{title}: none."))
+    for name in missing if rows else ():
+        stdout.print(styled(f"{name}: no {kind} within {inputs.days:g} days."))
+
+
+@app.command("track")
+def track_command(
+    tle: TleOption = None,
+    norad: NoradOption = None,
+    stations: StationsOption = None,
+    station: StationOption = None,
+    start: StartOption = "now",
+    days: HorizonOption = 3.0,
+    pass_number: Annotated[int, typer.Option(
+        "--pass", help="Which pass from --start: 1 for the next one.")] = 1,
+    step_s: Annotated[float, typer.Option(
+        "--step", help="Time between pointing samples [s].")] = 1.0,
+    all_passes: AllOption = False,
+    refraction: Annotated[bool, typer.Option(
+        "--refraction", help="Apparent (refracted) elevations, as a telescope sees them.")
+    ] = False,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    output: OutputOption = None,
+    tz: TzOption = "local",
+    allow_stale: AllowStaleOption = False,
+    warn_age_days: WarnAgeOption = 14.0,
+    csv_comments: CsvCommentsOption = False,
+) -> None:
+    """Pointing table of one pass over one station: time, azimuth, elevation, range, range
+    rate and whether the satellite is sunlit, every --step seconds from AOS to LOS."""
+    import math
+
+    from planner.geometry.passes import pass_tracks
+    from planner.io.output import to_csv, to_json
+    from planner.run.pipeline import passes_for, run_provenance
+
+    zone = resolve_zone(tz)
+    if not (math.isfinite(step_s) and 0.1 <= step_s <= 600):
+        raise OptionError(f"expected 0.1 to 600 seconds, found {step_s:g}", field="--step")
+    if pass_number < 1:
+        raise OptionError(f"expected 1 or more, found {pass_number}", field="--pass")
+    if not station or len(station) != 1:
+        raise OptionError("name one station to point from", field="--station")
+    check_output(output, output_format is TableFormat.table)
+    inputs = _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days)
+    if len(inputs.catalogue) != 1:
+        raise OptionError(f"the element files hold {len(inputs.catalogue)} satellites; track "
+                          "one (give --norad N, or one satellite's --tle)", field="--tle")
+    known = len(inputs.warnings)
+    passes = passes_for(inputs, night_only=not all_passes, refraction=refraction)
+    _warn(inputs.warnings[known:])
+    (site,) = inputs.stations
+    if len(passes) < pass_number:
+        raise OptionError(f"only {len(passes)} {'' if all_passes else 'night '}pass(es) over "
+                          f"{site.name} within {inputs.days:g} days (more with --days"
+                          f"{'' if all_passes else ' or --all'})", field="--pass")
+    chosen = passes.iloc[[pass_number - 1]]
+    track = pass_tracks(chosen, inputs.catalogue, inputs.stations, step_s=step_s,
+                        refraction=refraction).drop(columns=["pass_id"])
+    track["sunlit"] = sunlit_at(track.assign(satellite=chosen["satellite"].iloc[0],
+                                             norad=chosen["norad"].iloc[0]),
+                                inputs.catalogue, "time_utc")
+    row = chosen.iloc[0]
+    if output_format is not TableFormat.table:
+        record = run_provenance(inputs, options={
+            "pass": {"satellite": row["satellite"], "station": site.name,
+                     "aos_utc": f"{row['aos_utc']:%Y-%m-%dT%H:%M:%S.%fZ}"},
+            "step_s": step_s, "refraction": refraction})
+        text = (to_csv(track, record, comments=csv_comments) if output_format is TableFormat.csv
+                else to_json({"track": track}, record))
+        _emit(text, output, record)
+        return
+    tz_ = zone or site.tz
+    rows = [[format_local(t, tz_, with_zone=False), f"{t:%H:%M:%S}", f"{az:.2f}", f"{el:.2f}",
+             f"{rng:.1f}", f"{rate:+.3f}", "yes" if lit else "no"]
+            for t, az, el, rng, rate, lit in track[[
+                "time_utc", "azimuth_deg", "elevation_deg", "range_km", "range_rate_km_s",
+                "sunlit"]].itertuples(index=False)]
+    aos = row["aos_utc"]
+    print_table(f"{row['satellite']} over {site.name}: pass {pass_number} from "
+                f"{inputs.start:%Y-%m-%d %H:%M} UTC, AOS {format_local(aos, tz_)} "
+                f"({countdown((aos - inputs.start).total_seconds())} from --start), max "
+                f"{row['max_elevation_deg']:.1f}°; every {step_s:g} s"
+                f"{', apparent elevations' if refraction else ''}", [
+                    ("local time", "left", 19), ("UTC", "left", 8), ("az°", "right", 6),
+                    ("el°", "right", 5), ("range km", "right", 6),
+                    ("range rate km/s", "right", 6), ("sunlit", "left", 6)], rows)

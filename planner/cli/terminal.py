@@ -1,0 +1,205 @@
+"""What the command line shows on a terminal: safe text, tables that fit, times in a chosen zone.
+
+Every string that comes from data (satellite and station names, file contents, OMM fields) goes
+through :func:`clean` before it is shown: control characters and escape sequences are made
+visible (``\\x1b``) instead of reaching the terminal, and text is handed to Rich as
+:class:`rich.text.Text`, never as markup, so a name such as ``[/yellow]EVIL`` is printed as it
+is. Only rich.console and rich.text are imported here: ``qkdplan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.console import Console
+from rich.text import Text
+
+from planner.errors import OptionError
+
+__all__ = [
+    "clean",
+    "collapse_warnings",
+    "fit_to_terminal",
+    "format_local",
+    "make_console",
+    "resolve_zone",
+    "shown_paths",
+    "styled",
+]
+
+# C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
+# (bidirectional overrides and isolates, zero-width joiners): anything a terminal may act on.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean(text: object) -> str:
+    """``text`` as a string safe to show on a terminal.
+
+    Control characters, escape sequences and text-reordering format characters are replaced by
+    their visible escapes (``\\x1b``, ``\\u202e``); everything else is unchanged. Tabs and line
+    breaks are escaped too: one value stays on one line.
+    """
+    return _UNSAFE.sub(lambda m: _visible(m.group()), str(text))
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A Rich Text from plain parts and ``(text, style)`` pairs; every part is cleaned.
+
+    Nothing is parsed as markup, so names with brackets print as they are.
+    """
+    text = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            text.append(clean(part[0]), style=part[1])
+        else:
+            text.append(clean(part))
+    return text
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console that never interprets emoji codes (``:b:``) and highlights nothing.
+
+    Lines of text are not wrapped (soft wrap: a path stays whole for copying); tables are laid
+    out to the console's width.
+    """
+    return Console(stderr=stderr, soft_wrap=True, emoji=False, highlight=False)
+
+
+def fit_to_terminal(*consoles: Console) -> None:
+    """Size ``consoles`` for this run: ``COLUMNS`` if set (also when output is piped), else the
+    terminal's width, else Rich's default of 80 columns."""
+    columns = os.environ.get("COLUMNS", "")
+    for console in consoles:
+        if columns.isdigit() and int(columns) > 0:
+            console.width = int(columns)
+        else:
+            console.width = None       # back to Rich's own detection (terminal or 80)
+
+
+def shown_paths(message: str) -> str:
+    """``message`` with the bundled data files named as such (``bundled:tle_data/...``) rather
+    than by where the package is installed; relative to the working directory if they are
+    below it. Paths a user gave are left as given."""
+    from planner.io.resources import bundled_path
+
+    cwd = Path.cwd()
+    for name in ("tle_data", "ground_stations.yaml", "payloads.yaml"):
+        try:
+            path = bundled_path(name)
+        except FileNotFoundError:
+            continue
+        inside = path == cwd or cwd in path.parents
+        shown = os.path.relpath(path, cwd) if inside else f"bundled:{name}"
+        message = message.replace(str(path), shown)
+    return message
+
+
+def collapse_warnings(messages: Iterable[str]) -> list[str]:
+    """One warning per cause.
+
+    Messages that differ only in what they are about (the part before the first ``"; "``, e.g.
+    which satellite's element set is stale) and share the rest (the cause and its advice) are
+    shown once: the first in full, followed by how many more there are and a few of their
+    subjects.
+    """
+    groups: dict[str, list[str]] = {}
+    for message in dict.fromkeys(messages):           # exact repeats: once, first order
+        _, sep, cause = message.partition("; ")
+        groups.setdefault(cause if sep else message, []).append(message)
+    out = []
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        subjects = [m.partition("; ")[0].split(":")[0] for m in members[1:]]
+        more = ", ".join(subjects[:3]) + (", ..." if len(subjects) > 3 else "")
+        out.append(f"{members[0]} (and {len(subjects)} more with the same cause: {more})")
+    return out
+
+
+def resolve_zone(name: str | None) -> tzinfo | None:
+    """The time zone ``--tz`` names: ``None`` for ``local`` (each station's own), UTC for
+    ``utc``, else an IANA zone such as ``Asia/Shanghai``.
+
+    Raises
+    ------
+    OptionError
+        For an unknown zone (field ``--tz``).
+    """
+    if name is None or name.strip().lower() == "local":
+        return None
+    if name.strip().lower() in ("utc", "z"):
+        return UTC
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OptionError(f"unknown time zone {name!r}: use local, utc or an IANA name such as "
+                          "Africa/Johannesburg", field="--tz") from None
+
+
+def format_local(time: datetime, zone: tzinfo, *, seconds: bool = True,
+                 with_date: bool = True, with_zone: bool = True) -> str:
+    """A UTC instant as its local date, time and zone abbreviation in ``zone``, e.g.
+    ``2026-12-04 00:18:52 SAST``."""
+    local = time.astimezone(zone)
+    pattern = ("%Y-%m-%d " if with_date else "") + ("%H:%M:%S" if seconds else "%H:%M")
+    text = local.strftime(pattern)
+    return f"{text} {zone_label(local)}" if with_zone else text
+
+
+def zone_label(local: datetime) -> str:
+    """The zone abbreviation of an aware time (``SAST``, ``CST``), or ``UTC+08`` where the
+    zone database gives only a number."""
+    name = local.tzname() or "UTC"
+    if name[0] in "+-":
+        name = f"UTC{name}"
+    return name
+
+
+
+def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
+    """Column widths that fit ``available`` characters [characters].
+
+    Columns keep their natural width if all fit; otherwise the columns with the most room to
+    wrap (natural minus minimum: the widest word) give it up first, in proportion, and only if
+    every column is at its minimum are the widest ones cut further (their words then fold),
+    the first column (what a row is about) last.
+    """
+    widths = list(natural)
+    excess = sum(widths) - available
+    slack = [n - m for n, m in zip(natural, minimum, strict=True)]
+    if excess > 0 and sum(slack) > 0:
+        take = min(excess, sum(slack))
+        cuts = [s * take // sum(slack) for s in slack]
+        for k in sorted(range(len(slack)), key=lambda k: -slack[k]):
+            if sum(cuts) >= take:
+                break
+            if cuts[k] < slack[k]:
+                cuts[k] += 1
+        widths = [w - c for w, c in zip(widths, cuts, strict=True)]
+        excess -= take
+    while excess > 0 and max(widths) > 1:
+        rest = widths[1:]
+        widest = (1 + rest.index(max(rest)) if rest and max(rest) > 1
+                  else widths.index(max(widths)))
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+def text_widths(header: str, cells: list[str]) -> tuple[int, int]:
+    """Natural (longest line) and minimum (longest word) width of a column [characters]."""
+    texts = [header, *cells]
+    natural = max(len(t) for t in texts)
+    minimum = max((len(word) for t in texts for word in t.split()), default=1)
+    return natural, max(1, minimum)

@@ -131,7 +131,7 @@ def segment_sums(codes: np.ndarray, t_s: np.ndarray, elevation: np.ndarray, eta:
     numpy.ndarray
         (groups, B, C): per pass and cut (:func:`cut_elevations`) the columns of
         :meth:`planner.key.channel.ChannelSums.stack` [s] of the pieces whose lower end lies
-        in ``[cut, cut + step)``.
+        at or above that cut and below the next.
     """
     cuts = cut_elevations(payload)
     table = _cut_table(cuts)

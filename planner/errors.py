@@ -75,3 +75,13 @@ class ScheduleInputError(PlannerInputError):
 
 class OptionError(PlannerInputError):
     """A command-line option has a bad value (dates, periods, names)."""
+
+
+class FetchError(PlannerInputError):
+    """Fetching element sets failed: no connection, a non-200 answer, or an unusable answer.
+
+    ``path`` is the URL asked; nothing has been written when this is raised. ``status`` is the
+    HTTP status of a non-200 answer (else ``None``).
+    """
+
+    status: int | None = None

@@ -17,12 +17,14 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.flags import flags_named
 from planner.elements.fetch import (
     BASE_URL_ENV,
     CACHE_DIR_ENV,
     DEFAULT_BASE_URL,
     DEFAULT_CACHE_DIR,
     DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_DEADLINE_S,
     DEFAULT_MAX_BYTES,
     DEFAULT_READ_TIMEOUT_S,
     FetchResult,
@@ -30,7 +32,16 @@ from planner.elements.fetch import (
     make_query,
 )
 
-__all__ = ["fetch_command"]
+__all__ = ["FETCH_FLAGS", "fetch_command"]
+
+#: The library parameters of :func:`fetch_elements` and the flags that set them, so that errors
+#: (which name parameters) name the flags on the command line.
+FETCH_FLAGS = {
+    "catnr": "--catnr", "intdes": "--intdes", "group": "--group", "name": "--name",
+    "base_url": "--base-url", "cache_dir": "--cache-dir", "output": "--output",
+    "connect_timeout_s": "--connect-timeout", "read_timeout_s": "--read-timeout",
+    "deadline_s": "--deadline", "max_bytes": "--max-size-mb",
+}
 
 _BYTES_PER_MB = 1_000_000
 
@@ -59,6 +70,9 @@ def fetch_command(
     read_timeout: Annotated[float, typer.Option(
         "--read-timeout", help="Longest wait for data from the server, in seconds.")
     ] = DEFAULT_READ_TIMEOUT_S,
+    deadline: Annotated[float, typer.Option(
+        "--deadline", help="Longest time for the whole request (connection, headers and body), "
+        "in seconds.")] = DEFAULT_DEADLINE_S,
     max_size_mb: Annotated[float, typer.Option(
         "--max-size-mb", help="Largest answer accepted, in MB; reading stops beyond it.")
     ] = DEFAULT_MAX_BYTES / _BYTES_PER_MB,
@@ -67,11 +81,12 @@ def fetch_command(
 
     One request, never retried; the answer is validated before it is cached (and written to -o).
     """
-    query = make_query(catnr=catnr, intdes=intdes, group=group, name=name)
-    result = fetch_elements(
-        query, base_url=base_url, cache_dir=cache_dir, output=output,
-        connect_timeout_s=connect_timeout, read_timeout_s=read_timeout,
-        max_bytes=_max_bytes(max_size_mb))
+    with flags_named(FETCH_FLAGS):
+        query = make_query(catnr=catnr, intdes=intdes, group=group, name=name)
+        result = fetch_elements(
+            query, base_url=base_url, cache_dir=cache_dir, output=output,
+            connect_timeout_s=connect_timeout, read_timeout_s=read_timeout, deadline_s=deadline,
+            max_bytes=_max_bytes(max_size_mb))
     _report(result)
 
 

@@ -55,7 +55,8 @@ def tle_check(
     """Validate element-set files and summarise each satellite."""
     from datetime import UTC, datetime
 
-    from planner.elements.elementsets import read_catalogue, summarise
+    from planner.elements.age import summarise
+    from planner.elements.catalogue import read_catalogue
     from planner.io.output import provenance
 
     if output is not None:

@@ -71,7 +71,9 @@ import numpy as np
 from sgp4.api import WGS72, Satrec
 from sgp4.earth_gravity import wgs72
 
-from planner.elements.elementsets import Catalogue, format_tle, parse_omm_json, parse_tle_text
+from planner.elements.catalogue import Catalogue
+from planner.elements.omm import parse_omm_json
+from planner.elements.tle import format_tle, parse_tle_text
 from planner.errors import OptionError
 from planner.timebase import as_utc_datetime
 

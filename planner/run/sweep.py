@@ -175,7 +175,7 @@ def _first_satellites(catalogue, count: int, sweep: Sweep, position: int) -> lis
 
 def run_sweep_task(task: dict) -> dict:
     """Key budget of one case (runs in a worker: only plain data in and out)."""
-    from planner.elements.elementsets import Catalogue
+    from planner.elements.catalogue import Catalogue
     from planner.geometry.passes import find_passes
     from planner.key.perpass import pass_key_table
     from planner.mission.payloads import Payload

@@ -124,6 +124,32 @@ def _stream_without_length(handler, size: int) -> None:
         handler.wfile.write(block)
 
 
+def _drip_headers(handler) -> None:
+    """A complete, valid answer whose status line and headers come one byte every 0.1 s.
+
+    Every byte arrives well within any read timeout, so only an overall deadline stops the
+    client; the server itself finishes after about 5 s (or when the test module ends).
+    """
+    head = (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(MICIUS_ANSWER))
+    for byte in head:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        if handler.server.stop.wait(0.1):
+            return
+    handler.wfile.write(MICIUS_ANSWER)
+    handler.close_connection = True
+
+
+def _conflicting_lengths(handler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(MICIUS_ANSWER)))
+    handler.send_header("Content-Length", str(len(MICIUS_ANSWER) - 10))
+    handler.end_headers()
+    handler.wfile.write(MICIUS_ANSWER)
+
+
 def _redirect(handler) -> None:
     _send(handler, 301, b"moved", "text/html", 5,
           {"Location": "https://celestrak.org/NORAD/elements/gp.php"})
@@ -136,6 +162,8 @@ SCENARIOS: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {
     "missing": lambda h: _send(h, 404, b"Not Found", "text/plain", 9),
     "broken": lambda h: _send(h, 500, b"Internal Server Error", "text/plain", 21),
     "moved": _redirect,
+    "drip_headers": _drip_headers,
+    "conflicting_lengths": _conflicting_lengths,
     "slow": lambda h: _stall_then(h),
     "slow_body": _slow_body,
     "truncated": _truncated_connection,
@@ -389,6 +417,9 @@ FAILURES = {
                       {"max_bytes": 1000}),
     "huge_streamed": (MICIUS, ["larger than the 0.1 MB limit", "stopped reading"],
                       {"max_bytes": 100_000}),
+    "drip_headers": (MICIUS, ["no complete answer within the 1 s deadline", "deadline_s"],
+                     {"read_timeout_s": TIMEOUT_S, "deadline_s": 1.0}),
+    "conflicting_lengths": (MICIUS, ["conflicting Content-Length headers"], {}),
     "ok": (make_query(catnr=25544), ["asked for catalogue number 25544", "41731"], {}),
 }
 

@@ -53,6 +53,19 @@ class PlannerInputError(PlannerError, ValueError):
         return " ".join(text.split())
 
 
+class OutputError(PlannerError):
+    """Writing an output failed for a reason outside the input (a full disk, a device error).
+
+    The CLI prints it as one line and exits with status 1. ``field`` names the output (a
+    parameter or flag); the message names the file and the system's reason.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
 class ElementSetError(PlannerInputError):
     """A TLE or OMM element set is malformed, inconsistent or too old."""
 

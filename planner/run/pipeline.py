@@ -18,7 +18,7 @@ from planner.errors import OptionError
 from planner.geometry.passes import find_passes
 from planner.io.resources import bundled_path
 from planner.mission.stations import Station, load_stations, select_stations
-from planner.timebase import as_utc_datetime
+from planner.timebase import as_utc_datetime, check_period
 
 MAX_PERIOD_DAYS = 3660.0
 """Longest period one run may cover [days] (ten years)."""
@@ -64,6 +64,7 @@ def resolve_period(start: str | datetime = "now", days: float | None = 7.0,
             raise OptionError(f"{days} days is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
                               field="--days")
         end_dt = start_dt + timedelta(days=float(days))
+    check_period(start_dt, end_dt, option="--end" if end is not None else "--days")
     if (end_dt - start_dt).total_seconds() > MAX_PERIOD_DAYS * 86400:
         raise OptionError(f"the period is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
                           field="--end")

@@ -235,13 +235,27 @@ def check_satrec(satrec: Satrec, where: tuple[int, str], source: str) -> None:
 
 
 
-def content_lines(text: str) -> list[tuple[int, str]]:
-    """Number the lines of ``text`` (1-based) and keep those with content."""
+def content_lines(text: str, source: str = "<string>") -> list[tuple[int, str]]:
+    """Number the lines of ``text`` (1-based) and keep those with content.
+
+    Lines end with LF or CRLF; trailing whitespace is dropped.
+
+    Raises
+    ------
+    ElementSetError
+        If a carriage return stands inside a line: the text has CR-only line ends (classic
+        Mac OS), which would otherwise read as one long line.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     out = []
     for lineno, raw in enumerate(text.split("\n"), start=1):
         content = raw.rstrip()
+        if "\r" in content:
+            raise ElementSetError(
+                "a carriage return (CR) inside a line: the file has CR-only line ends (classic "
+                "Mac OS); save it with LF or CRLF line ends", path=source, line=lineno,
+                field="line ends")
         if content and not content.startswith("#"):
             out.append((lineno, content))
     return out

@@ -209,6 +209,10 @@ def _check_csv_header(header: list[str], source: str, line: int) -> None:
                                   field=key)
 
 
+#: OMM XML elements that may appear more than once in a segment (and are not used here).
+_REPEATABLE_XML = {"COMMENT", "USER_DEFINED"}
+
+
 def parse_omm_xml(text: str, source: str = "<string>") -> list[ElementSet]:
     """Parse CCSDS OMM XML (``<ndm>``/``<omm>`` with one ``<segment>`` per object).
 
@@ -227,7 +231,9 @@ def parse_omm_xml(text: str, source: str = "<string>") -> list[ElementSet]:
     Raises
     ------
     ElementSetError
-        For malformed XML or an invalid record (naming the line of the offending element).
+        For malformed XML, an element given twice in one segment (``COMMENT`` and
+        ``USER_DEFINED`` excepted) or an invalid record (naming the line of the offending
+        element).
     """
     parser = expat.ParserCreate()
     segments: list[tuple[int, dict[str, str], dict[str, int]]] = []
@@ -250,9 +256,14 @@ def parse_omm_xml(text: str, source: str = "<string>") -> list[ElementSet]:
             state["segment"] = None
         elif segment is not None:
             value = "".join(state["text"]).strip()
-            if value and tag.upper() not in segment[1]:
-                segment[1][tag.upper()] = value
-                segment[2][tag.upper()] = state["start"]
+            key = tag.upper()
+            if value and key in segment[1] and key not in _REPEATABLE_XML:
+                raise ElementSetError(f"<{tag}> appears twice in one segment (first on line "
+                                      f"{segment[2][key]})", path=source,
+                                      line=state["start"], field=key)
+            if value and key not in _REPEATABLE_XML:
+                segment[1][key] = value
+                segment[2][key] = state["start"]
         state["text"] = []
 
     def chars(data: str) -> None:
@@ -297,7 +308,7 @@ def parse_omm_kvn(text: str, source: str = "<string>") -> list[ElementSet]:
     """
     records: list[tuple[int, dict[str, str], dict[str, int]]] = []
     current: tuple[int, dict[str, str], dict[str, int]] | None = None
-    for lineno, content in content_lines(text):
+    for lineno, content in content_lines(text, source):
         stripped = content.strip()
         if stripped.upper().startswith("COMMENT") or re.fullmatch(r"[A-Z_]+_(START|STOP)",
                                                                    stripped):

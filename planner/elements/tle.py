@@ -144,7 +144,7 @@ def parse_tle_text(text: str, source: str = "<string>") -> list[ElementSet]:
     ElementSetError
         On the first malformed or physically impossible element set, naming the line and field.
     """
-    lines = content_lines(text)
+    lines = content_lines(text, source)
     out: list[ElementSet] = []
     pending_name: tuple[int, str] | None = None
     i = 0

@@ -16,6 +16,7 @@ import pandas as pd
 from planner.elements import elementsets as element_sets
 from planner.errors import OptionError
 from planner.geometry.passes import find_passes
+from planner.geometry.visibility import visibility_notes
 from planner.io.resources import bundled_path
 from planner.mission.stations import Station, load_stations, select_stations
 from planner.timebase import as_utc_datetime, check_period
@@ -112,6 +113,8 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
     table = find_passes(inputs.catalogue, inputs.stations, inputs.start, inputs.end,
                         min_elevation_deg=min_elevation_deg, refraction=refraction,
                         warnings=inputs.warnings)
+    inputs.warnings.extend(visibility_notes(inputs.catalogue, inputs.stations, inputs.start,
+                                            inputs.end, table, min_elevation_deg=min_elevation_deg))
     if night_only:
         table = table[table["night"]].reset_index(drop=True)
     return table
@@ -137,6 +140,7 @@ def run_provenance(inputs: Inputs, **extra) -> dict:
         element_sets=element_provenance(inputs.catalogue),
         station_file=inputs.station_file,
         stations=[s.name for s in inputs.stations],
+        warnings=list(inputs.warnings) or None,  # stale elements, decay, no pass at a station
         **extra,
     )
 

@@ -37,6 +37,10 @@ __all__ = [
     "to_datetime64",
 ]
 
+#: Largest element-set file accepted [bytes]: CelesTrak's whole GP catalogue is about 30 MB of
+#: JSON (and ``tle fetch`` accepts 20 MB answers by default).
+MAX_ELEMENT_FILE_BYTES = 200_000_000
+
 TLE_SUFFIXES = {".tle", ".3le", ".2le"}
 
 _PARSERS = {
@@ -91,7 +95,8 @@ def read_elements(path: str | Path) -> list[ElementSet]:
     """
     path = Path(path)
     source = str(path)
-    text = read_input_text(path, ElementSetError, kind="element-set file")
+    text = read_input_text(path, ElementSetError, kind="element-set file",
+                           max_bytes=MAX_ELEMENT_FILE_BYTES)
     fmt = _SUFFIX_FORMAT.get(path.suffix.lower()) or _sniff(text)
     sets = _PARSERS[fmt](text, source)
     if not sets:

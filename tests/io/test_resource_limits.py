@@ -23,7 +23,7 @@ def test_a_million_point_horizon_mask_is_refused_before_parsing(tmp_path, capsys
 def test_reader_stops_past_the_limit(tmp_path):
     path = tmp_path / "big.tle"
     path.write_bytes(b"#" * 1001)
-    with pytest.raises(PlannerInputError, match="larger than the 0.001 MB limit"):
+    with pytest.raises(PlannerInputError, match=r"larger than the 0\.001 MB limit"):
         read_input_text(path, PlannerInputError, kind="element-set file", max_bytes=1000)
     path.write_bytes(b"#" * 1000)
     assert read_input_text(path, PlannerInputError, max_bytes=1000) == "#" * 1000

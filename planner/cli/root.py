@@ -10,6 +10,7 @@ import errno
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -119,9 +120,10 @@ def _root(version: Annotated[bool, typer.Option(
     """Plan satellite-to-ground QKD missions."""
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | Iterable[str], output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        for chunk in [text] if isinstance(text, str) else text:  # pieces: a streamed document
+            sys.stdout.write(chunk)
         sys.stdout.flush()
     else:
         write_atomic(output, text)

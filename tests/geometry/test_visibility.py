@@ -9,7 +9,7 @@ import pytest
 from skyfield.api import EarthSatellite, wgs84
 
 from planner.elements.tle import format_tle
-from tests.conftest import run
+from tests.conftest import MICIUS_TLE, run
 
 START = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -62,26 +62,17 @@ def test_geostationary_notes_in_stderr_and_provenance(geostationary, tmp_path, t
     assert 40.0 < elevation < 50.0  # a geostationary satellite seen from 38° latitude
 
 
-def test_satellites_with_passes_get_no_note(micius_file, tmp_path, capsys):
-    code, _out, err = run(["passes", "--tle", micius_file, "--start", "2021-04-27T12:00:00Z",
+def test_satellites_with_passes_get_no_note(tmp_path, capsys):
+    tle = tmp_path / "micius.tle"
+    tle.write_text(MICIUS_TLE)
+    code, _out, err = run(["passes", "--tle", tle, "--start", "2021-04-27T12:00:00Z",
                            "--days", "1", "--all", "--allow-stale", "-f", "csv", "-o",
                            tmp_path / "p.csv"], capsys)
     assert code == 0, err
     assert "never rises" not in err and "always above" not in err
 
 
-@pytest.fixture
-def micius_file(tmp_path):
-    from tests.conftest import MICIUS_TLE
-
-    path = tmp_path / "micius.tle"
-    path.write_text(MICIUS_TLE)
-    return path
-
-
 def test_a_decay_is_recorded_in_the_provenance_of_csv_and_json(tmp_path, capsys):
-    from tests.conftest import MICIUS_TLE
-
     epoch = datetime(2021, 4, 27, tzinfo=UTC)
     doomed = "\n".join(format_tle("DOOMED", 99990, "", epoch, 51.6, 10.0, 0.0005, 90.0, 0.0,
                                   16.30, bstar=0.05))

@@ -53,11 +53,12 @@ class PlannerInputError(PlannerError, ValueError):
         return " ".join(text.split())
 
 
-class OutputError(PlannerError):
+class OutputError(PlannerError, OSError):
     """Writing an output failed for a reason outside the input (a full disk, a device error).
 
     The CLI prints it as one line and exits with status 1. ``field`` names the output (a
-    parameter or flag); the message names the file and the system's reason.
+    parameter or flag); the message names the file and the system's reason. It is an
+    :class:`OSError` too, as the failure it reports is one.
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

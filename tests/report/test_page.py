@@ -21,7 +21,7 @@ from skyfield.api import EarthSatellite, load, wgs84
 from planner import __version__
 from planner.errors import OptionError, PlannerInputError
 from planner.geometry.passes import PASS_COLUMNS, pass_tracks
-from planner.io import output as output_module
+from planner.io import atomic as output_module
 from planner.report import figures as figs
 from planner.report import page as report
 from planner.run import pipeline as jobs

@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> None:
 
     Exit status: 0 on success, 2 on bad input or usage, 1 on an internal error or a failed
     write, 130 after Ctrl-C, 143 after SIGTERM (each with one line on standard error).
+
+    Parameters
+    ----------
+    argv
+        The arguments; ``None`` (the console script, ``python -m planner``) means this process
+        is the command's own, and ``sys.argv`` is used.
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminated) if in_main_thread else None
@@ -57,3 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if argv is None and in_main_thread:
+            # the process is ours (console script, python -m planner) and its work is done:
+            # while the interpreter shuts down Python's own SIGINT handler is gone, so a late
+            # Ctrl-C would kill the finished run by signal; it has nothing left to interrupt
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -55,8 +55,7 @@ def tle_check(
     """Validate element-set files and summarise each satellite."""
     from datetime import UTC, datetime
 
-    from planner.elements.age import summarise
-    from planner.elements.catalogue import read_catalogue
+    from planner.elements.elementsets import read_catalogue, summarise
     from planner.io.output import provenance
 
     if output is not None:

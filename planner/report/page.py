@@ -63,7 +63,7 @@ from planner.report import figures as figs
 from planner.timebase import TimeBase, as_utc_datetime
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planner.elements.catalogue import Catalogue
+    from planner.elements.elementsets import Catalogue
     from planner.relay.schedule import Plan
 
 __all__ = [

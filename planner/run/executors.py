@@ -152,7 +152,7 @@ def element_set_from_payload(payload: dict):
     """Rebuild an :class:`~planner.elements.elementsets.ElementSet` from :func:`element_payload`."""
     from sgp4.api import WGS72, Satrec
 
-    from planner.elements.elementset import ElementSet
+    from planner.elements.elementsets import ElementSet
 
     if payload["line1"] is not None:
         satrec = Satrec.twoline2rv(payload["line1"], payload["line2"])
@@ -239,7 +239,7 @@ def run_pass_task(task: dict) -> tuple[int, CodedTable, list[str]]:
     warnings : list of str
         Propagation problems, as :func:`~planner.geometry.passes.find_passes` reports them.
     """
-    from planner.elements.catalogue import Catalogue
+    from planner.elements.elementsets import Catalogue
     from planner.geometry.passes import find_passes
     from planner.mission.stations import Station
     from planner.timebase import TimeBase

@@ -75,8 +75,13 @@ def _optional(module: str, name: str):
 
 
 load_payloads = _optional("planner.mission.payloads", "load_payloads")
-read_loss_csv = _optional("planner.key.perpass", "read_loss_csv")
-parse_demand = _optional("planner.relay.schedule", "parse_demand")
+# (the loss-curve reader and the demands may live in their own modules or in their stage's)
+read_loss_csv = (_optional("planner.key.losscurve", "read_loss_csv")
+                 or _optional("planner.key.perpass", "read_loss_csv"))
+parse_demand = (_optional("planner.relay.demands", "parse_demand")
+                or _optional("planner.relay.schedule", "parse_demand"))
+load_demands = (_optional("planner.relay.demands", "load_demands")
+                or _optional("planner.relay.schedule", "load_demands"))
 
 
 def expect_planner_error(call, *args, path: Path | None = None):
@@ -361,7 +366,6 @@ def typed_mutation(draw, text: str) -> str:
     return "\n".join(lines)
 
 
-load_demands = _optional("planner.relay.schedule", "load_demands")
 load_sweep = _optional("planner.run.sweep", "load_sweep")
 _SWEEP_TEXT = """start: 2026-11-24
 days: 30

@@ -7,7 +7,7 @@ XML and KVN (``planner.elements.elementsets``), element files of any bytes and s
 (``read_elements``),
 station YAML (``planner.mission.stations.load_stations``), and, when they are in the tree, payload
 YAML
-(``planner.mission.payloads.load_payloads``), loss curves (``planner.key.perpass.read_loss_csv``)
+(``planner.mission.payloads.load_payloads``), loss curves (``planner.key.losscurve.read_loss_csv``)
 and relay
 demands (``planner.relay.schedule.parse_demand``) — gets valid inputs mutated in one or a few places
 and inputs built from scratch. Each call must return normally or raise a
@@ -75,13 +75,8 @@ def _optional(module: str, name: str):
 
 
 load_payloads = _optional("planner.mission.payloads", "load_payloads")
-# (the loss-curve reader and the demands may live in their own modules or in their stage's)
-read_loss_csv = (_optional("planner.key.losscurve", "read_loss_csv")
-                 or _optional("planner.key.perpass", "read_loss_csv"))
-parse_demand = (_optional("planner.relay.demands", "parse_demand")
-                or _optional("planner.relay.schedule", "parse_demand"))
-load_demands = (_optional("planner.relay.demands", "load_demands")
-                or _optional("planner.relay.schedule", "load_demands"))
+read_loss_csv = _optional("planner.key.losscurve", "read_loss_csv")
+parse_demand = _optional("planner.relay.schedule", "parse_demand")
 
 
 def expect_planner_error(call, *args, path: Path | None = None):
@@ -315,13 +310,19 @@ def loss_csv(draw) -> str:
 
 
 @pytest.mark.skipif(read_loss_csv is None,
-                    reason="planner.key.perpass.read_loss_csv is not in the tree")
+                    reason="planner.key.losscurve.read_loss_csv is not in the tree")
 @FUZZ
 @given(loss_csv() | st.just(_LOSS_FILE.read_text() if _LOSS_FILE.exists() else "").flatmap(
     mutated))
 def test_loss_csv(workdir, text):
     path = _write(workdir / "loss.csv", text)
     expect_planner_error(read_loss_csv, path, path=path)
+
+
+# the demands may live in their own module (relay/demands) or in the scheduler's
+parse_demand = parse_demand or _optional("planner.relay.demands", "parse_demand")
+load_demands = (_optional("planner.relay.demands", "load_demands")
+                or _optional("planner.relay.schedule", "load_demands"))
 
 
 @pytest.mark.skipif(parse_demand is None,

@@ -31,6 +31,7 @@ from planner.elements.fetch import (
     fetch_elements,
     make_query,
 )
+from planner.errors import OptionError
 
 __all__ = ["FETCH_FLAGS", "fetch_command"]
 
@@ -81,6 +82,11 @@ def fetch_command(
 
     One request, never retried; the answer is validated before it is cached (and written to -o).
     """
+    given = [flag for flag, value in (("--catnr", catnr), ("--intdes", intdes),
+                                      ("--group", group), ("--name", name)) if value is not None]
+    if len(given) != 1:  # said with the flags here (make_query names its parameters)
+        raise OptionError("give exactly one of --catnr, --intdes, --group, --name (found "
+                          f"{' and '.join(given) or 'none'})", field="--catnr")
     with flags_named(FETCH_FLAGS):
         query = make_query(catnr=catnr, intdes=intdes, group=group, name=name)
         result = fetch_elements(

@@ -596,7 +596,12 @@ def test_command_options_timeouts_and_size_limit(cli, gp, tmp_path, monkeypatch)
     ("forbidden", ["--catnr", "41731"], "403 Forbidden"),
     ("no_gp_data", ["--name", "NO SUCH SATELLITE"], "No GP data found"),
     ("garbage", ["--group", "stations"], "not JSON"),
-    ("ok", ["--catnr", "41731", "--group", "stations"], "exactly one of"),
+    ("ok", ["--catnr", "41731", "--group", "stations"],
+     "exactly one of --catnr, --intdes, --group, --name (found --catnr and --group)"),
+    ("drip_headers", ["--catnr", "41731", "--deadline", "1", "--read-timeout", "0.5"],
+     "no complete answer within the 1 s deadline (--deadline)"),
+    ("missing", ["--catnr", "41731"], "check --base-url"),
+    ("huge_declared", ["--catnr", "41731", "--max-size-mb", "1"], "(--max-size-mb)"),
     ("ok", ["--intdes", "86"], "--intdes"),
     ("ok", ["--catnr", "abc"], "--catnr"),
 ])

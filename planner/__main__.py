@@ -1,6 +1,6 @@
 """Allow ``python -m planner``."""
 
-from planner.cli.root import main
+from planner.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -53,6 +53,20 @@ class PlannerInputError(PlannerError, ValueError):
         return " ".join(text.split())
 
 
+class OutputError(PlannerError, OSError):
+    """Writing an output failed for a reason outside the input (a full disk, a device error).
+
+    The CLI prints it as one line and exits with status 1. ``field`` names the output (a
+    parameter or flag); the message names the file and the system's reason. It is an
+    :class:`OSError` too, as the failure it reports is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
 class ElementSetError(PlannerInputError):
     """A TLE or OMM element set is malformed, inconsistent or too old."""
 
@@ -75,3 +89,13 @@ class ScheduleInputError(PlannerInputError):
 
 class OptionError(PlannerInputError):
     """A command-line option has a bad value (dates, periods, names)."""
+
+
+class FetchError(PlannerInputError):
+    """Fetching element sets failed: no connection, a non-200 answer, or an unusable answer.
+
+    ``path`` is the URL asked; nothing has been written when this is raised. ``status`` is the
+    HTTP status of a non-200 answer (else ``None``).
+    """
+
+    status: int | None = None

@@ -30,6 +30,13 @@ SECONDS_PER_DAY = 86400.0
 TT_MINUS_TAI_S = 32.184
 _TABLE_STEP_S = 6 * 3600.0
 
+#: First and last instants the planner computes for [UTC]. The bundled JPL DE421 ephemeris (the
+#: Sun and Moon, for darkness) covers 1899-07-29 to 2053-10-09; the time base's conversion tables
+#: reach a day beyond the period, so a margin is kept at both ends. (Python's ``datetime`` itself
+#: ends at 9999-12-31, where adding a day or a time zone used to overflow.)
+FIRST_SUPPORTED_UTC = datetime(1900, 1, 1, tzinfo=UTC)
+LAST_SUPPORTED_UTC = datetime(2053, 10, 1, tzinfo=UTC)
+
 
 @lru_cache(maxsize=1)
 def timescale():
@@ -45,8 +52,38 @@ def as_utc_datetime(value: datetime | str | np.datetime64, *, option: str = "tim
     Raises
     ------
     OptionError
-        If a string cannot be read as a date or time; the message names ``option``.
+        If a string cannot be read as a date or time, or the time lies outside
+        [:data:`FIRST_SUPPORTED_UTC`, :data:`LAST_SUPPORTED_UTC`]; the message names ``option``.
     """
+    try:
+        moment = _as_utc(value, option)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the first datetime in UTC
+        moment = None
+    if moment is None or not FIRST_SUPPORTED_UTC <= moment <= LAST_SUPPORTED_UTC:
+        shown = value if isinstance(value, str) else str(value)
+        raise OptionError(
+            f"{shown[:40]!r} is outside the dates the planner supports "
+            f"({FIRST_SUPPORTED_UTC:%Y-%m-%d} to {LAST_SUPPORTED_UTC:%Y-%m-%d} UTC, the span of "
+            "its Sun and Moon ephemeris)", field=option)
+    return moment
+
+
+def check_period(start: datetime, end: datetime, *, option: str = "end") -> None:
+    """Refuse a period that reaches beyond :data:`LAST_SUPPORTED_UTC` (or before the first).
+
+    Raises
+    ------
+    OptionError
+        Naming ``option`` (the parameter that set the end of the period).
+    """
+    if start < FIRST_SUPPORTED_UTC or end > LAST_SUPPORTED_UTC:
+        raise OptionError(
+            f"the period {start:%Y-%m-%d} to {end:%Y-%m-%d} reaches outside the dates the "
+            f"planner supports ({FIRST_SUPPORTED_UTC:%Y-%m-%d} to {LAST_SUPPORTED_UTC:%Y-%m-%d} "
+            "UTC, the span of its Sun and Moon ephemeris)", field=option)
+
+
+def _as_utc(value: datetime | str | np.datetime64, option: str) -> datetime:
     if isinstance(value, np.datetime64):
         ns = int(value.astype("datetime64[ns]").astype(np.int64))
         return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)

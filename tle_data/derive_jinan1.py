@@ -31,10 +31,10 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "jinan1_representative.tle"
 
 try:
-    from planner.elements.elementsets import format_tle
+    from planner.elements.tle import format_tle
 except ImportError:  # running from a source checkout without an install
     sys.path.insert(0, str(HERE.parent))
-    from planner.elements.elementsets import format_tle
+    from planner.elements.tle import format_tle
 
 NAME = "JINAN-1 (REPRESENTATIVE)"
 NORAD_PLACEHOLDER = 99999  # NOT the real catalogue number (never guess it; docs/reference.md §2)

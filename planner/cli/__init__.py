@@ -1,5 +1,19 @@
-"""The ``qkdplan`` command line: parse options, call the pipeline, print or write."""
+"""The ``qkdplan`` command line: parse options, call the pipeline, print or write.
 
-from planner.cli.root import app, main
+``main`` (the console script) is importable without the heavy command line, so that its signal
+handlers are in place before pandas, typer and the stages load; ``app`` loads it on first use.
+"""
+
+from typing import Any
+
+from planner.cli.entry import main
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from planner.cli.root import app
+
+        return app
+    raise AttributeError(f"module 'planner.cli' has no attribute {name!r}")

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.flags import flags_named
 from planner.cli.root import CsvCommentsOption, _emit, _warn, stderr
 from planner.cli.terminal import styled
 from planner.errors import OptionError
@@ -51,6 +52,12 @@ ChunkDaysOption = Annotated[float | None, typer.Option(
     "Default: whole period for csv/json (identical to qkdplan passes), 90 days for parquet.")]
 
 
+#: Parameters of :func:`planner.elements.walker.walker_delta` and the flags that set them.
+WALKER_FLAGS = {name: "--" + name.replace("_", "-") for name in (
+    "planes", "per_plane", "phasing", "altitude_km", "inclination_deg", "epoch", "raan0_deg",
+    "eccentricity", "bstar", "name_prefix", "norad_base")}
+
+
 @constellation_app.command("walker")
 def walker_command(
     planes: Annotated[int, typer.Option("--planes", help="Number of orbital planes P.")],
@@ -82,9 +89,10 @@ def walker_command(
 
     if output is not None:
         check_output_path(output)
-    records = walker_delta(planes, per_plane, phasing, altitude_km, inclination_deg, epoch,
-                           raan0_deg=raan0_deg, eccentricity=eccentricity, bstar=bstar,
-                           name_prefix=name_prefix, norad_base=norad_base)
+    with flags_named(WALKER_FLAGS):
+        records = walker_delta(planes, per_plane, phasing, altitude_km, inclination_deg, epoch,
+                               raan0_deg=raan0_deg, eccentricity=eccentricity, bstar=bstar,
+                               name_prefix=name_prefix, norad_base=norad_base)
     first = records[0]
     record = provenance(
         constellation=(f"Walker-delta {first.inclination_deg:.4f}: "
@@ -94,7 +102,8 @@ def walker_command(
         mean_motion_rev_per_day=f"{first.mean_motion_rev_per_day:.8f}",
         catalogue_numbers=f"{first.norad}-{records[-1].norad} (placeholders)")
     if output_format is WalkerFormat.tle:
-        text = walker_tle_text(records, record)
+        with flags_named(WALKER_FLAGS):
+            text = walker_tle_text(records, record)
     else:
         text = walker_omm_json(records, record)
     _emit(text, output)

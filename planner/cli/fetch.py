@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.flags import flags_named
 from planner.cli.terminal import clean
 from planner.elements.fetch import (
     BASE_URL_ENV,
@@ -24,14 +25,25 @@ from planner.elements.fetch import (
     DEFAULT_BASE_URL,
     DEFAULT_CACHE_DIR,
     DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_DEADLINE_S,
     DEFAULT_MAX_BYTES,
     DEFAULT_READ_TIMEOUT_S,
     FetchResult,
     fetch_elements,
     make_query,
 )
+from planner.errors import OptionError
 
-__all__ = ["fetch_command"]
+__all__ = ["FETCH_FLAGS", "fetch_command"]
+
+#: The library parameters of :func:`fetch_elements` and the flags that set them, so that errors
+#: (which name parameters) name the flags on the command line.
+FETCH_FLAGS = {
+    "catnr": "--catnr", "intdes": "--intdes", "group": "--group", "name": "--name",
+    "base_url": "--base-url", "cache_dir": "--cache-dir", "output": "--output",
+    "connect_timeout_s": "--connect-timeout", "read_timeout_s": "--read-timeout",
+    "deadline_s": "--deadline", "max_bytes": "--max-size-mb",
+}
 
 _BYTES_PER_MB = 1_000_000
 
@@ -60,6 +72,9 @@ def fetch_command(
     read_timeout: Annotated[float, typer.Option(
         "--read-timeout", help="Longest wait for data from the server, in seconds.")
     ] = DEFAULT_READ_TIMEOUT_S,
+    deadline: Annotated[float, typer.Option(
+        "--deadline", help="Longest time for the whole request (connection, headers and body), "
+        "in seconds.")] = DEFAULT_DEADLINE_S,
     max_size_mb: Annotated[float, typer.Option(
         "--max-size-mb", help="Largest answer accepted, in MB; reading stops beyond it.")
     ] = DEFAULT_MAX_BYTES / _BYTES_PER_MB,
@@ -68,11 +83,17 @@ def fetch_command(
 
     One request, never retried; the answer is validated before it is cached (and written to -o).
     """
-    query = make_query(catnr=catnr, intdes=intdes, group=group, name=name)
-    result = fetch_elements(
-        query, base_url=base_url, cache_dir=cache_dir, output=output,
-        connect_timeout_s=connect_timeout, read_timeout_s=read_timeout,
-        max_bytes=_max_bytes(max_size_mb))
+    given = [flag for flag, value in (("--catnr", catnr), ("--intdes", intdes),
+                                      ("--group", group), ("--name", name)) if value is not None]
+    if len(given) != 1:  # said with the flags here (make_query names its parameters)
+        raise OptionError("give exactly one of --catnr, --intdes, --group, --name (found "
+                          f"{' and '.join(given) or 'none'})", field="--catnr")
+    with flags_named(FETCH_FLAGS):
+        query = make_query(catnr=catnr, intdes=intdes, group=group, name=name)
+        result = fetch_elements(
+            query, base_url=base_url, cache_dir=cache_dir, output=output,
+            connect_timeout_s=connect_timeout, read_timeout_s=read_timeout, deadline_s=deadline,
+            max_bytes=_max_bytes(max_size_mb))
     _report(result)
 
 

@@ -122,7 +122,8 @@ def passes(
     csv_comments: CsvCommentsOption = False,
 ) -> None:
     """Predict passes: rise, culmination, set, azimuths, range, darkness, element age."""
-    from planner.io.output import to_csv, to_ics, to_json
+    from planner.io.jsonstream import json_chunks
+    from planner.io.output import to_csv, to_ics
     from planner.run.pipeline import load_inputs, passes_for, run_provenance
 
     zone = resolve_zone(tz)
@@ -145,7 +146,7 @@ def passes(
     if output_format is Format.csv:
         text = to_csv(table, provenance, comments=csv_comments)
     elif output_format is Format.json:
-        text = to_json({"passes": table}, provenance)
+        text = json_chunks({"passes": table}, provenance)  # streamed: 417k passes took 2 GB
     else:
         text = to_ics(pass_events(table, warn_age_days), calendar_name="qkdplan passes",
                       stamp=inputs.start)

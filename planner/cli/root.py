@@ -6,11 +6,11 @@ Exit status: 0 on success, 2 on bad input or usage (one line naming the file, li
 
 from __future__ import annotations
 
+import errno
 import os
-import signal
 import sys
-import threading
 import traceback
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from planner import __version__
+from planner.cli.entry import main  # noqa: F401 (planner.cli.root.main: the entry point)
 from planner.cli.terminal import (
     clean,
     collapse_warnings,
@@ -28,7 +29,7 @@ from planner.cli.terminal import (
     styled,
     text_widths,
 )
-from planner.errors import OptionError, PlannerInputError
+from planner.errors import OptionError, OutputError, PlannerInputError
 
 # Start-up: ``qkdplan --help`` must not pay for pandas, numpy, Skyfield, plotly or HiGHS, so this
 # package imports the stages (and planner.io.output, which needs pandas) inside the commands.
@@ -164,13 +165,15 @@ def _parameters(group, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def _emit(text: str, output: Path | None, record: dict | None = None) -> None:
-    """Write ``text`` to standard output or atomically to ``output``; beside a file, its
-    provenance ``record`` as ``NAME.meta.json``."""
+def _emit(text: str | Iterable[str], output: Path | None, record: dict | None = None
+          ) -> None:
+    """Write ``text`` (or its pieces, a streamed document) to standard output or atomically
+    to ``output``; beside a file, its provenance ``record`` as ``NAME.meta.json``."""
     from planner.io.output import sidecar_path, sidecar_text, write_atomic
 
     if output is None:
-        sys.stdout.write(text)
+        for chunk in [text] if isinstance(text, str) else text:  # pieces: a streamed document
+            sys.stdout.write(chunk)
         sys.stdout.flush()
         return
     write_atomic(output, text)
@@ -281,20 +284,12 @@ def _command_line_error(error: Exception) -> bool:
         getattr(error, "exit_code", None), int)
 
 
-def _terminated(signum: int, _frame) -> None:
-    """SIGTERM handler: unwind like an exit, so clean-ups run (no half-written file)."""
-    raise SystemExit(128 + signum)
+def run_command_line(argv: list[str] | None) -> None:
+    """Parse ``argv``, run the command and exit with its status (see the module docstring).
 
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``qkdplan`` console script."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
-    try:
-        _main(argv)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    Called by :func:`planner.cli.entry.main` once its signal handlers are installed.
+    """
+    _main(argv)
 
 
 def _main(argv: list[str] | None) -> None:
@@ -310,7 +305,18 @@ def _main(argv: list[str] | None) -> None:
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except BrokenPipeError:
+        _silence_stdout()
         sys.exit(0)
+    except OutputError as error:
+        stderr.print(f"qkdplan: error: {error}", highlight=False, markup=False)
+        sys.exit(1)
+    except OSError as error:
+        if error.errno not in _WRITE_ERRNOS:
+            _internal_error(error)
+        _silence_stdout()
+        stderr.print(f"qkdplan: error: cannot write the output: {error.strerror}",
+                     highlight=False, markup=False)
+        sys.exit(1)
     except Exception as error:
         if _command_line_error(error):
             context = getattr(error, "ctx", None)
@@ -320,15 +326,33 @@ def _main(argv: list[str] | None) -> None:
                 stderr.print(f"{command}: error: {clean(message)} (see {command} --help)",
                              markup=False)
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
-        if os.environ.get("QKDPLAN_DEBUG"):
-            traceback.print_exc()
-        stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "
-                     "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
-                     highlight=False, markup=False)
-        sys.exit(1)
+        _internal_error(error)
     if code == 130:  # the parser turned Ctrl-C into exit status 130
         stderr.print("qkdplan: interrupted", highlight=False)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _internal_error(error: BaseException) -> None:
+    if os.environ.get("QKDPLAN_DEBUG"):
+        traceback.print_exc()
+    stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "
+                 "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
+                 highlight=False, markup=False)
+    sys.exit(1)
+
+
+#: Errors of a write that failed for reasons outside the input (standard output on a full disk).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _register_commands() -> None:

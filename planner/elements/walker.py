@@ -71,7 +71,9 @@ import numpy as np
 from sgp4.api import WGS72, Satrec
 from sgp4.earth_gravity import wgs72
 
-from planner.elements.elementsets import Catalogue, format_tle, parse_omm_json, parse_tle_text
+from planner.elements.catalogue import Catalogue
+from planner.elements.omm import parse_omm_json
+from planner.elements.tle import format_tle, parse_tle_text
 from planner.errors import OptionError
 from planner.timebase import as_utc_datetime
 
@@ -174,7 +176,7 @@ class WalkerElements:
         if self.norad > MAX_TLE_NORAD:
             raise OptionError(f"catalogue number {self.norad} of {self.name} does not fit a TLE "
                               f"(at most {MAX_TLE_NORAD}); write OMM JSON instead or lower "
-                              "the catalogue base", field="--format")
+                              "the catalogue base", field="norad_base")
         return format_tle(self.name, self.norad, "", self.epoch, self.inclination_deg,
                           self.raan_deg, self.eccentricity, self.arg_perigee_deg,
                           self.mean_anomaly_deg, self.mean_motion_rev_per_day, bstar=self.bstar)
@@ -246,7 +248,7 @@ def sun_synchronous_inclination_deg(semi_major_axis_km: float, eccentricity: flo
         altitude = semi_major_axis_km - EARTH_RADIUS_KM
         raise OptionError(f"no sun-synchronous orbit exists at {altitude:.0f} km (J2 cannot "
                           "turn the node fast enough above about 5,900 km); give an "
-                          "inclination in degrees", field="--inclination-deg")
+                          "inclination in degrees", field="inclination_deg")
     return math.degrees(math.acos(cos_i))
 
 
@@ -312,7 +314,7 @@ def sgp4_mean_altitude_km(satrec: Satrec, samples: int = _ORBIT_SAMPLES) -> floa
     error, r, _ = satrec.sgp4_array(np.full(samples, satrec.jdsatepoch), fraction)
     if np.any(error):
         raise OptionError("SGP4 cannot propagate this orbit (it decays within one revolution); "
-                          "raise the altitude", field="--altitude-km")
+                          "raise the altitude", field="altitude_km")
     return float(np.mean(np.linalg.norm(r, axis=1)) - EARTH_RADIUS_KM)
 
 
@@ -418,8 +420,8 @@ def _inclination(value, altitude_km: float, eccentricity: float, epoch: datetime
             value = float(value)
         except ValueError:
             raise OptionError(f"expected degrees or 'sso', found {value!r}",
-                              field="--inclination-deg") from None
-    inclination = _check_number(value, "--inclination-deg", 0.0, 180.0)
+                              field="inclination_deg") from None
+    inclination = _check_number(value, "inclination_deg", 0.0, 180.0)
     return inclination, kozai_mean_motion_for_altitude(altitude_km, inclination, eccentricity,
                                                        epoch, bstar)
 
@@ -475,31 +477,31 @@ def walker_delta(planes: int, per_plane: int, phasing: int = 0, altitude_km: flo
     ----------
     Walker, J. G., "Satellite constellations", J. Brit. Interplanet. Soc. 37, 559-572 (1984).
     """
-    planes = _check_count(planes, "--planes")
-    per_plane = _check_count(per_plane, "--per-plane")
+    planes = _check_count(planes, "planes")
+    per_plane = _check_count(per_plane, "per_plane")
     total = planes * per_plane
     if total > MAX_SATELLITES:
         raise OptionError(f"{total} satellites is more than the {MAX_SATELLITES} limit",
-                          field="--per-plane")
+                          field="per_plane")
     if (isinstance(phasing, bool) or not isinstance(phasing, (int, np.integer))
             or not 0 <= phasing <= planes - 1):
         raise OptionError(f"expected a whole number in [0, {planes - 1}] (0 to planes - 1), "
-                          f"found {phasing!r}", field="--phasing")
-    altitude = _check_number(altitude_km, "--altitude-km", MIN_ALTITUDE_KM, MAX_ALTITUDE_KM)
-    eccentricity = _check_number(eccentricity, "--eccentricity", 0.0, 1.0, high_open=True)
+                          f"found {phasing!r}", field="phasing")
+    altitude = _check_number(altitude_km, "altitude_km", MIN_ALTITUDE_KM, MAX_ALTITUDE_KM)
+    eccentricity = _check_number(eccentricity, "eccentricity", 0.0, 1.0, high_open=True)
     perigee = (EARTH_RADIUS_KM + altitude) * (1 - eccentricity) - EARTH_RADIUS_KM
     if perigee < 100.0:
         raise OptionError(f"eccentricity {eccentricity:g} puts the perigee at {perigee:.0f} km, "
-                          "below 100 km", field="--eccentricity")
-    raan0 = _check_number(raan0_deg, "--raan0-deg", -360.0, 360.0)
-    bstar = _check_number(bstar, "--bstar", -1.0, 1.0)
+                          "below 100 km", field="eccentricity")
+    raan0 = _check_number(raan0_deg, "raan0_deg", -360.0, 360.0)
+    bstar = _check_number(bstar, "bstar", -1.0, 1.0)
     if (isinstance(norad_base, bool) or not isinstance(norad_base, (int, np.integer))
             or not 0 < norad_base <= 10**9 - total):
         raise OptionError(f"expected a catalogue number from 1 to {10**9 - total}, found "
-                          f"{norad_base!r}", field="--norad-base")
-    epoch_dt = as_utc_datetime(epoch, option="--epoch")
+                          f"{norad_base!r}", field="norad_base")
+    epoch_dt = as_utc_datetime(epoch, option="epoch")
     if not 1957 <= epoch_dt.year <= 2056:
-        raise OptionError(f"epoch year {epoch_dt.year} is outside 1957-2056", field="--epoch")
+        raise OptionError(f"epoch year {epoch_dt.year} is outside 1957-2056", field="epoch")
     inclination, mean_motion = _inclination(inclination_deg, altitude, eccentricity, epoch_dt,
                                             bstar)
     plane_width, slot_width = len(str(planes)), len(str(per_plane))

@@ -15,15 +15,13 @@ import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner import __version__
-from planner.errors import OptionError
+from planner.io.atomic import check_output_path, write_atomic  # noqa: F401 (callers' import)
 
 # numpy and pandas are imported inside the table functions: the command line imports this
 # module for its output checks, and ``qkdplan --help`` must not wait for pandas.
@@ -170,45 +168,6 @@ def to_ics(events: Sequence[Mapping[str, Any]], *, calendar_name: str,
         lines += ["TRANSP:OPAQUE", "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
-
-
-def check_output_path(path: str | Path, option: str = "--output") -> Path:
-    """Fail early (before any work) if ``path`` cannot be written."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OptionError(f"{str(path)!r} is a directory; give a file name", field=option)
-    if not parent.is_dir():
-        raise OptionError(f"directory {str(parent)!r} does not exist", field=option)
-    if not os.access(parent, os.W_OK):
-        raise OptionError(f"directory {str(parent)!r} is not writable", field=option)
-    return path
-
-
-def write_atomic(path: str | Path, data: str | bytes, option: str = "--output") -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
-
-    Readers see the old file or the complete new one, never a part; on any failure (including
-    KeyboardInterrupt) the temporary file is removed.
-    """
-    path = check_output_path(path, option)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                         dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def sidecar_path(path: str | Path) -> Path:

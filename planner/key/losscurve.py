@@ -170,6 +170,8 @@ def read_loss_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray 
                                      field=name)
             cell = cells[index].strip()
             try:
+                if "_" in cell or not cell.isascii():  # float() reads 4_0 as 40, '٤' as 4
+                    raise ValueError(cell)
                 value = float(cell)
             except ValueError:
                 raise LossCurveError(f"{cell!r} is not a number", path=str(file), line=number,

@@ -16,9 +16,10 @@ import pandas as pd
 from planner.elements import elementsets as element_sets
 from planner.errors import OptionError
 from planner.geometry.passes import find_passes
+from planner.geometry.visibility import visibility_notes
 from planner.io.resources import bundled_path
 from planner.mission.stations import Station, load_stations, select_stations
-from planner.timebase import as_utc_datetime
+from planner.timebase import as_utc_datetime, check_period
 
 MAX_PERIOD_DAYS = 3660.0
 """Longest period one run may cover [days] (ten years)."""
@@ -64,6 +65,7 @@ def resolve_period(start: str | datetime = "now", days: float | None = 7.0,
             raise OptionError(f"{days} days is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
                               field="--days")
         end_dt = start_dt + timedelta(days=float(days))
+    check_period(start_dt, end_dt, option="--end" if end is not None else "--days")
     if (end_dt - start_dt).total_seconds() > MAX_PERIOD_DAYS * 86400:
         raise OptionError(f"the period is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
                           field="--end")
@@ -137,6 +139,8 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
     table = find_passes(inputs.catalogue, inputs.stations, inputs.start, inputs.end,
                         min_elevation_deg=min_elevation_deg, refraction=refraction,
                         warnings=inputs.warnings)
+    inputs.warnings.extend(visibility_notes(inputs.catalogue, inputs.stations, inputs.start,
+                                            inputs.end, table, min_elevation_deg=min_elevation_deg))
     if night_only:
         table = table[table["night"]].reset_index(drop=True)
     return table
@@ -162,6 +166,7 @@ def run_provenance(inputs: Inputs, **extra) -> dict:
         element_sets=element_provenance(inputs.catalogue),
         station_file=inputs.station_file,
         stations=[s.name for s in inputs.stations],
+        warnings=list(inputs.warnings) or None,  # stale elements, decay, no pass at a station
         **extra,
     )
 

@@ -16,7 +16,10 @@ more than the weaker of the two receives, so it bounds what every pair can get.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ import pandas as pd
 
 from planner.errors import OptionError, PlannerInputError
 from planner.io.yamlfile import format_location, load_yaml
+from planner.timebase import as_utc_datetime
 
 AXES = {
     "aperture_m": "receiver telescope aperture of every station [m]",
@@ -73,6 +77,7 @@ class Sweep:
     axes: dict[str, list]
     path: Path
     lines: dict[tuple[str, int], int]
+    field_lines: dict[str, int | None] = field(default_factory=dict)
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -106,23 +111,71 @@ def load_sweep(path: str | Path) -> Sweep:
             elif name == "satellites" and (isinstance(value, bool) or not isinstance(value, int)
                                            or value < 1):
                 raise SweepError(f"{value!r} is not a positive whole number", **item)
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise SweepError(f"{value!r} is not a positive number", **item)
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value) and value > 0):
+                raise SweepError(f"{value!r} is not a positive, finite number", **item)
             elif name == "min_elevation_deg" and not value < 90:
                 raise SweepError(f"{value!r} is not below 90", **item)
+    where = _Where(str(doc.path), {key: doc.line_of((key,)) for key in data})
     days = data.get("days", 7)
-    if isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0:
-        raise SweepError(f"{days!r} is not a positive number of days", path=str(doc.path),
-                         line=doc.line_of(("days",)), field="days")
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or not (
+            math.isfinite(days) and days > 0):
+        raise SweepError(f"{days!r} is not a positive number of days", **where("days"))
+    start = data.get("start", "now")
+    if not isinstance(start, str):
+        raise SweepError(f"{start!r} is not a date such as 2026-11-24 or 'now'",
+                         **where("start"))
+    with where.fields_of_options("start"):
+        as_utc_datetime(start, option="start")
     tle = data.get("tle")
     tle = [tle] if isinstance(tle, str) else tle
+    if tle is not None and not (isinstance(tle, list) and tle
+                                and all(isinstance(t, str) and t.strip() for t in tle)):
+        raise SweepError(f"{tle!r} is not a file name or a list of file names", **where("tle"))
+    payload = data.get("payload")
+    if payload is not None and not (isinstance(payload, str) and payload.strip()):
+        raise SweepError(f"{payload!r} is not a payload name", **where("payload"))
+    stations = data.get("stations")
+    if stations is not None and not (isinstance(stations, list) and stations and all(
+            isinstance(name, str) and name.strip() for name in stations)):
+        raise SweepError(f"{stations!r} is not a list of station names", **where("stations"))
     base = doc.path.parent
-    return Sweep(start=data.get("start", "now"), days=float(days),
+    return Sweep(start=start, days=float(days),
                  tle=None if tle is None else [str(base / t) for t in tle],
-                 payload=data.get("payload"), stations=data.get("stations"),
+                 payload=payload, stations=stations,
                  axes={k: list(v) for k, v in axes.items()}, path=doc.path,
                  lines={(k, i): doc.line_of(("axes", k, i)) for k, v in axes.items()
-                        for i in range(len(v))})
+                        for i in range(len(v))},
+                 field_lines={key: doc.line_of((key,)) for key in data})
+
+
+#: The sweep field behind each parameter or option the base case's loaders may name.
+_SWEEP_FIELDS = {"--start": "start", "start": "start", "--days": "days", "days": "days",
+                 "--end": "days", "end": "days", "--station": "stations", "--tle": "tle",
+                 "--payload-name": "payload"}
+
+
+class _Where:
+    """The file, line and field of a sweep file's top-level fields, for its errors."""
+
+    def __init__(self, path: str, lines: dict[str, int | None]) -> None:
+        self.path = path
+        self.lines = lines
+
+    def __call__(self, key: str) -> dict[str, Any]:
+        return {"path": self.path, "line": self.lines.get(key), "field": key}
+
+    @contextmanager
+    def fields_of_options(self, key: str) -> Iterator[None]:
+        """Errors of the block that name no file become errors of a sweep field: the one the
+        error's parameter comes from (see :data:`_SWEEP_FIELDS`), else ``key``."""
+        try:
+            yield
+        except PlannerInputError as error:
+            if error.path is not None:
+                raise
+            raise SweepError(error.message,
+                             **self(_SWEEP_FIELDS.get(error.field or "", key))) from None
 
 
 def sweep_tasks(sweep: Sweep) -> list[dict]:
@@ -132,10 +185,13 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
     from planner.run.pipeline import load_inputs
     from planner.run.tasks import element_payload
 
-    inputs = load_inputs(sweep.tle, None, sweep.stations, sweep.start, sweep.days)
+    where = _Where(str(sweep.path), sweep.field_lines)
+    with where.fields_of_options("start"):
+        inputs = load_inputs(sweep.tle, None, sweep.stations, sweep.start, sweep.days)
     payloads = load_payloads()
     if sweep.payload is not None:
-        payload = get_payload(payloads, sweep.payload)
+        with where.fields_of_options("payload"):
+            payload = get_payload(payloads, sweep.payload)
     else:
         payload = payload_for_satellite(payloads, inputs.catalogue.name(
             inputs.catalogue.satellites[0]))
@@ -161,10 +217,24 @@ def sweep_tasks(sweep: Sweep) -> list[dict]:
             elif axis == "satellites":
                 task["elements"] = _first_satellites(inputs.catalogue, value, sweep, position)
             else:
-                task["stations"] = [s.model_dump() for s in
-                                    select_stations(every_station, value)]
+                with _axis_value_errors(sweep, axis, position):
+                    chosen = select_stations(every_station, value)
+                task["stations"] = [s.model_dump() for s in chosen]
             tasks.append(task)
     return tasks
+
+
+@contextmanager
+def _axis_value_errors(sweep: Sweep, axis: str, position: int) -> Iterator[None]:
+    """Errors of the block that name no file become errors of one axis value of the sweep."""
+    try:
+        yield
+    except PlannerInputError as error:
+        if error.path is not None:
+            raise
+        raise SweepError(error.message, path=str(sweep.path),
+                         line=sweep.lines[(axis, position)],
+                         field=format_location(("axes", axis, position))) from None
 
 
 def _first_satellites(catalogue, count: int, sweep: Sweep, position: int) -> list[dict]:
@@ -181,7 +251,7 @@ def _first_satellites(catalogue, count: int, sweep: Sweep, position: int) -> lis
 
 def run_sweep_task(task: dict) -> dict:
     """Key budget of one case (runs in a worker: only plain data in and out)."""
-    from planner.elements.elementsets import Catalogue
+    from planner.elements.catalogue import Catalogue
     from planner.geometry.passes import find_passes
     from planner.key.perpass import pass_key_table
     from planner.mission.payloads import Payload

@@ -9,7 +9,7 @@ import pytest
 from planner.elements.elementsets import Catalogue, format_tle, parse_tle_text
 from planner.errors import StationError
 from planner.mission.stations import load_stations
-from tests.conftest import run
+from tests.conftest import assert_one_line_error, run
 
 WEEK = ["--start", "2026-11-24", "--days", "3"]
 
@@ -68,3 +68,15 @@ def test_names_from_inputs_never_leave_the_output_directory(tmp_path):
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert written and all(out in p.parents for p in written)
     assert not (tmp_path / "escape").exists()
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["--start", "9999-12-31T12:00", "--days", "1"], "--start"),     # OverflowError before
+    (["--start", "0001-01-01T00:00+14:00"], "--start"),              # OverflowError before
+    (["--start", "2026-11-24", "--end", "9999-12-31T23:59:59-05:00"], "--end"),
+    (["--start", "2053-09-25", "--days", "30"], "--days"),            # past the ephemeris
+    (["--start", "1850-01-01", "--days", "1"], "--start"),
+])
+def test_dates_outside_the_supported_span_exit_2(args, flag, capsys):
+    code, out, err = run(["passes", *args, "--allow-stale"], capsys)
+    assert_one_line_error(code, out, err, flag, "outside the dates the planner supports")

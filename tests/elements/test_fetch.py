@@ -124,6 +124,32 @@ def _stream_without_length(handler, size: int) -> None:
         handler.wfile.write(block)
 
 
+def _drip_headers(handler) -> None:
+    """A complete, valid answer whose status line and headers come one byte every 0.1 s.
+
+    Every byte arrives well within any read timeout, so only an overall deadline stops the
+    client; the server itself finishes after about 5 s (or when the test module ends).
+    """
+    head = (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(MICIUS_ANSWER))
+    for byte in head:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        if handler.server.stop.wait(0.1):
+            return
+    handler.wfile.write(MICIUS_ANSWER)
+    handler.close_connection = True
+
+
+def _conflicting_lengths(handler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(MICIUS_ANSWER)))
+    handler.send_header("Content-Length", str(len(MICIUS_ANSWER) - 10))
+    handler.end_headers()
+    handler.wfile.write(MICIUS_ANSWER)
+
+
 def _redirect(handler) -> None:
     _send(handler, 301, b"moved", "text/html", 5,
           {"Location": "https://celestrak.org/NORAD/elements/gp.php"})
@@ -136,6 +162,8 @@ SCENARIOS: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {
     "missing": lambda h: _send(h, 404, b"Not Found", "text/plain", 9),
     "broken": lambda h: _send(h, 500, b"Internal Server Error", "text/plain", 21),
     "moved": _redirect,
+    "drip_headers": _drip_headers,
+    "conflicting_lengths": _conflicting_lengths,
     "slow": lambda h: _stall_then(h),
     "slow_body": _slow_body,
     "truncated": _truncated_connection,
@@ -247,16 +275,16 @@ def test_cache_names_are_safe_and_distinct():
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
-    ({}, "--catnr"),
-    ({"catnr": 41731, "group": "stations"}, "--catnr"),
-    ({"catnr": 0}, "--catnr"),
-    ({"catnr": 10**10}, "--catnr"),
-    ({"intdes": "22-086"}, "--intdes"),
-    ({"intdes": "2022-86"}, "--intdes"),
-    ({"group": "../x"}, "--group"),
-    ({"group": ""}, "--group"),
-    ({"name": "   "}, "--name"),
-    ({"name": "x" * 101}, "--name"),
+    ({}, "catnr"),
+    ({"catnr": 41731, "group": "stations"}, "catnr"),
+    ({"catnr": 0}, "catnr"),
+    ({"catnr": 10**10}, "catnr"),
+    ({"intdes": "22-086"}, "intdes"),
+    ({"intdes": "2022-86"}, "intdes"),
+    ({"group": "../x"}, "group"),
+    ({"group": ""}, "group"),
+    ({"name": "   "}, "name"),
+    ({"name": "x" * 101}, "name"),
 ])
 def test_bad_query_options(kwargs, field):
     with pytest.raises(OptionError) as info:
@@ -281,7 +309,7 @@ def test_base_url_and_cache_dir_from_options_environment_and_defaults(monkeypatc
 def test_only_http_base_urls_are_accepted(url, monkeypatch):
     with pytest.raises(OptionError) as info:
         resolve_base_url(url)
-    assert info.value.field == "--base-url"
+    assert info.value.field == "base_url"
     monkeypatch.setenv(BASE_URL_ENV, url)
     with pytest.raises(OptionError) as info:
         resolve_base_url()
@@ -371,24 +399,27 @@ def test_record_round_trips_through_json(gp, tmp_path):
 FAILURES = {
     # scenario: (query, message fragments, extra keyword arguments)
     "forbidden": (MICIUS, ["403", "stopped without retrying", "usage policy", "wait"], {}),
-    "missing": (MICIUS, ["404", "stopped without retrying", "--base-url"], {}),
+    "missing": (MICIUS, ["404", "stopped without retrying", "base_url"], {}),
     "broken": (MICIUS, ["500", "stopped without retrying", "try again later"], {}),
-    "moved": (MICIUS, ["301", "https://celestrak.org/NORAD/elements/gp.php", "--base-url"], {}),
-    "slow": (MICIUS, ["no answer within the 0.5 s read timeout", "--read-timeout"],
+    "moved": (MICIUS, ["301", "https://celestrak.org/NORAD/elements/gp.php", "base_url"], {}),
+    "slow": (MICIUS, ["no answer within the 0.5 s read timeout", "read_timeout_s"],
              {"read_timeout_s": TIMEOUT_S}),
-    "slow_body": (MICIUS, ["stalled", "no data for 0.5 s after 100 bytes", "--read-timeout"],
+    "slow_body": (MICIUS, ["stalled", "no data for 0.5 s after 100 bytes", "read_timeout_s"],
                   {"read_timeout_s": TIMEOUT_S}),
     "truncated": (MICIUS, ["cut off", f"200 of {len(MICIUS_ANSWER)} bytes"], {}),
     "truncated_chunks": (MICIUS, ["the answer was cut off"], {}),
-    "garbage": (MICIUS, ["not JSON", "<!DOCTYPE html>", "--base-url"], {}),
+    "garbage": (MICIUS, ["not JSON", "<!DOCTYPE html>", "base_url"], {}),
     "truncated_json": (MICIUS, ["not valid element-set JSON", "not valid JSON"], {}),
     "no_gp_data": (make_query(catnr=99999), ["no element sets for CATNR=99999",
-                                             "No GP data found", "--catnr"], {}),
+                                             "No GP data found", "catnr"], {}),
     "empty": (MICIUS, ["holds no element sets"], {}),
-    "huge_declared": (MICIUS, ["50 MB (Content-Length)", "0.001 MB limit", "--max-size-mb"],
+    "huge_declared": (MICIUS, ["50 MB (Content-Length)", "0.001 MB limit", "max_bytes"],
                       {"max_bytes": 1000}),
     "huge_streamed": (MICIUS, ["larger than the 0.1 MB limit", "stopped reading"],
                       {"max_bytes": 100_000}),
+    "drip_headers": (MICIUS, ["no complete answer within the 1 s deadline", "deadline_s"],
+                     {"read_timeout_s": TIMEOUT_S, "deadline_s": 1.0}),
+    "conflicting_lengths": (MICIUS, ["conflicting Content-Length headers"], {}),
     "ok": (make_query(catnr=25544), ["asked for catalogue number 25544", "41731"], {}),
 }
 
@@ -453,7 +484,7 @@ def test_connect_timeout(tmp_path):
     message = info.value.one_line()
     if "connect timeout" not in message:
         pytest.skip(f"this kernel did not drop the connection attempt ({message})")
-    assert "0.5 s connect timeout" in message and "--connect-timeout" in message
+    assert "0.5 s connect timeout" in message and "connect_timeout_s" in message
     assert elapsed < BOUND_S
 
 
@@ -461,13 +492,13 @@ def test_problems_found_before_any_request(gp, tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     cases = [
-        ({"cache_dir": not_a_dir}, "--cache-dir"),
-        ({"cache_dir": not_a_dir / "below"}, "--cache-dir"),
-        ({"output": tmp_path / "no" / "such" / "dir.json"}, "--output"),
-        ({"read_timeout_s": 0}, "--read-timeout"),
-        ({"connect_timeout_s": float("nan")}, "--connect-timeout"),
-        ({"max_bytes": -1}, "--max-size-mb"),
-        ({"base_url": "file:///etc/passwd"}, "--base-url"),
+        ({"cache_dir": not_a_dir}, "cache_dir"),
+        ({"cache_dir": not_a_dir / "below"}, "cache_dir"),
+        ({"output": tmp_path / "no" / "such" / "dir.json"}, "output"),
+        ({"read_timeout_s": 0}, "read_timeout_s"),
+        ({"connect_timeout_s": float("nan")}, "connect_timeout_s"),
+        ({"max_bytes": -1}, "max_bytes"),
+        ({"base_url": "file:///etc/passwd"}, "base_url"),
     ]
     for kwargs, field in cases:
         options = {"base_url": gp("ok"), "cache_dir": tmp_path / "cache", **kwargs}
@@ -510,7 +541,7 @@ def test_unchanged_data_answer_points_to_the_cached_copy(gp, tmp_path):
 
 
 def test_gp_query_is_a_value():
-    assert GPQuery("CATNR", "41731") == MICIUS and MICIUS.option == "--catnr"
+    assert GPQuery("CATNR", "41731") == MICIUS and MICIUS.parameter == "catnr"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,7 +596,12 @@ def test_command_options_timeouts_and_size_limit(cli, gp, tmp_path, monkeypatch)
     ("forbidden", ["--catnr", "41731"], "403 Forbidden"),
     ("no_gp_data", ["--name", "NO SUCH SATELLITE"], "No GP data found"),
     ("garbage", ["--group", "stations"], "not JSON"),
-    ("ok", ["--catnr", "41731", "--group", "stations"], "exactly one of"),
+    ("ok", ["--catnr", "41731", "--group", "stations"],
+     "exactly one of --catnr, --intdes, --group, --name (found --catnr and --group)"),
+    ("drip_headers", ["--catnr", "41731", "--deadline", "1", "--read-timeout", "0.5"],
+     "no complete answer within the 1 s deadline (--deadline)"),
+    ("missing", ["--catnr", "41731"], "check --base-url"),
+    ("huge_declared", ["--catnr", "41731", "--max-size-mb", "1"], "(--max-size-mb)"),
     ("ok", ["--intdes", "86"], "--intdes"),
     ("ok", ["--catnr", "abc"], "--catnr"),
 ])

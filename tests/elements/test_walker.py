@@ -220,18 +220,18 @@ def test_catalogue_helper_and_case_insensitive_sso():
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
-    ({"planes": 0}, "--planes"), ({"planes": -2}, "--planes"), ({"planes": 2.5}, "--planes"),
-    ({"per_plane": 0}, "--per-plane"), ({"per_plane": -1}, "--per-plane"),
-    ({"phasing": 3}, "--phasing"), ({"phasing": -1}, "--phasing"),
-    ({"altitude_km": 149.9}, "--altitude-km"), ({"altitude_km": 40_001}, "--altitude-km"),
-    ({"altitude_km": float("nan")}, "--altitude-km"),
-    ({"inclination_deg": -0.1}, "--inclination-deg"),
-    ({"inclination_deg": 180.5}, "--inclination-deg"),
-    ({"inclination_deg": "polar"}, "--inclination-deg"),
-    ({"eccentricity": 1.0}, "--eccentricity"), ({"eccentricity": -0.1}, "--eccentricity"),
-    ({"eccentricity": 0.2}, "--eccentricity"),           # perigee below 100 km at 500 km
-    ({"epoch": "next tuesday"}, "--epoch"), ({"epoch": "2070-01-01"}, "--epoch"),
-    ({"norad_base": 0}, "--norad-base"),
+    ({"planes": 0}, "planes"), ({"planes": -2}, "planes"), ({"planes": 2.5}, "planes"),
+    ({"per_plane": 0}, "per_plane"), ({"per_plane": -1}, "per_plane"),
+    ({"phasing": 3}, "phasing"), ({"phasing": -1}, "phasing"),
+    ({"altitude_km": 149.9}, "altitude_km"), ({"altitude_km": 40_001}, "altitude_km"),
+    ({"altitude_km": float("nan")}, "altitude_km"),
+    ({"inclination_deg": -0.1}, "inclination_deg"),
+    ({"inclination_deg": 180.5}, "inclination_deg"),
+    ({"inclination_deg": "polar"}, "inclination_deg"),
+    ({"eccentricity": 1.0}, "eccentricity"), ({"eccentricity": -0.1}, "eccentricity"),
+    ({"eccentricity": 0.2}, "eccentricity"),           # perigee below 100 km at 500 km
+    ({"epoch": "next tuesday"}, "epoch"), ({"epoch": "2070-01-01"}, "epoch"),
+    ({"norad_base": 0}, "norad_base"),
 ])
 def test_bad_input_is_an_option_error(kwargs, field):
     arguments = {"planes": 3, "per_plane": 4, "phasing": 1, "altitude_km": 500.0,

@@ -14,8 +14,12 @@ and inputs built from scratch. Each call must return normally or raise a
 :class:`~planner.errors.PlannerError` whose message is one line (and, for files, names the file);
 anything else fails the test. Parsers that are absent (or fail to import) are skipped.
 
-Twelve fuzz tests run ``QKDPLAN_FUZZ_EXAMPLES`` examples each (default 150: 1,800 in all; the
-whole file, corpus included, takes about 20 s). Runs are derandomised (the same examples every
+Every YAML input (stations, payloads, relay demands, sweep files) also gets its values replaced
+by typed scalars (``1:30``, ``2026-02-30``, ``yes``, ``1_000``, ``.inf``, anchors...) or given tags
+(``!!int``, ``!!timestamp``, ``!!python/object:os.system``, local tags...).
+
+Sixteen fuzz tests run ``QKDPLAN_FUZZ_EXAMPLES`` examples each (default 150: 2,400 in all; the
+whole file, corpus included, takes about 40 s). Runs are derandomised (the same examples every
 time, no example database written into the tree); set ``QKDPLAN_FUZZ_RANDOM=1`` to explore new
 ones.
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import string
 from pathlib import Path
 
@@ -314,6 +319,12 @@ def test_loss_csv(workdir, text):
     expect_planner_error(read_loss_csv, path, path=path)
 
 
+# the demands may live in their own module (relay/demands) or in the scheduler's
+parse_demand = parse_demand or _optional("planner.relay.demands", "parse_demand")
+load_demands = (_optional("planner.relay.demands", "load_demands")
+                or _optional("planner.relay.schedule", "load_demands"))
+
+
 @pytest.mark.skipif(parse_demand is None,
                     reason="planner.relay.schedule.parse_demand is not in the tree")
 @FUZZ
@@ -322,6 +333,70 @@ def test_loss_csv(workdir, text):
        st.sampled_from([None, ["Beijing", "Stellenbosch", "Jinan"]]))
 def test_demand_option(text, known):
     expect_planner_error(parse_demand, text, known)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every YAML input, with typed scalars and tags in place of its values
+# ---------------------------------------------------------------------------------------------
+
+# plain scalars PyYAML's YAML 1.1 rules read as dates, sexagesimal numbers, booleans, ... and
+# tags, honoured (!!str, !!int, ...) or refused (!!timestamp, !!python/..., local tags)
+_TYPED_SCALARS = ["1:30", "-1:30:00", "2026-02-30", "2026-12-01", "2026-12-01T25:00:00Z", "yes",
+                  "off", "1_000", "0x1F", "0o17", "0b11", ".inf", "-.inf", ".nan", "~", "''",
+                  "1e999", "1e8", "-0", "+5", "&anchor 3", "*anchor", "[1:30]", "{a: 1}"]
+_TAGS = ["!!int", "!!float", "!!str", "!!bool", "!!null", "!!timestamp", "!!binary", "!!set",
+         "!!omap", "!!pairs", "!!map", "!!seq", "!!python/object:os.system",
+         "!!python/object/apply:os.system", "!!python/name:os.system", "!local", "!"]
+_VALUE_LINE = re.compile(r"(\s*(?:- )?[A-Za-z_][A-Za-z_0-9]*:[ ]+|\s*- )(\S.*)")
+
+
+@st.composite
+def typed_mutation(draw, text: str) -> str:
+    """``text`` with one to three values replaced by a typed scalar or given a tag."""
+    lines = text.split("\n")
+    candidates = [i for i, line in enumerate(lines)
+                  if not line.lstrip().startswith("#") and _VALUE_LINE.fullmatch(line)]
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.sampled_from(candidates))
+        head, value = _VALUE_LINE.fullmatch(lines[i]).groups()
+        if draw(st.booleans()):
+            lines[i] = head + draw(st.sampled_from(_TYPED_SCALARS))
+        else:
+            tag = draw(st.sampled_from(_TAGS))
+            lines[i] = head + tag + " " + draw(st.sampled_from([value, *_TYPED_SCALARS]))
+    return "\n".join(lines)
+
+
+load_sweep = _optional("planner.run.sweep", "load_sweep")
+_SWEEP_TEXT = """start: 2026-11-24
+days: 30
+payload: jinan-1
+stations: [Beijing, Stellenbosch]
+tle: micius.tle
+axes:
+  aperture_m: [0.2, 0.28, 0.5]
+  divergence_urad: [5, 10]
+  min_elevation_deg: [10, 15]
+  stations: [[Beijing, Stellenbosch], [Jinan, Hefei]]
+  satellites: [1, 2]
+"""
+_YAML_INPUTS = {
+    "stations": (load_stations, _STATIONS_TEXT),
+    "payloads": (load_payloads, _PAYLOAD_FILE.read_text() if _PAYLOAD_FILE.exists() else ""),
+    "demands": (load_demands, (TESTS / "data" / "schedule" / "demands.yaml").read_text()),
+    "sweep": (load_sweep, _SWEEP_TEXT),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_YAML_INPUTS))
+@FUZZ
+@given(data=st.data())
+def test_yaml_inputs_with_typed_scalars_and_tags(workdir, kind, data):
+    loader, text = _YAML_INPUTS[kind]
+    if loader is None or not text:
+        pytest.skip(f"no {kind} loader in the tree")
+    path = _write(workdir / f"{kind}.yaml", data.draw(typed_mutation(text)))
+    expect_planner_error(loader, path, path=path)
 
 
 # ---------------------------------------------------------------------------------------------

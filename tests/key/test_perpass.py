@@ -171,7 +171,6 @@ def test_minimal_payload_is_valid():
     (17, "    dark_count_rate_hz: -5.0", "payloads[0].dark_count_rate_hz", "at least 0"),
     (20, "    epsilon_sec: 1.0", "payloads[0].epsilon_sec", "outside (0, 1)"),
     (21, "    epsilon_cor: 0.0", "payloads[0].epsilon_cor", "outside (0, 1)"),
-    (20, "    epsilon_sec: 1e-10", "payloads[0].epsilon_sec", "decimal point"),
     (12, "    divergence_convention: full", "payloads[0].divergence_convention", "full"),
     (13, "    pointing_jiter_urad: 1.0", "payloads[0].pointing_jiter_urad",
      "did you mean 'pointing_jitter_urad'"),

@@ -20,7 +20,7 @@ import pytest
 from planner import __version__
 from planner.errors import OptionError, PlannerInputError
 from planner.geometry.passes import PASS_COLUMNS
-from planner.io import output as output_module
+from planner.io import atomic as output_module
 from planner.report import figures as figs
 from planner.report import files as report_files
 from planner.report import page as report

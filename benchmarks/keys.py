@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from planner.elements.elementsets import read_catalogue
-from planner.geometry.passes import find_passes, track_arrays
+from planner.geometry.passes import find_passes
+from planner.geometry.tracks import track_arrays
 from planner.io.resources import bundled_path
 from planner.key.perpass import key_from_loss_curve, key_table, pass_key_table
 from planner.mission.payloads import load_payloads

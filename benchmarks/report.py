@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.geometry.passes import pass_tracks
+from planner.geometry.tracks import pass_tracks
 from planner.key.perpass import key_table
 from planner.mission.payloads import load_payloads, payload_for_satellite
 from planner.mission.stations import JINAN1_STATIONS

@@ -523,7 +523,7 @@ def pass_key_table(passes: pd.DataFrame, catalogue, stations: Sequence[Any], pay
     pandas.DataFrame
         As :func:`key_table`.
     """
-    from planner.geometry.passes import track_grids
+    from planner.geometry.tracks import track_grids
 
     _check_options(pool, fluctuation, ec_leakage)
     _check_pass_table(passes)

@@ -363,7 +363,7 @@ def night_views(table: pd.DataFrame, catalogue: Catalogue, stations: Sequence[An
     (tracks, ground_track)
         Both ``None`` when there are no night passes.
     """
-    from planner.geometry.passes import pass_tracks
+    from planner.geometry.tracks import pass_tracks
 
     chosen = choose_night(table, night)
     if chosen.empty:

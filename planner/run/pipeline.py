@@ -160,7 +160,7 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     of median maximum elevation (a design study: one setting for the whole mission) and
     reports the gain.
     """
-    from planner.geometry.passes import track_arrays
+    from planner.geometry.tracks import track_arrays
     from planner.key.perpass import optimise_for_pass, pass_key_table, pass_key_table_by_satellite
     from planner.mission.payloads import get_payload, load_payloads, payload_for_satellite
 

@@ -534,7 +534,8 @@ def test_key_table_does_not_depend_on_the_sample_block_size(jinan, monkeypatch):
 def test_pass_key_table_equals_key_table_of_the_tracks(micius_catalogue, jinan1_stations,
                                                       jinan, pool, min_key_elevation_deg):
     """Micius's orbit with Jinan-1's payload, four stations, three days."""
-    from planner.geometry.passes import find_passes, track_arrays
+    from planner.geometry.passes import find_passes
+    from planner.geometry.tracks import track_arrays
 
     payload = jinan if min_key_elevation_deg is None else jinan.model_copy(
         update={"min_key_elevation_deg": min_key_elevation_deg})

@@ -20,7 +20,8 @@ from skyfield.api import EarthSatellite, load, wgs84
 
 from planner import __version__
 from planner.errors import OptionError, PlannerInputError
-from planner.geometry.passes import PASS_COLUMNS, pass_tracks
+from planner.geometry.passes import PASS_COLUMNS
+from planner.geometry.tracks import pass_tracks
 from planner.io import output as output_module
 from planner.report import figures as figs
 from planner.report import page as report

@@ -280,7 +280,7 @@ def _great_circle_closest(p, q, omega, station_unit):
     return np.arctan2(along, toward) / omega, closest
 
 
-class _LocalOrbit:
+class LocalOrbit:
     """A satellite's motion over a few minutes: an arc in inertial space, seen from the
     rotating Earth.
 
@@ -388,7 +388,7 @@ def satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
         return empty
     lo, hi = grid[first - 1], grid[last + 1]
     position, up = frames.position_km[station], frames.up[station]
-    local = _LocalOrbit(grid[best_sample], r[best_sample], v[best_sample], position, up)
+    local = LocalOrbit(grid[best_sample], r[best_sample], v[best_sample], position, up)
     guess, _, _, model_peak = _newton(local, lo, hi, grid[best_sample] + offset[promising],
                                       kind="culmination", tolerance=_MODEL_TOLERANCE_S,
                                       max_iterations=3)
@@ -418,7 +418,7 @@ def satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
     reach_thr = footprint_angle(threshold_rad[station], frames.radius_km[station], radius_tca)
     half = np.arccos(np.clip(np.cos(reach_thr) / np.cos(psi0), -1, 1)) / rate
 
-    local = _LocalOrbit(tca, r_tca, v_tca, frames.position_km[station], frames.up[station])
+    local = LocalOrbit(tca, r_tca, v_tca, frames.position_km[station], frames.up[station])
     model = {"tolerance": _MODEL_TOLERANCE_S, "max_iterations": 3, "target_sin": target_sin}
     rise_guess = _newton(local, lo, tca, tca - half, kind="rise", **model)[0]
     set_guess = _newton(local, tca, hi, tca + half, kind="set", **model)[0]

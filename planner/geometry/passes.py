@@ -20,7 +20,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from planner.geometry.finder import apply_horizon_masks, satellite_passes
+from planner.geometry.finder import LocalOrbit, apply_horizon_masks, satellite_passes
 from planner.geometry.frames import (
     SatellitePropagator,
     StationFrames,
@@ -29,13 +29,19 @@ from planner.geometry.frames import (
     topocentric,
 )
 from planner.geometry.refraction import apparent_elevation_deg, geometric_threshold_deg
-from planner.geometry.sky import SunTrack
+from planner.geometry.sky import (
+    BodyTrack,
+    MoonTrack,
+    SunTrack,
+    moon_illuminated_fraction,
+)
 from planner.timebase import SECONDS_PER_DAY, TimeBase, as_utc_datetime
 
 PASS_COLUMNS = [
     "satellite", "norad", "station", "aos_utc", "tca_utc", "los_utc", "duration_s",
     "max_elevation_deg", "aos_azimuth_deg", "tca_azimuth_deg", "los_azimuth_deg",
-    "min_range_km", "sun_elevation_deg", "night", "element_age_days",
+    "min_range_km", "sun_elevation_deg", "night", "moon_elevation_deg", "moon_illumination",
+    "moon_separation_deg", "element_age_days",
 ]
 """The pass table's columns (docs/architecture.md contract)."""
 
@@ -70,7 +76,10 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     pandas.DataFrame
         The pass table (:data:`PASS_COLUMNS`), sorted by AOS then station; times are tz-aware
         UTC Timestamps. ``night`` is True when the sun is below the station's night threshold
-        at rise, culmination and set.
+        at rise, culmination and set. ``moon_elevation_deg`` (geometric, at culmination) and
+        ``moon_illumination`` (lit fraction of the disc, 0 new to 1 full) describe the Moon;
+        ``moon_separation_deg`` is the smallest angle between the line of sight and the Moon
+        over the pass (to ~0.05 deg).
     """
     start_dt = as_utc_datetime(start, option="--start")
     end_dt = as_utc_datetime(end, option="--end")
@@ -90,6 +99,9 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     tau_start = timebase.tau_of(start_dt)
     tau_end = timebase.tau_of(end_dt)
 
+    # the Sun and Moon once for the whole period (passes may end up to a pass length after it)
+    sun = SunTrack(timebase, tau_start, tau_end + _BODY_PAD_S)
+    moon = MoonTrack(timebase, tau_start, tau_end + _BODY_PAD_S)
     pieces = []
     for key in catalogue.satellites:
         sets = catalogue.sets(key)
@@ -109,12 +121,14 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
         if found is None or found["aos"].size == 0:
             continue
         found = apply_horizon_masks(found, propagator, frames, stations, pressure, refraction)
-        pieces.append(_describe(found, key, catalogue, sets, epoch_tau, propagator, frames,
-                                stations, pressure, refraction))
+        table = _describe(found, key, catalogue, sets, epoch_tau, propagator, frames, stations,
+                          pressure, refraction)
+        _add_moon(table, found, propagator, frames, sun, moon)
+        pieces.append(table)
     if not pieces:
         return _empty_table()
     table = pd.concat(pieces, ignore_index=True)
-    _add_sun(table, timebase, frames, stations)
+    _add_sun(table, timebase, frames, stations, sun)
     table = table.sort_values(["_tau_aos", "_station_index"], kind="stable")
     return table.reset_index(drop=True)[PASS_COLUMNS]
 
@@ -161,13 +175,65 @@ def _describe(found, key, catalogue, sets, epoch_tau, propagator, frames, statio
     return table
 
 
+_BODY_PAD_S = 3600.0
+_SEPARATION_SAMPLES = 33
+_SEPARATION_ITERATIONS = 24
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+def _add_moon(table: pd.DataFrame, found, propagator: SatellitePropagator, frames: StationFrames,
+              sun: BodyTrack, moon: BodyTrack) -> None:
+    """The Moon's elevation and illuminated fraction at culmination and its smallest angular
+    separation from the line of sight over each pass.
+
+    The separation's minimum is bracketed on :data:`_SEPARATION_SAMPLES` samples of the pass
+    and refined by golden-section search on cos(separation), which is smooth and unimodal in
+    the bracket. The satellite's motion comes from the local orbit model around culmination
+    (:class:`planner.geometry.finder.LocalOrbit`, good to a few hundred metres over a pass:
+    ~0.05 deg of direction at worst), so no further SGP4 calls are needed.
+    """
+    station = table["_station_index"].to_numpy()
+    tca = table["_tau_tca"].to_numpy()
+    aos, los = table["_tau_aos"].to_numpy(), table["_tau_los"].to_numpy()
+    position, up = frames.position_km[station], frames.up[station]
+    r_tca, v_tca = found.get("r_tca"), found.get("v_tca")
+    if r_tca is None:
+        r_tca, v_tca, _ = propagator.state(tca, found["set"].astype(int))
+    local = LocalOrbit(tca, r_tca, v_tca, position, up)
+    rows = np.arange(tca.size)
+
+    def cos_separation(tau, which):
+        r = local.rates(tau, which)[1]
+        rho = r - position[which]
+        rho /= np.linalg.norm(rho, axis=1)[:, None]
+        return np.einsum("ij,ij->i", rho, moon.direction(tau, position[which]))
+
+    fraction = np.linspace(0.0, 1.0, _SEPARATION_SAMPLES)
+    grid = aos[:, None] + (los - aos)[:, None] * fraction[None, :]
+    best = np.argmax(cos_separation(grid.ravel(), np.repeat(rows, fraction.size))
+                     .reshape(grid.shape), axis=1)
+    lo = grid[rows, np.maximum(best - 1, 0)]
+    hi = grid[rows, np.minimum(best + 1, fraction.size - 1)]
+    for _ in range(_SEPARATION_ITERATIONS):
+        left = hi - _GOLDEN * (hi - lo)
+        right = lo + _GOLDEN * (hi - lo)
+        rising = cos_separation(left, rows) < cos_separation(right, rows)
+        lo = np.where(rising, left, lo)
+        hi = np.where(rising, hi, right)
+    closest = np.clip(cos_separation(0.5 * (lo + hi), rows), -1.0, 1.0)
+    table["moon_elevation_deg"] = moon.elevation_deg(tca, position, up)
+    table["moon_illumination"] = moon_illuminated_fraction(sun, moon, tca)
+    table["moon_separation_deg"] = np.degrees(np.arccos(closest))
+
+
 _SUN_ELEVATION_RATE_MAX_DEG_S = np.degrees(7.5e-5)
 """Bound on how fast the sun's elevation changes at any station [deg/s]: its direction turns
 about the Earth's axis at the Earth's rotation rate less its own motion along the ecliptic
 (7.29e-5 rad/s at most), with 3% to spare."""
 
 
-def _add_sun(table: pd.DataFrame, timebase: TimeBase, frames: StationFrames, stations) -> None:
+def _add_sun(table: pd.DataFrame, timebase: TimeBase, frames: StationFrames, stations,
+             sun: SunTrack | None = None) -> None:
     """The sun's elevation at culmination and the ``night`` flag (sun below the station's night
     threshold at rise, culmination and set).
 
@@ -176,7 +242,8 @@ def _add_sun(table: pd.DataFrame, timebase: TimeBase, frames: StationFrames, sta
     be lighter; for the rest the culmination decides.
     """
     taus = table[["_tau_aos", "_tau_tca", "_tau_los"]].to_numpy()
-    sun = SunTrack(timebase, float(taus.min()), float(taus.max()))
+    if sun is None:
+        sun = SunTrack(timebase, float(taus.min()), float(taus.max()))
     station = table["_station_index"].to_numpy()
     position, up = frames.position_km[station], frames.up[station]
     limit = np.array([s.night_sun_elevation_deg for s in stations])[station]

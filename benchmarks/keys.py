@@ -5,10 +5,11 @@ stations at 1 s resolution, per-second tracks + link + finite key cost no more t
 finding for the same passes; one ``--loss-csv`` pass evaluates in milliseconds. Times are the
 best of ``--repeat`` runs in this process.
 
-The measured route is :func:`planner.key.perpass.pass_key_table` (what ``qkdplan keys`` and the main
-job run): samples made and reduced a few hundred passes at a time. The two-step route through
-a whole per-second track table (:func:`planner.geometry.passes.track_arrays` then
-:func:`planner.key.perpass.key_table`) is printed beside it, with the difference of the two totals.
+The measured route is :func:`planner.key.perpass.pass_key_table` from element sets (what
+``qkdplan keys`` and the main job run): samples made and reduced a few hundred passes at a time.
+The same function fed a whole per-second track table
+(:func:`planner.geometry.passes.track_arrays`) is printed beside it, with the difference of the
+two totals.
 
 Run:  python benchmarks/keys.py [--days N] [--repeat N]
 """
@@ -26,7 +27,8 @@ from planner.elements.elementsets import read_catalogue
 from planner.geometry.passes import find_passes
 from planner.geometry.tracks import track_arrays
 from planner.io.resources import bundled_path
-from planner.key.perpass import key_from_loss_curve, key_table, pass_key_table
+from planner.key.losscurve import key_from_loss_curve
+from planner.key.perpass import pass_key_table
 from planner.mission.payloads import load_payloads
 from planner.mission.stations import JINAN1_STATIONS, load_stations, select_stations
 
@@ -49,7 +51,6 @@ def main() -> None:
     args = parser.parse_args()
     catalogue = read_catalogue(bundled_path("tle_data/jinan1_representative.tle"))
     stations = select_stations(load_stations(), list(JINAN1_STATIONS))
-    by_name = {s.name: s for s in stations}
     payload = load_payloads()["jinan-1"]
     end = START + timedelta(days=args.days)
     find_passes(catalogue, stations[:1], START, START + timedelta(days=1))   # warm-up
@@ -62,7 +63,7 @@ def main() -> None:
 
     def two_step():
         tracks = pd.DataFrame(track_arrays(passes, catalogue, stations))
-        return key_table(passes, tracks, by_name, payload), len(tracks)
+        return pass_key_table(passes, tracks, stations, payload), len(tracks)
 
     two_step_s, (two_step_table, samples) = best_of(args.repeat, two_step)
     print(f"{len(passes)} passes ({samples} one-second samples) over {args.days:g} days, "

@@ -6,7 +6,7 @@ pipeline the report summarises, measured in the same process:
 
   passes      every pass, day and night (``planner.run.pipeline.passes_for``)
   tracks      per-second tracks of every pass (``planner.geometry.passes.pass_tracks``)
-  keys        the key table (``planner.key.perpass.key_table``)
+  keys        the key table (``planner.key.perpass.pass_key_table``)
   plan        the relay plan with weather scenarios (``planner.relay.schedule.plan_schedule``)
 
 Two ratios are printed: against the whole planning run, and against passes + tracks + keys
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from planner.geometry.tracks import pass_tracks
-from planner.key.perpass import key_table
+from planner.key.perpass import pass_key_table
 from planner.mission.payloads import load_payloads, payload_for_satellite
 from planner.mission.stations import JINAN1_STATIONS
 from planner.relay.schedule import plan_schedule
@@ -50,7 +50,7 @@ def plan_year(days: float, method: str, time_limit_s: float) -> tuple[dict, dict
     passes, t_passes = timed(jobs.passes_for, inputs, night_only=False)
     tracks, t_tracks = timed(pass_tracks, passes, inputs.catalogue, inputs.stations)
     payload = payload_for_satellite(load_payloads(), passes["satellite"].iloc[0])
-    keys, t_keys = timed(key_table, passes, tracks, {s.name: s for s in inputs.stations},
+    keys, t_keys = timed(pass_key_table, passes, tracks, {s.name: s for s in inputs.stations},
                          payload)
     plan, t_plan = timed(plan_schedule, keys, DEMANDS, method=method, scenarios=200, seed=1,
                          time_limit_s=time_limit_s)

@@ -204,6 +204,7 @@ def keys(
 
     if output is not None:
         check_output_path(output)
+    _check_key_flags(pool, fluctuation, ec_leakage)
     if loss_csv is not None:
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
                         ec_leakage, output_format, output)
@@ -246,10 +247,21 @@ def keys(
     _emit(text, output)
 
 
+def _check_key_flags(pool: int, fluctuation: str, ec_leakage: str) -> None:
+    """The key model's options, checked before any work; the error names the flag."""
+    from planner.key.blocks import check_key_options
+
+    try:
+        check_key_options(pool, fluctuation, ec_leakage)
+    except OptionError as error:
+        raise OptionError(error.message, field="--" + str(error.field).replace("_", "-")
+                          ) from None
+
+
 def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station_names,
                     fluctuation, ec_leakage, output_format, output) -> None:
     from planner.io.output import provenance
-    from planner.key.perpass import key_from_loss_curve, read_loss_csv
+    from planner.key.losscurve import key_from_loss_curve, read_loss_csv
     from planner.mission.payloads import get_payload, load_payloads
     from planner.mission.stations import load_stations, select_stations
 

@@ -45,7 +45,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from planner.link.budget import STANDARD_PRESSURE_HPA, air_mass_kasten_young
+from planner.link.atmosphere import STANDARD_PRESSURE_HPA, air_mass_kasten_young
 
 __all__ = [
     "ARCSEC2_PER_SR",

@@ -46,8 +46,8 @@ from pydantic import (
 from planner.errors import PayloadError
 from planner.io.resources import bundled_path
 from planner.io.yamlfile import load_yaml, raise_validation_error
-from planner.key.decoy import DecoySettings
-from planner.link.budget import DIVERGENCE_CONVENTIONS, divergence_half_angle_1e2_urad
+from planner.key.channel import DecoySettings
+from planner.link.beam import DIVERGENCE_CONVENTIONS, divergence_half_angle_1e2_urad
 
 __all__ = [
     "Intensities",

@@ -161,7 +161,8 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     reports the gain.
     """
     from planner.geometry.tracks import track_arrays
-    from planner.key.perpass import optimise_for_pass, pass_key_table, pass_key_table_by_satellite
+    from planner.key.optimise import optimise_for_pass
+    from planner.key.perpass import pass_key_table, pass_key_table_by_satellite
     from planner.mission.payloads import get_payload, load_payloads, payload_for_satellite
 
     payloads = load_payloads(payload_file)

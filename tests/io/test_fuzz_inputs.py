@@ -7,7 +7,7 @@ XML and KVN (``planner.elements.elementsets``), element files of any bytes and s
 (``read_elements``),
 station YAML (``planner.mission.stations.load_stations``), and, when they are in the tree, payload
 YAML
-(``planner.mission.payloads.load_payloads``), loss curves (``planner.key.perpass.read_loss_csv``)
+(``planner.mission.payloads.load_payloads``), loss curves (``planner.key.losscurve.read_loss_csv``)
 and relay
 demands (``planner.relay.schedule.parse_demand``) — gets valid inputs mutated in one or a few places
 and inputs built from scratch. Each call must return normally or raise a
@@ -70,7 +70,7 @@ def _optional(module: str, name: str):
 
 
 load_payloads = _optional("planner.mission.payloads", "load_payloads")
-read_loss_csv = _optional("planner.key.perpass", "read_loss_csv")
+read_loss_csv = _optional("planner.key.losscurve", "read_loss_csv")
 parse_demand = _optional("planner.relay.schedule", "parse_demand")
 
 
@@ -305,7 +305,7 @@ def loss_csv(draw) -> str:
 
 
 @pytest.mark.skipif(read_loss_csv is None,
-                    reason="planner.key.perpass.read_loss_csv is not in the tree")
+                    reason="planner.key.losscurve.read_loss_csv is not in the tree")
 @FUZZ
 @given(loss_csv() | st.just(_LOSS_FILE.read_text() if _LOSS_FILE.exists() else "").flatmap(
     mutated))

@@ -52,7 +52,7 @@ _CACHE: dict = {}
 def _run() -> dict:
     if _CACHE:
         return _CACHE
-    from planner.key.perpass import key_table
+    from planner.key.perpass import pass_key_table
     from planner.mission.payloads import load_payloads, payload_for_satellite
     from planner.mission.stations import JINAN1_STATIONS
     from planner.relay.schedule import plan_schedule
@@ -61,7 +61,7 @@ def _run() -> dict:
     passes = jobs.passes_for(inputs, night_only=False)
     tracks = pass_tracks(passes, inputs.catalogue, inputs.stations)
     payload = payload_for_satellite(load_payloads(), passes["satellite"].iloc[0])
-    keys = key_table(passes, tracks, {s.name: s for s in inputs.stations}, payload)
+    keys = pass_key_table(passes, tracks, inputs.stations, payload)
     plan = plan_schedule(keys, DEMANDS, scenarios=40, seed=PLAN_SEED)
     night_tracks, track = report.night_views(keys, inputs.catalogue, inputs.stations,
                                              tracks=tracks)

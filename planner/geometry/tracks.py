@@ -74,13 +74,13 @@ def track_arrays(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s:
                  refraction: bool = False, full: bool = False) -> dict[str, np.ndarray]:
     """The samples of :func:`pass_tracks` as numpy arrays, for models that need speed.
 
-    Returns a dict with ``pass_id``, ``t_s``, ``elevation_deg`` and ``range_km``, plus
-    ``azimuth_deg`` and ``range_rate_km_s`` when ``full``. Samples are grouped by pass, in
-    time order within each pass.
+    Returns a dict with ``pass_id``, ``t_s``, ``elevation_deg``, ``range_km`` and
+    ``azimuth_deg`` (which the sky-background model needs), plus ``range_rate_km_s`` when
+    ``full``. Samples are grouped by pass, in time order within each pass.
     """
-    keys = ["pass_id", "t_s", "elevation_deg", "range_km"]
+    keys = ["pass_id", "t_s", "elevation_deg", "range_km", "azimuth_deg"]
     if full:
-        keys += ["azimuth_deg", "range_rate_km_s"]
+        keys += ["range_rate_km_s"]
     pieces = [_flatten_grid(grid, passes, refraction, full)
               for grid in track_grids(passes, catalogue, stations, step_s=step_s,
                                       velocity=full)]
@@ -121,6 +121,11 @@ class TrackGrid(NamedTuple):
         Slant range and height above the station's horizon plane [km].
     step_s : float
         Sample spacing [s].
+    timebase : TimeBase
+        The time axis of ``aos_tau``.
+    aos_tau : (P,) array
+        AOS of each pass [s of ``timebase``]; sample times are
+        ``aos_tau[interval_pass, None] + sample_index * step_s``.
     """
 
     rows: np.ndarray
@@ -136,6 +141,13 @@ class TrackGrid(NamedTuple):
     range_km: np.ndarray
     height_km: np.ndarray
     step_s: float
+    timebase: TimeBase | None = None
+    aos_tau: np.ndarray | None = None
+
+    def sample_tau(self, rows: slice = slice(None)) -> np.ndarray:
+        """Times of the samples of ``rows`` [s of :attr:`timebase`], (M, K)."""
+        return (self.aos_tau[self.interval_pass[rows], None]
+                + self.sample_index[rows] * self.step_s)
 
     def sin_elevation(self, rows: slice = slice(None)) -> np.ndarray:
         """Sine of the geometric elevation of the samples of ``rows`` (all by default)."""
@@ -194,8 +206,9 @@ def track_grids(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: 
         propagator = SatellitePropagator([s.satrec for s in sets], epoch_tau, timebase)
         for first in range(0, rows.size, _TRACK_CHUNK_PASSES):
             chunk = rows[first:first + _TRACK_CHUNK_PASSES]
-            yield _track_grid(chunk, aos[chunk], los[chunk], tca[chunk], station_code[chunk],
-                              station_list, frames, propagator, step_s, velocity)
+            grid = _track_grid(chunk, aos[chunk], los[chunk], tca[chunk], station_code[chunk],
+                               station_list, frames, propagator, step_s, velocity)
+            yield grid._replace(timebase=timebase, aos_tau=aos[chunk])
 
 
 def _track_grid(rows, aos, los, tca, station_of_pass, station_list, frames, propagator,
@@ -252,12 +265,12 @@ def _flatten_grid(grid: TrackGrid, passes, refraction, full) -> dict[str, np.nda
     out = {"pass_id": passes.index.to_numpy()[grid.rows][sample_pass],
            "t_s": grid.sample_index.ravel().take(keep) * grid.step_s,
            "elevation_deg": el_deg, "range_km": rng}
+    frames, rho = grid.frames, grid.rho_km
+    station = grid.station_of_pass[grid.interval_pass]
+    east = np.einsum("mkc,mc->mk", rho, frames.east[station]).ravel().take(keep)
+    north = np.einsum("mkc,mc->mk", rho, frames.north[station]).ravel().take(keep)
+    out["azimuth_deg"] = np.degrees(np.mod(np.arctan2(east, north), 2 * np.pi))
     if full:
-        frames, rho = grid.frames, grid.rho_km
-        station = grid.station_of_pass[grid.interval_pass]
-        east = np.einsum("mkc,mc->mk", rho, frames.east[station]).ravel().take(keep)
-        north = np.einsum("mkc,mc->mk", rho, frames.north[station]).ravel().take(keep)
-        out["azimuth_deg"] = np.degrees(np.mod(np.arctan2(east, north), 2 * np.pi))
         out["range_rate_km_s"] = (np.einsum("mkc,mkc->mk", rho, grid.velocity_km_s)
                                   .ravel().take(keep) / rng)
     return out

@@ -36,9 +36,11 @@ from planner.key.blocks import (
 )
 from planner.key.channel import BasisCounts
 from planner.key.receiver import StationConstants
+from planner.key.skynoise import SampleNoise, has_sky_geometry, line_of_sight
 from planner.link.atmosphere import monthly_clear_sky_probability
 from planner.link.budget import transmittance_to_loss_db
 from planner.mission.payloads import Payload, payload_for_satellite
+from planner.timebase import SECONDS_PER_DAY, TimeBase
 
 __all__ = ["KEY_COLUMNS", "pass_key_table", "pass_key_table_by_satellite"]
 
@@ -149,20 +151,30 @@ def _accumulate_tracks(passes: pd.DataFrame, tracks: pd.DataFrame,
                                 field=missing[0])
     payload = constants.payload
     position = pd.Index(passes.index).get_indexer(tracks["pass_id"].to_numpy())
-    t_s = tracks["t_s"].to_numpy(dtype=float)
-    elevation = tracks["elevation_deg"].to_numpy(dtype=float)
-    range_km = tracks["range_km"].to_numpy(dtype=float)
+    # the sky model needs each sample's direction and time: azimuth, AOS and station positions
+    sky = None
+    if ("azimuth_deg" in tracks.columns and "aos_utc" in passes.columns
+            and has_sky_geometry(constants.objects)):
+        sky = SampleNoise(constants.objects, payload)
+    columns = ["t_s", "elevation_deg", "range_km"] + (["azimuth_deg"] if sky else [])
+    t_s, elevation, range_km, *azimuth = (tracks[c].to_numpy(dtype=float) for c in columns)
     keep = position >= 0
     if not keep.all():
-        position, t_s, elevation, range_km = (a[keep] for a in (position, t_s, elevation,
-                                                                range_km))
+        position, t_s, elevation, range_km, *azimuth = (
+            a[keep] for a in (position, t_s, elevation, range_km, *azimuth))
     step = np.diff(position)
     if np.any(step < 0) or np.any(np.diff(t_s)[step == 0] < 0):  # sort only if needed
         order = np.lexsort((t_s, position))
-        position, t_s, elevation, range_km = (a[order] for a in (position, t_s, elevation,
-                                                                 range_km))
+        position, t_s, elevation, range_km, *azimuth = (
+            a[order] for a in (position, t_s, elevation, range_km, *azimuth))
     used = elevation >= payload.min_key_elevation_deg
     weight = np.where(used, midpoint_durations(t_s, position), 0.0)
+    if sky is not None:
+        aos = passes["aos_utc"].to_numpy(dtype="datetime64[ns]")
+        span_s = (aos.max() - aos.min()) / np.timedelta64(1, "s")
+        timebase = TimeBase(pd.Timestamp(aos.min(), tz="UTC").floor("us").to_pydatetime(),
+                            span_s + float(np.max(t_s, initial=0.0)) + SECONDS_PER_DAY)
+        sky_tau = np.asarray(timebase.tau_of(aos))[position] + t_s
 
     accumulator = PassAccumulator(len(passes))
     rate_table = asymptotic_rate_table(constants.noise, payload)
@@ -171,8 +183,15 @@ def _accumulate_tracks(passes: pd.DataFrame, tracks: pd.DataFrame,
         codes = position[part]
         station = constants.code_of_pass[codes]
         eta = constants.transmittance(range_km[part], elevation[part], station)
-        sums = sample_sums(eta[:, None], weight[part, None], rate_table(eta, station)[:, None],
-                           payload)
+        if sky is None:
+            y0, rate = None, rate_table(eta, station)
+        else:
+            y0 = sky.y0(timebase, sky_tau[part], station,
+                        line_of_sight(sky.frames, station, azimuth[0][part], elevation[part]),
+                        elevation[part])
+            rate = sky.rate(eta, y0)
+            y0 = y0[:, None]
+        sums = sample_sums(eta[:, None], weight[part, None], rate[:, None], payload, y0)
         accumulator.add(codes, sums, eta, used[part])
     return accumulator
 
@@ -183,10 +202,12 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
     payload = constants.payload
     accumulator = PassAccumulator(len(passes))
     rate_table = asymptotic_rate_table(constants.noise, payload)
+    sky = SampleNoise(constants.objects, payload) if has_sky_geometry(constants.objects) else None
+    columns = _SUM_COLUMNS if sky is None else 3 + 2 * len(payload.decoy_settings.intensities)
     for grid in track_grids(passes, catalogue, stations, step_s=step_s):
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
         last = (grid.n_samples - 1)[grid.interval_pass, None]
-        row_sums = np.empty((grid.interval_pass.size, _SUM_COLUMNS))
+        row_sums = np.empty((grid.interval_pass.size, columns))
         eta = np.empty(grid.range_km.shape)
         used = np.empty(grid.range_km.shape, dtype=bool)
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
@@ -199,8 +220,13 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
                                                            + (index < last[block])), 0.0)
             eta[block] = constants.transmittance(grid.range_km[block], elevation,
                                                  station[block], sin_elevation)
-            row_sums[block] = sample_sums(eta[block], weight,
-                                          rate_table(eta[block], station[block]), payload)
+            if sky is None:
+                y0, rate = None, rate_table(eta[block], station[block])
+            else:
+                y0 = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
+                            grid.rho_km[block] / grid.range_km[block][..., None], elevation)
+                rate = sky.rate(eta[block], y0)
+            row_sums[block] = sample_sums(eta[block], weight, rate, payload, y0)
         accumulator.add_grid(grid.rows, grid.interval_pass, row_sums, eta, used)
     return accumulator
 

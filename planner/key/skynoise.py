@@ -1,0 +1,171 @@
+"""Noise of each sample from the sky: the link stage's background model on a pass's samples.
+
+For every sample of a pass the Sun and the Moon are placed in the station's sky (Skyfield DE421,
+:mod:`planner.geometry.sky`), the sky's radiance along the line of sight is modelled
+(:func:`planner.link.background.sky_background_counts_per_s`: the station's moonless-night
+rate scaled along the line of sight, plus moonlight, twilight and daylight) and, with the
+payload's dark counts, turned into the per-pulse noise click probability ``Y0`` of that sample
+(:func:`planner.link.noise.extraneous_click_probability`). ``Y0`` then enters the one channel
+formula per sample (:func:`planner.key.blocks.sample_sums`), so a daylight pass gets the key
+the daytime sky allows -- for an 850 nm night receiver, none -- and a pass beside a full Moon
+gets less than a dark one.
+
+The asymptotic key per pulse depends on ``Y0`` smoothly; it is tabulated
+(:class:`planner.key.asymptotic.AsymptoticRateTable`) on :data:`LEVELS_PER_DECADE` noise levels
+per decade and interpolated linearly in ``ln Y0``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from planner.geometry.frames import station_frames
+from planner.geometry.sky import (
+    MoonTrack,
+    SunTrack,
+    angular_separation_deg,
+    moon_phase_angle_deg,
+)
+from planner.key.asymptotic import AsymptoticRateTable
+from planner.key.blocks import sifting_fraction
+from planner.key.receiver import receiver_efficiency
+from planner.link import atmosphere, background, noise
+from planner.mission.payloads import Payload
+from planner.timebase import TimeBase
+
+LEVELS_PER_DECADE = 8
+"""Noise levels per decade of ``Y0`` in the asymptotic rate table."""
+
+_PAD_S = 3600.0
+
+
+def has_sky_geometry(stations: Sequence[Any]) -> bool:
+    """Whether there are stations and every one has a position (so its sky can be modelled)."""
+    return len(stations) > 0 and all(hasattr(s, name) for s in stations
+               for name in ("latitude_deg", "longitude_deg", "altitude_m"))
+
+
+def line_of_sight(frames: Any, station: np.ndarray, azimuth_deg: np.ndarray,
+                  elevation_deg: np.ndarray) -> np.ndarray:
+    """Earth-fixed unit vectors of directions given by azimuth and elevation at stations.
+
+    ``frames`` is a :class:`planner.geometry.frames.StationFrames`; ``station`` indexes it.
+    """
+    az, el = np.radians(azimuth_deg), np.radians(elevation_deg)
+    cos_el = np.cos(el)
+    return ((cos_el * np.sin(az))[..., None] * frames.east[station]
+            + (cos_el * np.cos(az))[..., None] * frames.north[station]
+            + np.sin(el)[..., None] * frames.up[station])
+
+
+class SampleNoise:
+    """Per-sample ``Y0`` and asymptotic rate for a payload at the stations ``stations``.
+
+    Parameters
+    ----------
+    stations : sequence of Station
+        The stations, indexed by the station codes later passed in.
+    payload : Payload
+        Wavelength, detector efficiency, dark counts, detectors, gate and decoy settings.
+    """
+
+    def __init__(self, stations: Sequence[Any], payload: Payload):
+        self.payload = payload
+        self.frames = station_frames([s.latitude_deg for s in stations],
+                                     [s.longitude_deg for s in stations],
+                                     [s.altitude_m for s in stations])
+
+        def per_station(getter: Any) -> np.ndarray:
+            return np.asarray([getter(s) for s in stations], dtype=float)
+
+        self.night = per_station(lambda s: s.background_counts_per_s)
+        self.aperture = per_station(lambda s: s.aperture_m)
+        self.field_of_view = per_station(lambda s: getattr(s, "field_of_view_urad", 100.0))
+        self.filter = per_station(lambda s: getattr(s, "filter_bandwidth_nm", 1.0))
+        self.efficiency = per_station(lambda s: receiver_efficiency(payload, s)
+                                      * payload.detector_efficiency)
+        self.zenith = per_station(lambda s: s.zenith_transmittance)
+        self.pressure = per_station(atmosphere.station_pressure_hpa)
+        floor = float(noise.extraneous_click_probability(
+            payload.dark_count_rate_hz, payload.detector_count, self.night.min(),
+            payload.gate_width_ns))
+        floor = max(floor, 1e-12)
+        decades = -math.log10(floor)
+        count = math.ceil(decades * LEVELS_PER_DECADE) + 1
+        self._log_floor = math.log(floor)
+        self._log_step = decades * math.log(10.0) / (count - 1)
+        self._levels = np.exp(self._log_floor + self._log_step * np.arange(count))
+        self._table = AsymptoticRateTable(
+            self._levels, payload.decoy_settings.intensities,
+            misalignment_error=payload.misalignment_error,
+            afterpulse_probability=payload.afterpulse_probability,
+            ec_efficiency=payload.ec_efficiency, sifting=sifting_fraction(payload))
+        self._tracks: tuple[int, float, float, SunTrack, MoonTrack] | None = None
+
+    def _bodies(self, timebase: TimeBase, tau: np.ndarray) -> tuple[SunTrack, MoonTrack]:
+        lo, hi = float(tau.min()), float(tau.max())
+        cached = self._tracks
+        if cached is None or cached[0] != id(timebase) or lo < cached[1] or hi > cached[2]:
+            lo, hi = lo - _PAD_S, hi + _PAD_S
+            cached = (id(timebase), lo, hi, SunTrack(timebase, lo, hi),
+                      MoonTrack(timebase, lo, hi))
+            self._tracks = cached
+        return cached[3], cached[4]
+
+    def y0(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,
+           line_of_sight: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+        """Noise click probability per pulse of each sample.
+
+        Parameters
+        ----------
+        timebase : TimeBase
+            Time axis of ``tau``.
+        tau : array, shape S
+            Sample times [s].
+        station : int array, broadcast to S
+            Station codes.
+        line_of_sight : array, shape S + (3,)
+            Earth-fixed unit vectors from the station to the satellite.
+        elevation_deg : array, shape S
+            Elevation of the line of sight [deg].
+        """
+        shape = np.shape(tau)
+        tau = np.ravel(tau)
+        station = np.broadcast_to(station, shape).ravel()
+        line_of_sight = np.reshape(line_of_sight, (-1, 3))
+        sun, moon = self._bodies(timebase, tau)
+        position, up = self.frames.position_km[station], self.frames.up[station]
+        sun_dir = sun.direction(tau, position)
+        moon_dir = moon.direction(tau, position)
+
+        def elevation(direction):
+            sin_el = np.einsum("ij,ij->i", direction, up)
+            return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
+
+        counts = background.sky_background_counts_per_s(
+            elevation_deg=np.ravel(elevation_deg), sun_elevation_deg=elevation(sun_dir),
+            sun_separation_deg=angular_separation_deg(sun_dir, line_of_sight),
+            moon_elevation_deg=elevation(moon_dir),
+            moon_separation_deg=angular_separation_deg(moon_dir, line_of_sight),
+            moon_phase_angle_deg=moon_phase_angle_deg(sun, moon, tau),
+            night_counts_per_s=self.night[station], wavelength_nm=self.payload.wavelength_nm,
+            aperture_m=self.aperture[station], field_of_view_urad=self.field_of_view[station],
+            filter_bandwidth_nm=self.filter[station], efficiency=self.efficiency[station],
+            zenith_transmittance=self.zenith[station], pressure_hpa=self.pressure[station])
+        return noise.extraneous_click_probability(
+            self.payload.dark_count_rate_hz, self.payload.detector_count, counts,
+            self.payload.gate_width_ns).reshape(shape)
+
+    def rate(self, eta: np.ndarray, y0: np.ndarray) -> np.ndarray:
+        """Asymptotic key per signal pulse of samples with transmittance ``eta`` and noise
+        ``y0`` (interpolated linearly in ``ln Y0`` between tabulated levels) [bits]."""
+        position = (np.log(np.maximum(y0, self._levels[0])) - self._log_floor) / self._log_step
+        position = np.clip(position, 0.0, self._levels.size - 1.000001)
+        index = position.astype(np.intp)
+        weight = position - index
+        low = self._table(eta, index)
+        return low + weight * (self._table(eta, index + 1) - low)

@@ -202,7 +202,10 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
     payload = constants.payload
     accumulator = PassAccumulator(len(passes))
     rate_table = asymptotic_rate_table(constants.noise, payload)
-    sky = SampleNoise(constants.objects, payload) if has_sky_geometry(constants.objects) else None
+    sky = None
+    if has_sky_geometry(constants.objects) and len(passes):
+        span_s = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
+        sky = SampleNoise(constants.objects, payload, span_s)
     columns = _SUM_COLUMNS if sky is None else 3 + 2 * len(payload.decoy_settings.intensities)
     for grid in track_grids(passes, catalogue, stations, step_s=step_s):
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]

@@ -27,7 +27,6 @@ from planner.geometry.frames import station_frames
 from planner.geometry.sky import (
     MoonTrack,
     SunTrack,
-    angular_separation_deg,
     moon_phase_angle_deg,
 )
 from planner.key.asymptotic import AsymptoticRateTable
@@ -37,10 +36,11 @@ from planner.link import atmosphere, background, noise
 from planner.mission.payloads import Payload
 from planner.timebase import TimeBase
 
-LEVELS_PER_DECADE = 8
+LEVELS_PER_DECADE = 4
 """Noise levels per decade of ``Y0`` in the asymptotic rate table."""
 
 _PAD_S = 3600.0
+_AHEAD_S = 30 * 86400.0
 
 
 def has_sky_geometry(stations: Sequence[Any]) -> bool:
@@ -71,10 +71,13 @@ class SampleNoise:
         The stations, indexed by the station codes later passed in.
     payload : Payload
         Wavelength, detector efficiency, dark counts, detectors, gate and decoy settings.
+    span_s : float, optional
+        How long the samples to come span [s]: the Sun and Moon are then tabulated once.
     """
 
-    def __init__(self, stations: Sequence[Any], payload: Payload):
+    def __init__(self, stations: Sequence[Any], payload: Payload, span_s: float = 0.0):
         self.payload = payload
+        self.span_s = float(span_s)
         self.frames = station_frames([s.latitude_deg for s in stations],
                                      [s.longitude_deg for s in stations],
                                      [s.altitude_m for s in stations])
@@ -110,7 +113,8 @@ class SampleNoise:
         lo, hi = float(tau.min()), float(tau.max())
         cached = self._tracks
         if cached is None or cached[0] != id(timebase) or lo < cached[1] or hi > cached[2]:
-            lo, hi = lo - _PAD_S, hi + _PAD_S
+            # a month ahead at once: chunks of passes come in time order
+            lo, hi = lo - _PAD_S, max(hi, lo + max(self.span_s, _AHEAD_S)) + _PAD_S
             cached = (id(timebase), lo, hi, SunTrack(timebase, lo, hi),
                       MoonTrack(timebase, lo, hi))
             self._tracks = cached
@@ -134,24 +138,50 @@ class SampleNoise:
             Elevation of the line of sight [deg].
         """
         shape = np.shape(tau)
-        tau = np.ravel(tau)
-        station = np.broadcast_to(station, shape).ravel()
+        tau = np.asarray(tau, dtype=float)
+        station = np.broadcast_to(station, shape)
         line_of_sight = np.reshape(line_of_sight, (-1, 3))
         sun, moon = self._bodies(timebase, tau)
-        position, up = self.frames.position_km[station], self.frames.up[station]
-        sun_dir = sun.direction(tau, position)
-        moon_dir = moon.direction(tau, position)
+        position = self.frames.position_km[station.ravel()]
+        up = self.frames.up[station.ravel()]
+        if tau.ndim == 2 and shape[1] > 2:
+            # rows of a track grid span a minute: the Sun and Moon move ~0.25 deg in that
+            # time, so their directions are computed at each row's ends and interpolated
+            # linearly (error below 1e-5 deg), the phase angle taken at the row's start
+            ends = tau[:, [0, -1]]
+            row_position = self.frames.position_km[station[:, 0]]
+            fraction = ((tau - ends[:, :1]) / np.where(ends[:, 1:] > ends[:, :1],
+                                                       ends[:, 1:] - ends[:, :1], 1.0))
+
+            def body_direction(body):
+                first = body.direction(ends[:, 0], row_position)[:, None, :]
+                last = body.direction(ends[:, 1], row_position)[:, None, :]
+                return (first + fraction[..., None] * (last - first)).reshape(-1, 3)
+
+            sun_dir, moon_dir = body_direction(sun), body_direction(moon)
+            phase = np.repeat(moon_phase_angle_deg(sun, moon, ends[:, 0]), shape[1])
+        else:
+            sun_dir = sun.direction(tau.ravel(), position)
+            moon_dir = moon.direction(tau.ravel(), position)
+            phase = moon_phase_angle_deg(sun, moon, tau.ravel())
+        station = station.ravel()
 
         def elevation(direction):
             sin_el = np.einsum("ij,ij->i", direction, up)
             return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
 
+        def separation(direction):
+            # arccos is coarse within ~1e-6 deg of 0, far below what the sky models resolve
+            cos = np.einsum("ij,ij->i", direction, line_of_sight)
+            cos /= np.sqrt(np.einsum("ij,ij->i", direction, direction))
+            return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
         counts = background.sky_background_counts_per_s(
             elevation_deg=np.ravel(elevation_deg), sun_elevation_deg=elevation(sun_dir),
-            sun_separation_deg=angular_separation_deg(sun_dir, line_of_sight),
+            sun_separation_deg=separation(sun_dir),
             moon_elevation_deg=elevation(moon_dir),
-            moon_separation_deg=angular_separation_deg(moon_dir, line_of_sight),
-            moon_phase_angle_deg=moon_phase_angle_deg(sun, moon, tau),
+            moon_separation_deg=separation(moon_dir),
+            moon_phase_angle_deg=phase,
             night_counts_per_s=self.night[station], wavelength_nm=self.payload.wavelength_nm,
             aperture_m=self.aperture[station], field_of_view_urad=self.field_of_view[station],
             filter_bandwidth_nm=self.filter[station], efficiency=self.efficiency[station],

@@ -372,17 +372,31 @@ def sky_background_counts_per_s(*, elevation_deg: ArrayLike, sun_elevation_deg: 
     :func:`daytime_sky_radiance`) through the receiver (:func:`detected_counts_per_s`).
     Dark counts are not included. All angles [deg]; arrays broadcast together.
     """
-    zenith = 90.0 - np.asarray(elevation_deg, dtype=float)
-    extinction = -2.5 * np.log10(np.asarray(zenith_transmittance, dtype=float))
-    night = np.asarray(night_counts_per_s, dtype=float) * dark_sky_relative_brightness(
-        zenith, extinction)
-    moon = moonlit_sky_radiance(
-        moonlight_nl(moon_phase_angle_deg, 90.0 - np.asarray(moon_elevation_deg, dtype=float),
-                     zenith, moon_separation_deg), wavelength_nm)
-    sunset = daytime_sky_radiance(0.0, 90.0, 90.0, wavelength_nm, pressure_hpa=pressure_hpa)
-    radiance = (moon + twilight_sky_radiance(sun_elevation_deg, sunset)
-                + daytime_sky_radiance(sun_elevation_deg, elevation_deg, sun_separation_deg,
-                                       wavelength_nm, pressure_hpa=pressure_hpa))
-    return night + detected_counts_per_s(
-        radiance, wavelength_nm, aperture_m=aperture_m, field_of_view_urad=field_of_view_urad,
-        filter_bandwidth_nm=filter_bandwidth_nm, efficiency=efficiency)
+    (elevation, sun_el, sun_sep, moon_el, moon_sep, phase, night_counts, aperture, fov,
+     bandwidth, eta, zenith_t, pressure) = np.broadcast_arrays(*(
+        np.asarray(a, dtype=float) for a in (
+            elevation_deg, sun_elevation_deg, sun_separation_deg, moon_elevation_deg,
+            moon_separation_deg, moon_phase_angle_deg, night_counts_per_s, aperture_m,
+            field_of_view_urad, filter_bandwidth_nm, efficiency, zenith_transmittance,
+            pressure_hpa)))
+    zenith = 90.0 - elevation
+    counts = night_counts * dark_sky_relative_brightness(zenith, -2.5 * np.log10(zenith_t))
+    radiance = np.zeros(counts.shape)
+    # each sky only where it shines (most samples see one or two of them)
+    moon_up = moon_el > 0.0
+    if moon_up.any():
+        radiance[moon_up] += moonlit_sky_radiance(
+            moonlight_nl(phase[moon_up], 90.0 - moon_el[moon_up], zenith[moon_up],
+                         moon_sep[moon_up]), wavelength_nm)
+    dusk = (sun_el < 0.0) & (sun_el > ASTRONOMICAL_TWILIGHT_DEG)
+    if dusk.any():
+        sunset = daytime_sky_radiance(0.0, 90.0, 90.0, wavelength_nm,
+                                      pressure_hpa=pressure[dusk])
+        radiance[dusk] += twilight_sky_radiance(sun_el[dusk], sunset)
+    day = sun_el >= 0.0
+    if day.any():
+        radiance[day] += daytime_sky_radiance(sun_el[day], elevation[day], sun_sep[day],
+                                              wavelength_nm, pressure_hpa=pressure[day])
+    return counts + detected_counts_per_s(
+        radiance, wavelength_nm, aperture_m=aperture, field_of_view_urad=fov,
+        filter_bandwidth_nm=bandwidth, efficiency=eta)

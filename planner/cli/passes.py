@@ -44,6 +44,15 @@ def _age_cell(age_days: float, stale_days: float) -> str:
     return f"{age_days:.1f} STALE" if age_days > stale_days else f"{age_days:.1f}"
 
 
+def _moon_cell(illumination: float, elevation_deg: float, separation_deg: float) -> str:
+    """The Moon as an operator plans around it: phase, and how far from the line of sight."""
+    if pd.isna(illumination):
+        return "—"
+    if elevation_deg <= 0:
+        return f"down ({100 * illumination:.0f}%)"
+    return f"{100 * illumination:.0f}% el {elevation_deg:.0f}° ≥{separation_deg:.0f}° away"
+
+
 def _print_pass_tables(passes: pd.DataFrame, stations, title: str,
                        stale_days: float = 14.0) -> None:
     by_name = {s.name: s for s in stations}
@@ -61,7 +70,7 @@ def _print_pass_tables(passes: pd.DataFrame, stations, title: str,
                                 ("AOS–LOS local", "left"), ("dur s", "right"),
                                 ("max el°", "right"), ("az° AOS→TCA→LOS", "right"),
                                 ("range km", "right"), ("sun el°", "right"),
-                                ("night", "center"), ("age d", "right")):
+                                ("night", "center"), ("Moon", "left"), ("age d", "right")):
             table.add_column(column, justify=justify)
         for row in group.itertuples(index=False):
             table.add_row(
@@ -71,7 +80,9 @@ def _print_pass_tables(passes: pd.DataFrame, stations, title: str,
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}→{row.tca_azimuth_deg:.0f}→{row.los_azimuth_deg:.0f}",
                 f"{row.min_range_km:.0f}", f"{row.sun_elevation_deg:.1f}",
-                "yes" if row.night else "no", _age_cell(row.element_age_days, stale_days))
+                "yes" if row.night else "no",
+                _moon_cell(row.moon_illumination, row.moon_elevation_deg, row.moon_separation_deg),
+                _age_cell(row.element_age_days, stale_days))
         stdout.print(table)
 
 
@@ -155,6 +166,10 @@ def _key_view(table: pd.DataFrame) -> pd.DataFrame:
         "station": table["station"],
         "AOS UTC": table["aos_utc"].dt.strftime("%Y-%m-%d %H:%M:%S"),
         "max el°": table["max_elevation_deg"].round(1),
+        "sky": [("night" if night else f"sun {sun:.0f}°") + " · Moon " + _moon_cell(*moon)
+                for night, sun, *moon in zip(
+                    table["night"], table["sun_elevation_deg"], table["moon_illumination"],
+                    table["moon_elevation_deg"], table["moon_separation_deg"], strict=True)],
         "loss dB": [f"{a:.1f}–{b:.1f}" if pd.notna(a) else "—"
                     for a, b in zip(table["min_loss_db"], table["max_loss_db"], strict=True)],
         "detections": table["detections"].round(0).astype("Int64"),

@@ -29,14 +29,8 @@ How it works (and why it is both exact and fast)
 
 The result is checked in the tests against Skyfield's full-accuracy ``altaz`` (rise/set within
 1 ms, culmination within 10 ms, maximum elevation within 1e-4 deg) and against Skyfield's
-``find_events`` for completeness.
-
-Conventions (applied by :func:`planner.geometry.passes.find_passes`)
--------------------------------------------------------------------
-A pass belongs to the period when its rise (AOS) falls in ``[start, end)``; passes in progress at
-``start`` are left to the previous period. Elevations are geometric unless ``refraction=True``,
-which makes thresholds, masks and reported elevations apparent (Skyfield's refraction model at
-the station's standard-atmosphere pressure and 10 degC).
+``find_events`` for completeness. Which passes belong to a period, and refraction, are
+:func:`planner.geometry.passes.find_passes`'s conventions.
 """
 
 from __future__ import annotations
@@ -302,6 +296,21 @@ class LocalOrbit:
         self.radial_rate = np.einsum("ij,ij->i", r_itrs, v_inertial) / self.radius
         self.position = station_position
         self.up = up
+
+    def position_km(self, tau, rows):
+        """Modelled Earth-fixed position [km], (N, 3), without the rates."""
+        dt = tau - self.tau0[rows]
+        angle = self.omega[rows] * dt
+        radius = (self.radius[rows] + self.radial_rate[rows] * dt)[:, None]
+        r_in = radius * (np.cos(angle)[:, None] * self.p[rows]
+                         + np.sin(angle)[:, None] * self.q[rows])
+        turn = EARTH_ROTATION_RAD_S * dt
+        cos_t, sin_t = np.cos(turn), np.sin(turn)
+        r = np.empty_like(r_in)
+        r[:, 0] = cos_t * r_in[:, 0] + sin_t * r_in[:, 1]
+        r[:, 1] = cos_t * r_in[:, 1] - sin_t * r_in[:, 0]
+        r[:, 2] = r_in[:, 2]
+        return r
 
     def rates(self, tau, rows):
         """sin(elevation) and its derivatives of the modelled motion, and the modelled state."""

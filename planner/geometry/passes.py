@@ -176,8 +176,8 @@ def _describe(found, key, catalogue, sets, epoch_tau, propagator, frames, statio
 
 
 _BODY_PAD_S = 3600.0
-_SEPARATION_SAMPLES = 33
-_SEPARATION_ITERATIONS = 24
+_SEPARATION_SAMPLES = 9
+_SEPARATION_ITERATIONS = 22
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -187,10 +187,11 @@ def _add_moon(table: pd.DataFrame, found, propagator: SatellitePropagator, frame
     separation from the line of sight over each pass.
 
     The separation's minimum is bracketed on :data:`_SEPARATION_SAMPLES` samples of the pass
-    and refined by golden-section search on cos(separation), which is smooth and unimodal in
-    the bracket. The satellite's motion comes from the local orbit model around culmination
-    (:class:`planner.geometry.finder.LocalOrbit`, good to a few hundred metres over a pass:
-    ~0.05 deg of direction at worst), so no further SGP4 calls are needed.
+    and refined by golden-section search on cos(separation), which is smooth and, along the
+    nearly great-circle track of a pass, has a single maximum. The satellite's motion comes
+    from the local orbit model around culmination (:class:`planner.geometry.finder.LocalOrbit`,
+    good to a few hundred metres over a pass: ~0.05 deg of direction at worst), so no further
+    SGP4 calls are needed.
     """
     station = table["_station_index"].to_numpy()
     tca = table["_tau_tca"].to_numpy()
@@ -201,12 +202,18 @@ def _add_moon(table: pd.DataFrame, found, propagator: SatellitePropagator, frame
         r_tca, v_tca, _ = propagator.state(tca, found["set"].astype(int))
     local = LocalOrbit(tca, r_tca, v_tca, position, up)
     rows = np.arange(tca.size)
+    # in the Earth-fixed frame the Moon turns ~0.25 deg a minute: its direction at AOS and LOS,
+    # interpolated linearly, is good to ~0.01 deg over a pass
+    moon_aos, moon_los = moon.direction(aos, position), moon.direction(los, position)
+    span = np.where(los > aos, los - aos, 1.0)
 
     def cos_separation(tau, which):
-        r = local.rates(tau, which)[1]
-        rho = r - position[which]
-        rho /= np.linalg.norm(rho, axis=1)[:, None]
-        return np.einsum("ij,ij->i", rho, moon.direction(tau, position[which]))
+        rho = local.position_km(tau, which) - position[which]
+        fraction = ((tau - aos[which]) / span[which])[:, None]
+        towards_moon = moon_aos[which] + fraction * (moon_los[which] - moon_aos[which])
+        return (np.einsum("ij,ij->i", rho, towards_moon)
+                / np.sqrt(np.einsum("ij,ij->i", rho, rho)
+                          * np.einsum("ij,ij->i", towards_moon, towards_moon)))
 
     fraction = np.linspace(0.0, 1.0, _SEPARATION_SAMPLES)
     grid = aos[:, None] + (los - aos)[:, None] * fraction[None, :]
@@ -214,12 +221,18 @@ def _add_moon(table: pd.DataFrame, found, propagator: SatellitePropagator, frame
                      .reshape(grid.shape), axis=1)
     lo = grid[rows, np.maximum(best - 1, 0)]
     hi = grid[rows, np.minimum(best + 1, fraction.size - 1)]
+    left, right = hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo)
+    f_left, f_right = cos_separation(left, rows), cos_separation(right, rows)
     for _ in range(_SEPARATION_ITERATIONS):
-        left = hi - _GOLDEN * (hi - lo)
-        right = lo + _GOLDEN * (hi - lo)
-        rising = cos_separation(left, rows) < cos_separation(right, rows)
+        # golden section: one new evaluation per step, the other point carried over
+        rising = f_left < f_right
         lo = np.where(rising, left, lo)
         hi = np.where(rising, hi, right)
+        new_left = np.where(rising, right, hi - _GOLDEN * (hi - lo))
+        new_right = np.where(rising, lo + _GOLDEN * (hi - lo), left)
+        f_new = cos_separation(np.where(rising, new_right, new_left), rows)
+        f_left, f_right = np.where(rising, f_right, f_new), np.where(rising, f_new, f_left)
+        left, right = new_left, new_right
     closest = np.clip(cos_separation(0.5 * (lo + hi), rows), -1.0, 1.0)
     table["moon_elevation_deg"] = moon.elevation_deg(tca, position, up)
     table["moon_illumination"] = moon_illuminated_fraction(sun, moon, tca)

@@ -67,14 +67,19 @@ class BodyTrack:
         earth = planets["earth"]
         nodes = np.arange(np.floor(tau_start / step_s) - 8.0,
                           np.ceil(tau_end / step_s) + 9.0) * step_s
-        t = timebase.skyfield_time(nodes)
-        gcrs = earth.at(t).observe(planets[body]).apparent().position.km
-        true_of_date = np.einsum("ijn,jn->ni", t.M, gcrs)
+        gcrs = earth.at(timebase.skyfield_time(nodes)).observe(planets[body]).apparent()
+        # precession-nutation (IAU 2000A, the costly part) changes slowly: it is computed on
+        # the Sun's two-day nodes and interpolated to the body's nodes
+        frame_nodes = np.arange(np.floor(nodes[0] / SUN_NODE_STEP_S) - 2.0,
+                                np.ceil(nodes[-1] / SUN_NODE_STEP_S) + 3.0) * SUN_NODE_STEP_S
+        t = timebase.skyfield_time(frame_nodes)
+        rotation = CubicSpline(frame_nodes, np.moveaxis(t.M, -1, 0), axis=0)(nodes)
+        true_of_date = np.einsum("nij,jn->ni", rotation, gcrs.position.km)
         era = 2 * np.pi * earth_rotation_angle(t.whole, t.ut1_fraction)
         gast_minus_era = np.unwrap(np.radians(t.gast * 15.0) - era)
         self._timebase = timebase
         self._position = CubicSpline(nodes, true_of_date, axis=0)
-        self._gast_minus_era = CubicSpline(nodes, gast_minus_era)
+        self._gast_minus_era = CubicSpline(frame_nodes, gast_minus_era)
 
     def true_of_date_km(self, tau: np.ndarray) -> np.ndarray:
         """Geocentric position in the true equator and equinox of date [km], (N, 3)."""

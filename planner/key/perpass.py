@@ -201,16 +201,19 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
     """Per-pass sums from the passes sampled from their element sets, chunk by chunk."""
     payload = constants.payload
     accumulator = PassAccumulator(len(passes))
-    rate_table = asymptotic_rate_table(constants.noise, payload)
     sky = None
     if has_sky_geometry(constants.objects) and len(passes):
         span_s = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
         sky = SampleNoise(constants.objects, payload, span_s)
     columns = _SUM_COLUMNS if sky is None else 3 + 2 * len(payload.decoy_settings.intensities)
+    rate_table = asymptotic_rate_table(constants.noise, payload) if sky is None else None
     for grid in track_grids(passes, catalogue, stations, step_s=step_s):
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
         last = (grid.n_samples - 1)[grid.interval_pass, None]
         row_sums = np.empty((grid.interval_pass.size, columns))
+        if sky is not None:
+            start = grid.aos_tau[grid.interval_pass]
+            row_span = np.column_stack([start, start + last[:, 0] * step_s])
         eta = np.empty(grid.range_km.shape)
         used = np.empty(grid.range_km.shape, dtype=bool)
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
@@ -227,7 +230,8 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
                 y0, rate = None, rate_table(eta[block], station[block])
             else:
                 y0 = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
-                            grid.rho_km[block] / grid.range_km[block][..., None], elevation)
+                            grid.rho_km[block] / grid.range_km[block][..., None], elevation,
+                            row_span[block])
                 rate = sky.rate(eta[block], y0)
             row_sums[block] = sample_sums(eta[block], weight, rate, payload, y0)
         accumulator.add_grid(grid.rows, grid.interval_pass, row_sums, eta, used)

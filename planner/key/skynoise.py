@@ -37,6 +37,9 @@ from planner.mission.payloads import Payload
 from planner.timebase import TimeBase
 
 LEVELS_PER_DECADE = 4
+
+SKY_STRIDE = 20
+"""On track grids the sky is modelled every this many samples and interpolated between."""
 """Noise levels per decade of ``Y0`` in the asymptotic rate table."""
 
 _PAD_S = 3600.0
@@ -121,8 +124,13 @@ class SampleNoise:
         return cached[3], cached[4]
 
     def y0(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,
-           line_of_sight: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+           line_of_sight: np.ndarray, elevation_deg: np.ndarray,
+           row_span: np.ndarray | None = None) -> np.ndarray:
         """Noise click probability per pulse of each sample.
+
+        On a track grid's rows (2-D ``tau``) the sky is modelled every
+        :data:`SKY_STRIDE` samples and at each row's end and interpolated linearly between:
+        the background changes over seconds, not within one.
 
         Parameters
         ----------
@@ -136,7 +144,30 @@ class SampleNoise:
             Earth-fixed unit vectors from the station to the satellite.
         elevation_deg : array, shape S
             Elevation of the line of sight [deg].
+        row_span : (M, 2) array, optional
+            For 2-D ``tau``: the start and end times of the pass each row belongs to; the Sun
+            and Moon are then placed once per pass (at its ends, interpolated linearly: they
+            move ~0.25 deg a minute across the sky, so the error stays below ~0.02 deg).
         """
+        tau = np.asarray(tau, dtype=float)
+        if tau.ndim != 2 or tau.shape[1] <= 2 * SKY_STRIDE:
+            return self._y0_exact(timebase, tau, station, line_of_sight, elevation_deg,
+                                  row_span)
+        k = tau.shape[1]
+        columns = np.unique(np.r_[np.arange(0, k, SKY_STRIDE), k - 1])
+        station = np.broadcast_to(station, tau.shape)
+        coarse = self._y0_exact(timebase, tau[:, columns], station[:, columns],
+                                np.reshape(line_of_sight, (*tau.shape, 3))[:, columns],
+                                np.broadcast_to(elevation_deg, tau.shape)[:, columns], row_span)
+        right = np.clip(np.searchsorted(columns, np.arange(k), side="right"), 1,
+                        columns.size - 1)
+        weight = (np.arange(k) - columns[right - 1]) / (columns[right] - columns[right - 1])
+        return coarse[:, right - 1] + weight * (coarse[:, right] - coarse[:, right - 1])
+
+    def _y0_exact(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,
+                  line_of_sight: np.ndarray, elevation_deg: np.ndarray,
+                  row_span: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`y0` with the sky modelled at every sample."""
         shape = np.shape(tau)
         tau = np.asarray(tau, dtype=float)
         station = np.broadcast_to(station, shape)
@@ -145,21 +176,23 @@ class SampleNoise:
         position = self.frames.position_km[station.ravel()]
         up = self.frames.up[station.ravel()]
         if tau.ndim == 2 and shape[1] > 2:
-            # rows of a track grid span a minute: the Sun and Moon move ~0.25 deg in that
-            # time, so their directions are computed at each row's ends and interpolated
-            # linearly (error below 1e-5 deg), the phase angle taken at the row's start
-            ends = tau[:, [0, -1]]
-            row_position = self.frames.position_km[station[:, 0]]
+            # the Sun and Moon move ~0.25 deg a minute: placed at the ends of each row (or of
+            # each row's pass) and interpolated linearly; the phase angle taken at the start
+            ends = tau[:, [0, -1]] if row_span is None else np.asarray(row_span, dtype=float)
+            key = np.column_stack([ends, station[:, 0]])
+            unique, inverse = np.unique(key, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            unique_position = self.frames.position_km[unique[:, 2].astype(np.intp)]
             fraction = ((tau - ends[:, :1]) / np.where(ends[:, 1:] > ends[:, :1],
                                                        ends[:, 1:] - ends[:, :1], 1.0))
 
             def body_direction(body):
-                first = body.direction(ends[:, 0], row_position)[:, None, :]
-                last = body.direction(ends[:, 1], row_position)[:, None, :]
+                first = body.direction(unique[:, 0], unique_position)[inverse][:, None, :]
+                last = body.direction(unique[:, 1], unique_position)[inverse][:, None, :]
                 return (first + fraction[..., None] * (last - first)).reshape(-1, 3)
 
             sun_dir, moon_dir = body_direction(sun), body_direction(moon)
-            phase = np.repeat(moon_phase_angle_deg(sun, moon, ends[:, 0]), shape[1])
+            phase = np.repeat(moon_phase_angle_deg(sun, moon, unique[:, 0])[inverse], shape[1])
         else:
             sun_dir = sun.direction(tau.ravel(), position)
             moon_dir = moon.direction(tau.ravel(), position)

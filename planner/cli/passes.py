@@ -220,6 +220,9 @@ def keys(
     if output is not None:
         check_output_path(output)
     _check_key_flags(pool, fluctuation, ec_leakage)
+    if loss_csv is not None and optimise:
+        raise OptionError("--optimise searches decoy settings on a pass of the element sets; "
+                          "it does not combine with --loss-csv", field="--optimise")
     if loss_csv is not None:
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
                         ec_leakage, output_format, output)

@@ -4,8 +4,6 @@
   ``η`` after Lo, Ma and Chen (2005) and Ma, Qi, Zhao and Lo (2005), with the gains of the one
   channel formula (:mod:`planner.key.channel`).
 * :func:`decoy_asymptotic_key_rate_from_gains` — the estimation step alone, for measured gains.
-* :class:`AsymptoticRateTable` — the same bound tabulated against ``ln η`` for fast per-sample
-  use over whole pass tables.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from planner.key.channel import channel_sums, clicks_and_errors
 from planner.key.reconciliation import binary_entropy
 
 __all__ = [
-    "AsymptoticRateTable",
     "decoy_asymptotic_key_rate",
     "decoy_asymptotic_key_rate_from_gains",
 ]
@@ -155,56 +152,3 @@ def decoy_asymptotic_key_rate_from_gains(gains: tuple[ArrayLike, ArrayLike, Arra
     return np.where(np.isfinite(rate) & (rate > 0.0), rate, 0.0)
 
 
-
-class AsymptoticRateTable:
-    """:func:`decoy_asymptotic_key_rate` against ``ln η``, one row per noise level.
-
-    The bound (about 30 array operations with four logarithms per sample) is tabulated at
-    :data:`POINTS` values of ``ln η`` evenly spaced from ``η = 1e-12`` to 1 and interpolated
-    linearly: five operations per sample. Interpolation error: below 2e-6 of the rate wherever
-    the rate exceeds 1e-3 of its maximum and 5e-7 of the maximum elsewhere, 3e-7 on a pass
-    total (tested against the exact bound); below ``η = 1e-12`` (loss > 120 dB) the rate at
-    1e-12 is used.
-
-    Parameters
-    ----------
-    noise : array_like, shape (L,)
-        Noise click probability per pulse ``Y0`` of each row (e.g. of each station).
-    intensities : tuple of 3 float
-        ``(μ, ν1, ν2)``.
-    misalignment_error, afterpulse_probability, ec_efficiency, sifting : float
-        As in :func:`decoy_asymptotic_key_rate`.
-    """
-
-    POINTS = 16384
-    LOG_ETA_MIN = math.log(1e-12)
-
-    def __init__(self, noise: ArrayLike, intensities: tuple[float, float, float], *,
-                 misalignment_error: float, afterpulse_probability: float,
-                 ec_efficiency: float, sifting: float):
-        self.levels, self.row_of_level = np.unique(np.asarray(noise, dtype=float),
-                                                   return_inverse=True)
-        self.step = -self.LOG_ETA_MIN / (self.POINTS - 1)
-        log_eta = self.LOG_ETA_MIN + self.step * np.arange(self.POINTS)
-        self.values = _rate_of_channel(
-            np.exp(log_eta)[None, :], self.levels[:, None], tuple(intensities),
-            misalignment_error=misalignment_error,
-            afterpulse_probability=afterpulse_probability, ec_efficiency=ec_efficiency,
-            sifting=sifting).ravel()
-
-    def __call__(self, eta: np.ndarray, row: np.ndarray) -> np.ndarray:
-        """Rate of samples ``eta`` with noise levels ``row`` (positions in ``noise``,
-        broadcast to ``eta``) [bits per signal pulse]."""
-        position = np.log(eta)
-        position -= self.LOG_ETA_MIN
-        position *= 1.0 / self.step
-        np.clip(position, 0.0, self.POINTS - 1.000001, out=position)
-        index = position.astype(np.intp)
-        position -= index
-        index += self.row_of_level[row] * self.POINTS
-        low = self.values.take(index)
-        high = self.values.take(index + 1)
-        high -= low
-        high *= position
-        high += low
-        return high

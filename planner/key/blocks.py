@@ -1,28 +1,30 @@
 """Finite-key blocks of a payload: from per-sample channel terms to the key of a block.
 
-A block is one pass, several pooled passes or one measured loss curve. Its samples are reduced
-to sums (:func:`sample_sums`: the terms of the channel formula of :mod:`planner.key.channel`
-and the asymptotic key), the sums of a block are added up, and :func:`block_statistics` turns
-them into the detections and errors per basis and intensity that the finite-key bound
-(:func:`block_key`) takes. Every per-pass path (the pass table from element sets or from a
-track table, loss curves) goes through these functions.
+A block is one pass (its best data window), several pooled passes or one measured loss curve.
+Consecutive samples of a pass are reduced to pieces of the channel terms of
+:mod:`planner.key.channel` (:func:`segment_sums`, the trapezoidal rule), filed by the
+elevation cut they pass; :func:`window_sums` adds them into the terms of every data window
+``elevation ≥ cut``, :func:`choose_windows` keeps each pass's best window, and
+:func:`block_statistics` turns the terms into the detections and errors per basis and
+intensity that the finite-key bound (:func:`block_key`) and its no-fluctuation upper bound
+(:func:`asymptotic_block_key`) take. Every per-pass path (the pass table from element sets or
+from a track table, loss curves) goes through these functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from planner.errors import OptionError
-from planner.key.asymptotic import AsymptoticRateTable
 from planner.key.channel import (
     BasisCounts,
     ChannelSums,
     basis_counts,
-    channel_sums,
+    channel_terms,
     clicks_and_errors,
 )
 from planner.key.finite import FLUCTUATIONS, secure_key_length
@@ -30,25 +32,27 @@ from planner.key.reconciliation import EC_LEAKAGES
 from planner.mission.payloads import Payload
 
 __all__ = [
+    "CUT_OFFSETS_DEG",
     "BlockStatistics",
-    "PassAccumulator",
-    "asymptotic_rate_table",
+    "WindowAccumulator",
+    "WindowChoice",
+    "asymptotic_block_key",
     "block_key",
     "block_statistics",
     "check_key_options",
+    "choose_windows",
+    "cut_elevations",
     "group_sum",
     "key_basis_qber",
-    "midpoint_durations",
     "pool_blocks",
     "row_blocks",
-    "sample_sums",
-    "sifting_fraction",
+    "segment_sums",
+    "window_sums",
 ]
 
 CHUNK = 1 << 14
-"""Samples per block of the per-sample stage: its ~40 temporaries of 128 KiB each stay in the
-CPU cache and below glibc's trim threshold (2-3x faster than blocks of a million samples)."""
-
+"""Samples per block of the per-sample stage: its temporaries stay in the CPU cache and below
+glibc's trim threshold (2-3x faster than blocks of a million samples)."""
 
 def row_blocks(rows: int, per_row: int) -> Iterator[slice]:
     """Slices of about :data:`CHUNK` samples over ``rows`` rows of ``per_row`` samples."""
@@ -71,94 +75,169 @@ def check_key_options(pool: int, fluctuation: str, ec_leakage: str) -> None:
                           f"{', '.join(EC_LEAKAGES)}", field="ec_leakage")
 
 
-def midpoint_durations(times: np.ndarray, group_codes: np.ndarray) -> np.ndarray:
-    """Duration each sample stands for: half the gap to each neighbour in the same group [s].
+CUT_OFFSETS_DEG = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0,
+                            25.0, 30.0, 35.0, 40.0, 50.0, 60.0, 70.0])
+"""Candidate elevation cuts of a pass's key window, above the payload's minimum key elevation
+[deg]: every degree near it, where the best cut usually lies, coarser higher up."""
 
-    On a regular grid of step ``Δt`` this is ``Δt`` inside a pass and ``Δt/2`` at its first
-    and last sample (the trapezoidal rule).
+
+def cut_elevations(payload: Payload) -> np.ndarray:
+    """The candidate elevation cuts of a pass's key window [deg] (:data:`CUT_OFFSETS_DEG`).
+
+    The same values whatever elevation the station acquires at, so a pass observed from a
+    lower elevation keeps every window it had and can only gain key.
     """
-    durations = np.zeros(times.shape, dtype=float)
-    if times.size < 2:
-        return durations
-    gaps = np.diff(times)
-    same = group_codes[1:] == group_codes[:-1]
-    gaps = np.where(same, gaps, 0.0)
-    durations[1:] += 0.5 * gaps
-    durations[:-1] += 0.5 * gaps
-    return durations
+    low = float(payload.min_key_elevation_deg)
+    cuts = low + CUT_OFFSETS_DEG
+    return cuts[cuts < 90.0] if low < 90.0 else cuts[:1]
 
 
-def sifting_fraction(payload: Payload) -> float:
-    q = payload.basis_bias
-    return q * q + ((1.0 - q) ** 2 if payload.key_from_both_bases else 0.0)
+def _cut_table(cuts: np.ndarray) -> np.ndarray:
+    """Index of the highest cut at or below ``cuts[0] + d`` for whole degrees d = 0 .. 91
+    (the cuts lie on whole degrees above the lowest)."""
+    return np.searchsorted(cuts - cuts[0], np.arange(92.0), side="right") - 1
 
 
-def asymptotic_rate_table(noise: np.ndarray, payload: Payload) -> AsymptoticRateTable:
-    """The payload's asymptotic key per signal pulse, tabulated for the noise levels ``noise``
-    (:class:`planner.key.asymptotic.AsymptoticRateTable`)."""
-    return AsymptoticRateTable(
-        noise, payload.decoy_settings.intensities,
-        misalignment_error=payload.misalignment_error,
-        afterpulse_probability=payload.afterpulse_probability,
-        ec_efficiency=payload.ec_efficiency, sifting=sifting_fraction(payload))
+def segment_sums(codes: np.ndarray, t_s: np.ndarray, elevation: np.ndarray, eta: np.ndarray,
+                 payload: Payload, groups: int,
+                 extraneous_click_probability: np.ndarray | None = None) -> np.ndarray:
+    """Channel terms of passes, split by the elevation cut each piece of a pass passes.
 
-
-def sample_sums(eta: np.ndarray, weight: np.ndarray, rate: np.ndarray, payload: Payload,
-                extraneous_click_probability: np.ndarray | None = None) -> np.ndarray:
-    """Weighted sums along the last axis of the per-sample terms the key model needs.
+    Samples come in time order within each pass (``codes`` non-decreasing). Between two
+    consecutive samples of a pass, both at or above the payload's minimum key elevation, the
+    trapezoidal rule gives half of the gap to each end; the piece belongs to the window of every
+    cut at or below its lower end. Added from the top cut down (:func:`window_sums`), the pieces
+    give the terms of each data window ``elevation ≥ cut`` exactly as if the window were the
+    whole pass (each sample stands for half the time to each neighbour in the window).
 
     Parameters
     ----------
-    eta : (..., K) numpy.ndarray
-        Transmittance of each sample [0-1].
-    weight : (..., K) numpy.ndarray
-        Time each sample stands for [s] (0 for samples not used).
-    rate : (..., K) numpy.ndarray
-        Asymptotic key per signal pulse of each sample [bits].
+    codes : (S,) int array
+        Pass (group) of each sample, 0 .. ``groups`` − 1.
+    t_s : (S,) array or float
+        Time of each sample [s], or the spacing of a regular grid [s].
+    elevation, eta : (S,) arrays
+        Elevation [deg] and total transmittance [0-1] of each sample.
     payload : Payload
-        For the intensities.
-    extraneous_click_probability : (..., K) numpy.ndarray, optional
-        ``Y0`` of each sample; without it ``Y0`` is one per block, given to
-        :func:`block_statistics`.
+        Intensities and minimum key elevation.
+    groups : int
+        Number of passes.
+    extraneous_click_probability : (S,) array, optional
+        Per-sample ``Y0`` (e.g. a sky background that changes along the pass); without it
+        ``Y0`` is one per pass, given to :func:`block_statistics`.
 
     Returns
     -------
     numpy.ndarray
-        (..., C + 1): the columns of :meth:`planner.key.channel.ChannelSums.stack` and
-        ``Σ w·R``.
+        (groups, B, C): per pass and cut (:func:`cut_elevations`) the columns of
+        :meth:`planner.key.channel.ChannelSums.stack` [s] of the pieces whose lower end lies
+        at or above that cut and below the next.
     """
-    sums = channel_sums(eta, payload.decoy_settings.mu, weight, extraneous_click_probability)
-    return np.concatenate([sums.stack(), np.einsum("...k,...k->...", weight, rate)[..., None]],
-                          axis=-1)
+    cuts = cut_elevations(payload)
+    table = _cut_table(cuts)
+    mu = payload.decoy_settings.mu
+    columns = 1 + mu.size if extraneous_click_probability is None else 2 + 2 * mu.size
+    out = np.zeros((groups * cuts.size, columns))
+    # a vacuum decoy never brings a photon: its survival column is the weight column
+    vacuum = extraneous_click_probability is None and mu[-1] == 0.0
+    width = columns - 1 if vacuum else columns
+    lowest = cuts[0]
+    # cache-sized chunks of samples; consecutive chunks share one sample, so every pair of
+    # neighbours is in exactly one chunk
+    for start in range(0, max(codes.size - 1, 0), CHUNK):
+        part = slice(start, min(start + CHUNK + 1, codes.size))
+        y0 = (None if extraneous_click_probability is None
+              else extraneous_click_probability[part])
+        terms = channel_terms(eta[part], mu[:-1] if vacuum else mu, y0)
+        here, height = codes[part], elevation[part]
+        lower = np.minimum(height[:-1], height[1:])
+        pair = (here[1:] == here[:-1]) & (lower >= payload.min_key_elevation_deg)
+        if np.ndim(t_s):
+            half_gap = np.where(pair, 0.5 * np.diff(t_s[part]), 0.0)  # 0: no piece
+        else:
+            half_gap = pair * (0.5 * float(t_s))
+        pieces = terms[:-1]
+        pieces += terms[1:]
+        pieces *= half_gap[:, None]
+        lower -= lowest
+        np.clip(lower, 0.0, 91.0, out=lower)
+        slot = here[:-1] * cuts.size + table[lower.astype(np.intp)]
+        # the slot changes only when a pass crosses a cut: add runs first, then file them
+        starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
+        np.add.at(out[:, :width], slot[starts], np.add.reduceat(pieces, starts, axis=0))
+    if vacuum:
+        out[:, -1] = out[:, 0]
+    return out.reshape(groups, cuts.size, columns)
+
+
+def window_sums(pieces: np.ndarray) -> np.ndarray:
+    """(N, B, C) terms of the data window ``elevation ≥ cut`` of every pass and cut, from the
+    pieces of :func:`segment_sums` (a cumulative sum from the highest cut down)."""
+    return np.cumsum(pieces[:, ::-1, :], axis=1)[:, ::-1, :]
+
+
+class WindowAccumulator:
+    """Per-pass pieces of :func:`segment_sums` and the best and worst transmittance used."""
+
+    def __init__(self, n_passes: int, payload: Payload):
+        self.n_passes = n_passes
+        self.cuts = cut_elevations(payload)
+        self.pieces: np.ndarray | None = None
+        self.best_eta = np.full(n_passes, -np.inf)
+        self.worst_eta = np.full(n_passes, np.inf)
+
+    def add(self, rows: np.ndarray, pieces: np.ndarray) -> None:
+        """Add the pieces (P, B, C) of the passes at positions ``rows``."""
+        if self.pieces is None:
+            self.pieces = np.zeros((self.n_passes, *pieces.shape[1:]))
+        self.pieces[rows] += pieces
+
+    def add_extremes(self, rows: np.ndarray, best: np.ndarray, worst: np.ndarray) -> None:
+        """Note the best and worst transmittance of used samples (or groups of samples, ±inf
+        where none is used) of the passes at positions ``rows`` (grouped by pass)."""
+        if not rows.size:
+            return
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        present = rows[starts]
+        self.best_eta[present] = np.maximum(self.best_eta[present],
+                                            np.maximum.reduceat(best, starts))
+        self.worst_eta[present] = np.minimum(self.worst_eta[present],
+                                             np.minimum.reduceat(worst, starts))
+
+    def windows(self, columns: int) -> np.ndarray:
+        """(N, B, C) window terms (:func:`window_sums`), zeros if nothing was added."""
+        if self.pieces is None:
+            return np.zeros((self.n_passes, self.cuts.size, columns))
+        return window_sums(self.pieces)
 
 
 class BlockStatistics(NamedTuple):
-    """What a block of samples gives: counts per basis and intensity, clicks, asymptotic key."""
+    """What a block of samples gives: counts per basis and intensity, and all clicks."""
 
     counts: BasisCounts
     detections: np.ndarray  # all clicks, all bases
-    asymptotic_bits: np.ndarray  # Σ over samples of the asymptotic key (not floored)
 
 
 def block_statistics(sums: np.ndarray, payload: Payload,
                      extraneous_click_probability: np.ndarray | float | None = None
                      ) -> BlockStatistics:
-    """Detections and errors of blocks from their :func:`sample_sums` (rows = blocks).
+    """Detections and errors of blocks from their channel terms (rows = blocks).
 
     Parameters
     ----------
-    sums : (N, C + 1) numpy.ndarray
-        Summed :func:`sample_sums` of each block.
+    sums : (..., C) numpy.ndarray
+        Channel terms of each block (:meth:`planner.key.channel.ChannelSums.stack`, weights in
+        seconds).
     payload : Payload
         Repetition rate, decoy settings, misalignment and after-pulsing.
-    extraneous_click_probability : (N,) array or float, optional
-        ``Y0`` of each block where the sums were made without it.
+    extraneous_click_probability : (...) array or float, optional
+        ``Y0`` of each block where the terms were made without it.
 
     Returns
     -------
     BlockStatistics
     """
-    channel = ChannelSums.unstack(sums[:, :-1], len(payload.decoy_settings.intensities))
+    channel = ChannelSums.unstack(sums, len(payload.decoy_settings.intensities))
     clicks, errors = clicks_and_errors(
         channel, extraneous_click_probability if channel.noise is None else None,
         misalignment_error=payload.misalignment_error,
@@ -166,9 +245,8 @@ def block_statistics(sums: np.ndarray, payload: Payload,
     rate_hz = payload.repetition_rate_hz
     clicks = rate_hz * clicks
     errors = rate_hz * errors
-    asymptotic = rate_hz * payload.decoy_settings.p[0] * sums[:, -1]
     return BlockStatistics(basis_counts(clicks, errors, payload.decoy_settings),
-                           clicks @ payload.decoy_settings.p, asymptotic)
+                           clicks @ payload.decoy_settings.p)
 
 
 def block_key(counts: BasisCounts, payload: Payload, fluctuation: str,
@@ -179,6 +257,80 @@ def block_key(counts: BasisCounts, payload: Payload, fluctuation: str,
         epsilon_cor=payload.epsilon_cor, ec_efficiency=payload.ec_efficiency,
         fluctuation=fluctuation, ec_leakage=ec_leakage,
         key_from_both_bases=payload.key_from_both_bases)
+
+
+def asymptotic_block_key(counts: BasisCounts, payload: Payload, ec_leakage: str) -> np.ndarray:
+    """Key of the same blocks and protocol without finite-size statistics [bits].
+
+    :func:`block_key` with the counts taken as their expectations (no fluctuation bound, no ε
+    terms) and error correction at ``f_EC`` (``"fixed"``) or at the Shannon limit ``n h(Q)``
+    (``"finite"``, whose leakage is never below it). Every term of the finite-key bound can
+    only be smaller than here, so this is an upper bound of :func:`block_key` for the same
+    block, bases and pooling.
+
+    References
+    ----------
+    .. [1] C. C. W. Lim et al., Phys. Rev. A 89, 022307 (2014), eqs. (1)-(5) without the
+       fluctuation terms.
+    """
+    efficiency = payload.ec_efficiency if ec_leakage == "fixed" else 1.0
+    return secure_key_length(
+        counts, payload.decoy_settings, epsilon_sec=payload.epsilon_sec,
+        epsilon_cor=payload.epsilon_cor, ec_efficiency=efficiency, fluctuation="none",
+        ec_leakage="fixed", key_from_both_bases=payload.key_from_both_bases)
+
+
+class WindowChoice(NamedTuple):
+    """Each pass's best data window."""
+
+    sums: np.ndarray  # (N, C) channel terms of the window
+    cut_deg: np.ndarray  # (N,) its elevation cut [deg]; NaN for a pass without samples used
+    secure_bits: np.ndarray  # (N,) its finite key [bits]
+
+
+def choose_windows(windows: np.ndarray, cuts: np.ndarray, payload: Payload,
+                   extraneous_click_probability: np.ndarray | None, fluctuation: str,
+                   ec_leakage: str) -> WindowChoice:
+    """The data window ``elevation ≥ cut`` that maximises each pass's finite key.
+
+    Only cuts that change the window are evaluated; among equal keys the lowest cut (the
+    longest window) wins, so a pass without key keeps its whole window.
+
+    Parameters
+    ----------
+    windows : (N, B, C) numpy.ndarray
+        Window terms (:func:`window_sums`).
+    cuts : (B,) numpy.ndarray
+        The cuts [deg] (:func:`cut_elevations`).
+    payload : Payload
+        The payload.
+    extraneous_click_probability : (N,) array, optional
+        ``Y0`` of each pass when the terms were made without it.
+    fluctuation, ec_leakage : str
+        As in :func:`block_key`.
+
+    Returns
+    -------
+    WindowChoice
+    """
+    n, b, _ = windows.shape
+    weight = windows[..., 0]
+    distinct = weight > 0.0
+    distinct[:, :-1] &= weight[:, :-1] > weight[:, 1:]
+    rows, cut_index = np.nonzero(distinct)
+    key = np.zeros((n, b))
+    if rows.size:
+        y0 = (None if extraneous_click_probability is None
+              else np.asarray(extraneous_click_probability, dtype=float)[rows])
+        stats = block_statistics(windows[rows, cut_index], payload, y0)
+        key[rows, cut_index] = block_key(stats.counts, payload, fluctuation, ec_leakage)
+    best = np.argmax(key, axis=1)
+    # passes without key keep their whole window: the lowest cut with any samples
+    whole = np.argmax(distinct, axis=1)
+    best = np.where(key.max(axis=1) > 0.0, best, whole)
+    chosen = windows[np.arange(n), best]
+    cut_deg = np.where(distinct.any(axis=1), cuts[best], np.nan)
+    return WindowChoice(chosen, cut_deg, key[np.arange(n), best])
 
 
 def key_basis_qber(counts: BasisCounts, payload: Payload) -> np.ndarray:
@@ -223,52 +375,3 @@ def pool_blocks(passes: pd.DataFrame, pool: int) -> np.ndarray:
     block = np.empty(len(passes), dtype=np.int64)
     block[frame["row"].to_numpy()] = block_sorted
     return block
-
-
-class PassAccumulator:
-    """Per-pass sums of :func:`sample_sums` and the best and worst transmittance used."""
-
-    def __init__(self, n_passes: int):
-        self.n_passes = n_passes
-        self.sums: Any = None
-        self.best_eta = np.full(n_passes, -np.inf)
-        self.worst_eta = np.full(n_passes, np.inf)
-
-    def _add_sums(self, rows: np.ndarray, sums: np.ndarray) -> None:
-        if self.sums is None:
-            self.sums = np.zeros((self.n_passes, sums.shape[-1]))
-        self.sums[rows] += sums
-
-    def add(self, codes: np.ndarray, sums: np.ndarray, eta: np.ndarray,
-            used: np.ndarray) -> None:
-        """Add samples (rows of ``sums``, ``eta``, ``used``) of the passes ``codes``
-        (non-decreasing pass positions)."""
-        if not codes.size:
-            return
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        self._add_sums(codes[starts], np.add.reduceat(sums, starts, axis=0))
-        eta = eta[used]
-        codes = codes[used]
-        if not codes.size:
-            return
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        present = codes[starts]
-        self.best_eta[present] = np.maximum(self.best_eta[present],
-                                            np.maximum.reduceat(eta, starts))
-        self.worst_eta[present] = np.minimum(self.worst_eta[present],
-                                             np.minimum.reduceat(eta, starts))
-
-    def add_grid(self, rows: np.ndarray, interval_pass: np.ndarray, sums: np.ndarray,
-                 eta: np.ndarray, used: np.ndarray) -> None:
-        """Add a track grid's row sums (M, C) and (M, K) transmittances of the passes ``rows``
-        (each pass wholly in this grid; ``interval_pass`` indexes ``rows``)."""
-        starts = np.flatnonzero(np.r_[True, interval_pass[1:] != interval_pass[:-1]])
-        self._add_sums(rows, np.add.reduceat(sums, starts, axis=0))
-        best = np.maximum.reduceat(np.where(used, eta, -np.inf).max(axis=1), starts)
-        worst = np.minimum.reduceat(np.where(used, eta, np.inf).min(axis=1), starts)
-        self.best_eta[rows] = np.maximum(self.best_eta[rows], best)
-        self.worst_eta[rows] = np.minimum(self.worst_eta[rows], worst)
-
-    def totals(self, columns: int) -> np.ndarray:
-        """The per-pass sums, zeros of ``columns`` columns if nothing was added."""
-        return np.zeros((self.n_passes, columns)) if self.sums is None else self.sums

@@ -37,6 +37,7 @@ __all__ = [
     "DecoySettings",
     "basis_counts",
     "channel_sums",
+    "channel_terms",
     "clicks_and_errors",
     "detection_probability",
     "error_probability",
@@ -160,6 +161,48 @@ def _survival(transmittance: np.ndarray, intensities: np.ndarray) -> list[np.nda
     """``e^(−η μ_k)`` per intensity: the probability that a pulse brings no photon."""
     return [np.exp(-transmittance * mu) if mu > 0.0 else np.ones_like(transmittance)
             for mu in intensities]
+
+
+def channel_terms(transmittance: ArrayLike, intensities: ArrayLike,
+                  extraneous_click_probability: ArrayLike | None = None) -> np.ndarray:
+    """The sample terms of the channel formula for each sample, side by side.
+
+    :func:`channel_sums` with unit weights and no summation, written straight into one
+    (..., C) array in the column order of :meth:`ChannelSums.stack`: ``1``, ``s_k`` and, with
+    ``Y0``, ``Y0`` and ``(1 − Y0) s_k``. Weighted and added up (e.g. over the pieces of a pass,
+    :func:`planner.key.blocks.segment_sums`) they are the terms :func:`clicks_and_errors` takes.
+
+    Parameters
+    ----------
+    transmittance : array_like, shape (...)
+        Total transmittance ``η`` of each sample [0-1].
+    intensities : array_like, shape (K,)
+        Mean photon numbers ``μ_k``.
+    extraneous_click_probability : array_like, broadcastable to ``transmittance``, optional
+        Per-sample ``Y0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (..., 1 + K) or (..., 2 + 2K).
+    """
+    eta = np.asarray(transmittance, dtype=float)
+    mu = np.asarray(intensities, dtype=float).reshape(-1)
+    k = mu.size
+    columns = 1 + k if extraneous_click_probability is None else 2 + 2 * k
+    out = np.empty((*eta.shape, columns))
+    out[..., 0] = 1.0
+    for index, intensity in enumerate(mu):
+        if intensity > 0.0:
+            np.multiply(eta, -intensity, out=out[..., 1 + index])
+            np.exp(out[..., 1 + index], out=out[..., 1 + index])
+        else:
+            out[..., 1 + index] = 1.0
+    if extraneous_click_probability is not None:
+        y0 = np.broadcast_to(np.asarray(extraneous_click_probability, dtype=float), eta.shape)
+        out[..., 1 + k] = y0
+        np.multiply((1.0 - y0)[..., None], out[..., 1:1 + k], out=out[..., 2 + k:])
+    return out
 
 
 def channel_sums(transmittance: ArrayLike, intensities: ArrayLike, weight: ArrayLike = 1.0,

@@ -226,13 +226,29 @@ def finite_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
         raise ValueError("epsilon_sec and epsilon_cor must lie in (0, 1)")
     mu, p = settings.mu, settings.p
     epsilon = epsilon_sec / _EPS_PARTS
+    bounds_x = _vacuum_and_single_photon(np.asarray(counts.n_x, dtype=float), mu, p, epsilon,
+                                         fluctuation)
+    bounds_z = _vacuum_and_single_photon(np.asarray(counts.n_z, dtype=float), mu, p, epsilon,
+                                         fluctuation)
+    return _key_from_bounds(counts, settings, bounds_x, bounds_z, epsilon_sec=epsilon_sec,
+                            epsilon_cor=epsilon_cor, ec_efficiency=ec_efficiency,
+                            fluctuation=fluctuation, ec_leakage=ec_leakage,
+                            cap_phase_errors=cap_phase_errors)
+
+
+def _key_from_bounds(counts: BasisCounts, settings: DecoySettings,
+                     bounds_x: tuple[np.ndarray, np.ndarray],
+                     bounds_z: tuple[np.ndarray, np.ndarray], *, epsilon_sec: float,
+                     epsilon_cor: float, ec_efficiency: float, fluctuation: str,
+                     ec_leakage: str, cap_phase_errors: bool) -> FiniteKeyResult:
+    """:func:`finite_key_length` from the vacuum and single-photon bounds of each basis."""
+    mu, p = settings.mu, settings.p
+    epsilon = epsilon_sec / _EPS_PARTS
     n_x = np.asarray(counts.n_x, dtype=float)
-    n_z = np.asarray(counts.n_z, dtype=float)
     m_x = np.asarray(counts.m_x, dtype=float)
     m_z = np.asarray(counts.m_z, dtype=float)
-
-    s_x0, s_x1 = _vacuum_and_single_photon(n_x, mu, p, epsilon, fluctuation)
-    _, s_z1 = _vacuum_and_single_photon(n_z, mu, p, epsilon, fluctuation)
+    s_x0, s_x1 = bounds_x
+    s_z1 = bounds_z[1]
 
     m_lower, m_upper = _expectation_bounds(m_z, np.sum(m_z, axis=-1), epsilon, fluctuation)
     scale = np.exp(mu) / p
@@ -312,11 +328,21 @@ def secure_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
         return finite_key_length(counts, settings, epsilon_sec=epsilon_sec,
                                  epsilon_cor=epsilon_cor, ec_efficiency=ec_efficiency,
                                  fluctuation=fluctuation, ec_leakage=ec_leakage).secure_bits
+    if not (0.0 < epsilon_sec < 1.0 and 0.0 < epsilon_cor < 1.0):
+        raise ValueError("epsilon_sec and epsilon_cor must lie in (0, 1)")
     kwargs = dict(epsilon_sec=0.5 * epsilon_sec, epsilon_cor=0.5 * epsilon_cor,
-                  ec_efficiency=ec_efficiency, fluctuation=fluctuation, ec_leakage=ec_leakage)
-    from_x = finite_key_length(counts, settings, **kwargs).secure_bits
+                  ec_efficiency=ec_efficiency, fluctuation=fluctuation, ec_leakage=ec_leakage,
+                  cap_phase_errors=True)
+    # the bounds on each basis's vacuum and single-photon events serve both directions
+    epsilon = 0.5 * epsilon_sec / _EPS_PARTS
+    bounds_x = _vacuum_and_single_photon(np.asarray(counts.n_x, dtype=float), settings.mu,
+                                         settings.p, epsilon, fluctuation)
+    bounds_z = _vacuum_and_single_photon(np.asarray(counts.n_z, dtype=float), settings.mu,
+                                         settings.p, epsilon, fluctuation)
+    from_x = _key_from_bounds(counts, settings, bounds_x, bounds_z, **kwargs).secure_bits
     swapped = replace(settings, basis_bias=1.0 - settings.basis_bias)
-    from_z = finite_key_length(counts.swap_bases(), swapped, **kwargs).secure_bits
+    from_z = _key_from_bounds(counts.swap_bases(), swapped, bounds_z, bounds_x,
+                              **kwargs).secure_bits
     return from_x + from_z
 
 

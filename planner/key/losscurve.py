@@ -17,15 +17,15 @@ import numpy as np
 
 from planner.errors import LossCurveError
 from planner.io.readers import read_input_text
-from planner.key.asymptotic import decoy_asymptotic_key_rate
 from planner.key.blocks import (
-    block_key,
+    asymptotic_block_key,
     block_statistics,
     check_key_options,
+    choose_windows,
+    cut_elevations,
     key_basis_qber,
-    midpoint_durations,
-    sample_sums,
-    sifting_fraction,
+    segment_sums,
+    window_sums,
 )
 from planner.key.receiver import extraneous_probability
 from planner.link.budget import loss_db_to_transmittance
@@ -45,8 +45,9 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
     ``η = 10^(−loss/10)`` includes all optics and the detector efficiency). Each sample stands
     for half the time to each neighbour; an infinite loss is a sample without signal (noise
     only). With ``elevation_deg``, samples below the payload's minimum key elevation are left
-    out. Noise is the payload's dark counts plus, with a
-    station, its sky background.
+    out and the key comes from the best data window ``elevation ≥ cut``, as for the pass
+    table (:func:`planner.key.blocks.choose_windows`); without it the whole curve is one
+    block. Noise is the payload's dark counts plus, with a station, its sky background.
 
     Parameters
     ----------
@@ -66,9 +67,11 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
     Returns
     -------
     dict
-        ``duration_s`` (time counted), ``samples``, ``min_loss_db``, ``max_loss_db``,
-        ``detections``, ``qber``, ``secure_bits``, ``secure_bits_asymptotic``,
-        ``mean_secure_rate_bps``.
+        ``duration_s`` (time of the key window), ``samples`` (in it),
+        ``key_min_elevation_deg`` (its cut; NaN without elevations), ``min_loss_db``,
+        ``max_loss_db``, ``detections``, ``qber``, ``secure_bits``,
+        ``secure_bits_asymptotic`` (the same block without finite-size statistics, an upper
+        bound), ``mean_secure_rate_bps``.
     """
     check_key_options(1, fluctuation, ec_leakage)
     times = np.asarray(time_s, dtype=float)
@@ -77,39 +80,39 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
         raise LossCurveError("time_s and loss_db must be 1-D arrays of the same length")
     if times.size and np.any(np.diff(times) <= 0):
         raise LossCurveError("time_s must be strictly increasing")
-    durations = midpoint_durations(times, np.zeros(times.shape, dtype=np.int64))
     if np.any(np.isnan(losses)) or np.any(losses < 0):
         raise LossCurveError("loss_db must be >= 0 dB and not NaN (inf means no signal)")
-    used = np.ones(losses.shape, dtype=bool)
-    if elevation_deg is not None:
+    if elevation_deg is None:
+        elevations = np.full(times.shape, 90.0)  # one window: the whole curve
+    else:
         elevations = np.asarray(elevation_deg, dtype=float)
         if elevations.shape != times.shape:
             raise LossCurveError("elevation_deg must have the same length as time_s")
-        used &= elevations >= payload.min_key_elevation_deg
-    durations = np.where(used, durations, 0.0)
+    used = elevations >= payload.min_key_elevation_deg
     eta = loss_db_to_transmittance(losses)
-    y0 = extraneous_probability(payload, station)
-    settings = payload.decoy_settings
-    rate = decoy_asymptotic_key_rate(
-        eta, *settings.intensities, y0, payload.misalignment_error,
-        ec_efficiency=payload.ec_efficiency, sifting=sifting_fraction(payload),
-        afterpulse_probability=payload.afterpulse_probability)
-    stats = block_statistics(sample_sums(eta[None, :], durations[None, :], rate[None, :],
-                                         payload), payload, y0)
-    secure = float(block_key(stats.counts, payload, fluctuation, ec_leakage)[0])
-    counted = float(durations.sum())
+    y0 = np.array([extraneous_probability(payload, station)])
+    pieces = segment_sums(np.zeros(times.shape, dtype=np.intp), times, elevations, eta,
+                          payload, 1)
+    choice = choose_windows(window_sums(pieces), cut_elevations(payload), payload, y0,
+                            fluctuation, ec_leakage)
+    stats = block_statistics(choice.sums, payload, y0)
+    secure = float(choice.secure_bits[0])
+    counted = float(choice.sums[0, 0])
+    inside = used & (elevations >= np.nan_to_num(choice.cut_deg[0], nan=np.inf))
     return {
         "duration_s": counted,
-        "samples": int(used.sum()),
-        "min_loss_db": float(np.min(losses[used])) if used.any() else math.nan,
-        "max_loss_db": float(np.max(losses[used])) if used.any() else math.nan,  # may be inf
+        "samples": int(inside.sum()),
+        "key_min_elevation_deg": (float(choice.cut_deg[0]) if elevation_deg is not None
+                                  else math.nan),
+        "min_loss_db": float(np.min(losses[inside])) if inside.any() else math.nan,
+        "max_loss_db": float(np.max(losses[inside])) if inside.any() else math.nan,  # may be inf
         "detections": float(stats.detections.sum()),
         "qber": float(key_basis_qber(stats.counts, payload)[0]),
         "secure_bits": secure,
-        "secure_bits_asymptotic": float(np.floor(stats.asymptotic_bits.sum())),
+        "secure_bits_asymptotic": float(asymptotic_block_key(stats.counts, payload,
+                                                             ec_leakage)[0]),
         "mean_secure_rate_bps": secure / counted if counted > 0 else 0.0,
     }
-
 
 _LOSS_COLUMNS = ("time_s", "loss_db")
 

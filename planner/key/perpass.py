@@ -3,10 +3,11 @@
 :func:`pass_key_table` is the one way to the key of passes: it turns the pass table and the
 samples of the passes (sampled from the element sets as it goes, or given as a per-sample
 track table) into the key table of docs/architecture.md: for every pass the loss range, the
-detections, the QBER, the finite-key secure key (Lim et al. 2014 with Chernoff or Hoeffding
-bounds), the asymptotic bound, the station's clear-sky probability for the month and the
-expected key. Everything is vectorised over samples and passes (one pass is one block unless
-passes are pooled). :func:`pass_key_table_by_satellite` does it for several payloads.
+detections, the QBER, the key window, the finite-key secure key (Lim et al. 2014 with Chernoff
+or Hoeffding bounds), its no-fluctuation upper bound, the station's clear-sky probability for
+the month and the expected key. Everything is vectorised over samples and passes (one pass is
+one block unless passes are pooled). :func:`pass_key_table_by_satellite` does it for several
+payloads.
 """
 
 from __future__ import annotations
@@ -22,17 +23,17 @@ from planner.errors import PlannerInputError
 from planner.geometry.tracks import track_grids
 from planner.key.blocks import (
     CHUNK,
-    PassAccumulator,
-    asymptotic_rate_table,
+    WindowAccumulator,
+    asymptotic_block_key,
     block_key,
     block_statistics,
     check_key_options,
+    choose_windows,
     group_sum,
     key_basis_qber,
-    midpoint_durations,
     pool_blocks,
     row_blocks,
-    sample_sums,
+    segment_sums,
 )
 from planner.key.channel import BasisCounts
 from planner.key.receiver import StationConstants
@@ -46,13 +47,14 @@ __all__ = ["KEY_COLUMNS", "pass_key_table", "pass_key_table_by_satellite"]
 
 #: Columns :func:`pass_key_table` adds to the pass table (docs/architecture.md "Key table").
 KEY_COLUMNS: tuple[str, ...] = (
-    "min_loss_db", "max_loss_db", "detections", "qber", "secure_bits",
-    "secure_bits_asymptotic", "clear_sky_probability", "expected_secure_bits",
+    "min_loss_db", "max_loss_db", "key_min_elevation_deg", "key_window_s", "detections",
+    "qber", "secure_bits", "secure_bits_asymptotic", "clear_sky_probability",
+    "expected_secure_bits",
 )
 
 _TRACK_COLUMNS = ("pass_id", "t_s", "elevation_deg", "range_km")
 _PASS_COLUMNS = ("station", "tca_utc")
-_SUM_COLUMNS = 5  # Σw, Σw·s_k (3 intensities), Σw·R with Y0 one per station
+_SUM_COLUMNS = 4  # Σw, Σw·s_k (3 intensities) with Y0 one per station
 
 
 def _check_pass_table(passes: pd.DataFrame) -> None:
@@ -73,32 +75,39 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
 
     The samples of each pass give the transmittance of every sample
     (:func:`planner.key.receiver.sample_transmittance`); samples below the payload's minimum
-    key elevation are dropped; each sample stands for half the time to each neighbour of its
-    pass (:func:`planner.key.blocks.midpoint_durations`); the expected detections and errors
-    per basis and intensity are summed over the pass and the finite-key length of Lim et al.
-    (2014) is computed for the pass as one block. With ``pool > 1``, consecutive passes of one
-    station (in time order) are pooled ``pool`` at a time into one block, and each pass is
-    credited with the block's key in proportion to its sifted detections;
-    ``df.attrs["pooling"]`` reports the gain over single-pass blocks.
+    key elevation are dropped. The key of a pass comes from its data window: the samples at or
+    above an elevation cut, the cut (among :func:`planner.key.blocks.cut_elevations`, from the
+    minimum key elevation up) chosen to maximise the pass's finite key, since noisy
+    low-elevation seconds can cost more than they bring (the station still acquires from its
+    minimum elevation). Each sample stands for half the time to each neighbour in the window;
+    the expected detections and errors per basis and intensity are summed over the window
+    and the finite-key length of Lim et al. (2014) is computed for it as one block. With
+    ``pool > 1``, consecutive passes of one station (in time order) are pooled ``pool`` at a
+    time into one block (each pass with its own best window), and each pass is credited with
+    the block's key in proportion to its sifted detections; ``df.attrs["pooling"]`` reports the
+    gain over single-pass blocks.
 
     From element sets, the passes are sampled every ``step_s`` seconds
-    (:func:`planner.geometry.tracks.track_grids`) and each chunk of a few hundred passes is
+    (:func:`planner.geometry.passes.track_grids`) and each chunk of a few hundred passes is
     reduced to its per-pass sums before the next is made, so no per-sample table is ever held.
-    A track table (e.g. :func:`planner.geometry.tracks.track_arrays` as a DataFrame, or
+    A track table (e.g. :func:`planner.geometry.passes.track_arrays` as a DataFrame, or
     samples from elsewhere) gives the same key to rounding.
 
-    Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples used; NaN if none),
-    ``detections`` (all clicks, all bases), ``qber`` (key-basis error rate; NaN without
-    detections), ``secure_bits`` (finite key, ≥ 0), ``secure_bits_asymptotic`` (the
-    vacuum + weak decoy asymptotic bound summed over the samples), ``clear_sky_probability``
-    (station climatology for the month of TCA, UTC; 1 if the station has none) and
+    Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples above the minimum key
+    elevation; NaN if none), ``key_min_elevation_deg`` (the cut of the key window; NaN
+    without samples), ``key_window_s`` (its duration), ``detections`` (all clicks, all bases,
+    in the window), ``qber`` (error rate of the key bases; NaN without detections),
+    ``secure_bits`` (finite key, ≥ 0), ``secure_bits_asymptotic`` (the same protocol and
+    block without finite-size statistics: an upper bound of ``secure_bits``, see
+    :func:`planner.key.blocks.asymptotic_block_key`), ``clear_sky_probability`` (station
+    climatology for the month of TCA, UTC; 1 if the station has none) and
     ``expected_secure_bits`` = secure × clear-sky; with pooling also ``pool_block``.
 
     Parameters
     ----------
     passes : pandas.DataFrame
         Pass table (docs/architecture.md), index = pass id; needs ``station`` and ``tca_utc``
-        (and what :func:`planner.geometry.tracks.track_grids` needs when sampling).
+        (and what :func:`planner.geometry.passes.track_grids` needs when sampling).
     samples : planner.elements.elementsets.Catalogue or pandas.DataFrame
         The element sets the passes were found with, or a long table with
         ``pass_id, t_s, elevation_deg, range_km``.
@@ -143,8 +152,8 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
 
 
 def _accumulate_tracks(passes: pd.DataFrame, tracks: pd.DataFrame,
-                       constants: StationConstants) -> PassAccumulator:
-    """Per-pass sums from a long per-sample track table."""
+                       constants: StationConstants) -> WindowAccumulator:
+    """Per-pass window pieces from a long per-sample track table."""
     missing = [c for c in _TRACK_COLUMNS if c not in tracks.columns]
     if missing:
         raise PlannerInputError(f"track table lacks column(s) {', '.join(missing)}",
@@ -167,106 +176,113 @@ def _accumulate_tracks(passes: pd.DataFrame, tracks: pd.DataFrame,
         order = np.lexsort((t_s, position))
         position, t_s, elevation, range_km, *azimuth = (
             a[order] for a in (position, t_s, elevation, range_km, *azimuth))
-    used = elevation >= payload.min_key_elevation_deg
-    weight = np.where(used, midpoint_durations(t_s, position), 0.0)
+    accumulator = WindowAccumulator(len(passes), payload)
+    eta = np.empty(position.size)
+    y0 = None if sky is None else np.empty(position.size)
     if sky is not None:
         aos = passes["aos_utc"].to_numpy(dtype="datetime64[ns]")
         span_s = (aos.max() - aos.min()) / np.timedelta64(1, "s")
         timebase = TimeBase(pd.Timestamp(aos.min(), tz="UTC").floor("us").to_pydatetime(),
                             span_s + float(np.max(t_s, initial=0.0)) + SECONDS_PER_DAY)
         sky_tau = np.asarray(timebase.tau_of(aos))[position] + t_s
-
-    accumulator = PassAccumulator(len(passes))
-    rate_table = asymptotic_rate_table(constants.noise, payload)
     for start in range(0, position.size, CHUNK):
         part = slice(start, start + CHUNK)
-        codes = position[part]
-        station = constants.code_of_pass[codes]
-        eta = constants.transmittance(range_km[part], elevation[part], station)
-        if sky is None:
-            y0, rate = None, rate_table(eta, station)
-        else:
-            y0 = sky.y0(timebase, sky_tau[part], station,
-                        line_of_sight(sky.frames, station, azimuth[0][part], elevation[part]),
-                        elevation[part])
-            rate = sky.rate(eta, y0)
-            y0 = y0[:, None]
-        sums = sample_sums(eta[:, None], weight[part, None], rate[:, None], payload, y0)
-        accumulator.add(codes, sums, eta, used[part])
+        station = constants.code_of_pass[position[part]]
+        eta[part] = constants.transmittance(range_km[part], elevation[part], station)
+        if sky is not None:
+            y0[part] = sky.y0(timebase, sky_tau[part], station,
+                              line_of_sight(sky.frames, station, azimuth[0][part],
+                                            elevation[part]), elevation[part])
+    accumulator.add(np.arange(len(passes)),
+                    segment_sums(position, t_s, elevation, eta, payload, len(passes), y0))
+    used = elevation >= payload.min_key_elevation_deg
+    accumulator.add_extremes(position[used], eta[used], eta[used])
     return accumulator
 
 
 def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
-                      constants: StationConstants, step_s: float) -> PassAccumulator:
-    """Per-pass sums from the passes sampled from their element sets, chunk by chunk."""
+                      constants: StationConstants, step_s: float) -> WindowAccumulator:
+    """Per-pass window pieces from the passes sampled from their element sets, chunk by chunk.
+    """
     payload = constants.payload
-    accumulator = PassAccumulator(len(passes))
+    accumulator = WindowAccumulator(len(passes), payload)
     sky = None
     if has_sky_geometry(constants.objects) and len(passes):
         span_s = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
         sky = SampleNoise(constants.objects, payload, span_s)
-    columns = _SUM_COLUMNS if sky is None else 3 + 2 * len(payload.decoy_settings.intensities)
-    rate_table = asymptotic_rate_table(constants.noise, payload) if sky is None else None
     for grid in track_grids(passes, catalogue, stations, step_s=step_s):
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
-        last = (grid.n_samples - 1)[grid.interval_pass, None]
-        row_sums = np.empty((grid.interval_pass.size, columns))
-        if sky is not None:
-            start = grid.aos_tau[grid.interval_pass]
-            row_span = np.column_stack([start, start + last[:, 0] * step_s])
         eta = np.empty(grid.range_km.shape)
-        used = np.empty(grid.range_km.shape, dtype=bool)
+        elevation = np.empty(grid.range_km.shape)
+        y0 = None if sky is None else np.empty(grid.range_km.shape)
+        if sky is not None:
+            # each row's pass, from its first to its last sample: the Sun and Moon once a pass
+            start = grid.aos_tau[grid.interval_pass]
+            row_span = np.column_stack(
+                [start, start + (grid.n_samples - 1)[grid.interval_pass] * step_s])
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
             sin_elevation = grid.sin_elevation(block)
-            elevation = np.degrees(np.arcsin(sin_elevation))
-            used[block] = grid.valid[block] & (elevation >= payload.min_key_elevation_deg)
-            # midpoint_durations on the regular grid: step_s inside, step_s/2 at AOS and LOS
-            index = grid.sample_index[block]
-            weight = np.where(used[block], 0.5 * step_s * ((index > 0).astype(float)
-                                                           + (index < last[block])), 0.0)
-            eta[block] = constants.transmittance(grid.range_km[block], elevation,
+            elevation[block] = np.degrees(np.arcsin(sin_elevation))
+            eta[block] = constants.transmittance(grid.range_km[block], elevation[block],
                                                  station[block], sin_elevation)
-            if sky is None:
-                y0, rate = None, rate_table(eta[block], station[block])
-            else:
-                y0 = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
-                            grid.rho_km[block] / grid.range_km[block][..., None], elevation,
-                            row_span[block])
-                rate = sky.rate(eta[block], y0)
-            row_sums[block] = sample_sums(eta[block], weight, rate, payload, y0)
-        accumulator.add_grid(grid.rows, grid.interval_pass, row_sums, eta, used)
+            if sky is not None:
+                y0[block] = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
+                                   grid.rho_km[block] / grid.range_km[block][..., None],
+                                   elevation[block], row_span[block])
+        # the rows of a pass are consecutive and only its last row is padded: row by row, the
+        # samples are each pass's samples in time order (padding marked as below the horizon)
+        elevation[~grid.valid] = -90.0
+        codes = np.repeat(grid.interval_pass, grid.range_km.shape[1])
+        accumulator.add(grid.rows, segment_sums(
+            codes, step_s, elevation.ravel(), eta.ravel(), payload, grid.rows.size,
+            None if y0 is None else y0.ravel()))
+        used = elevation >= payload.min_key_elevation_deg
+        accumulator.add_extremes(grid.rows[grid.interval_pass],
+                                 np.where(used, eta, -np.inf).max(axis=1),
+                                 np.where(used, eta, np.inf).min(axis=1))
     return accumulator
 
 
-def _key_columns(passes: pd.DataFrame, accumulator: PassAccumulator,
+def _key_columns(passes: pd.DataFrame, accumulator: WindowAccumulator,
                  constants: StationConstants, pool: int, fluctuation: str,
                  ec_leakage: str) -> pd.DataFrame:
-    """The key table from the per-pass sums: finite key per block, pooling, weather."""
+    """The key table from the window pieces: best window, finite key per block, pooling,
+    weather."""
     payload = constants.payload
     n_passes = len(passes)
-    stats = block_statistics(accumulator.totals(_SUM_COLUMNS), payload,
-                             constants.noise[constants.code_of_pass])
+    noise = constants.noise[constants.code_of_pass]
+    choice = choose_windows(accumulator.windows(_SUM_COLUMNS), accumulator.cuts, payload,
+                            noise, fluctuation, ec_leakage)
+    stats = block_statistics(choice.sums, payload, noise)
     pass_counts = stats.counts
-    pass_asymptotic = np.floor(stats.asymptotic_bits)
     best_eta, worst_eta = accumulator.best_eta, accumulator.worst_eta
     seen = np.isfinite(best_eta)
     min_loss = np.where(seen, transmittance_to_loss_db(np.where(seen, best_eta, 1.0)), np.nan)
     max_loss = np.where(seen, transmittance_to_loss_db(np.where(seen, worst_eta, 1.0)), np.nan)
 
-    single_key = block_key(pass_counts, payload, fluctuation, ec_leakage)
+    single_key = choice.secure_bits
+    single_asymptotic = asymptotic_block_key(pass_counts, payload, ec_leakage)
     out = passes.copy()
     out["min_loss_db"] = min_loss
     out["max_loss_db"] = max_loss
+    out["key_min_elevation_deg"] = choice.cut_deg
+    out["key_window_s"] = choice.sums[:, 0]
     out["detections"] = stats.detections
     out["qber"] = key_basis_qber(pass_counts, payload)
 
     if pool == 1:
-        secure = single_key
+        secure, asymptotic = single_key, single_asymptotic
     else:
         block = pool_blocks(passes, pool)
         n_blocks = int(block.max()) + 1 if n_passes else 0
+        # a pass without even asymptotic key (a daylight pass, QBER near 50%) would only
+        # poison its block: it is left out of the pooled counts
+        usable = single_asymptotic > 0
+        pass_counts = BasisCounts(*(np.where(usable.reshape((-1,) + (1,) * (a.ndim - 1)), a,
+                                             0.0) for a in pass_counts))
         block_counts = BasisCounts(*(group_sum(a, block, n_blocks) for a in pass_counts))
         pooled_key = block_key(block_counts, payload, fluctuation, ec_leakage)
+        pooled_asymptotic = asymptotic_block_key(block_counts, payload, ec_leakage)
         weight = pass_counts.n_x.sum(axis=-1)
         if payload.key_from_both_bases:
             weight = weight + pass_counts.n_z.sum(axis=-1)
@@ -274,6 +290,7 @@ def _key_columns(passes: pd.DataFrame, accumulator: PassAccumulator,
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(block_weight[block] > 0, weight / block_weight[block], 0.0)
         secure = np.floor(pooled_key[block] * share)
+        asymptotic = np.floor(pooled_asymptotic[block] * share)
         out["pool_block"] = block
         out.attrs["pooling"] = {
             "pool": int(pool), "blocks": n_blocks,
@@ -284,7 +301,7 @@ def _key_columns(passes: pd.DataFrame, accumulator: PassAccumulator,
         }
 
     out["secure_bits"] = secure
-    out["secure_bits_asymptotic"] = pass_asymptotic
+    out["secure_bits_asymptotic"] = asymptotic
     clear = _clear_sky(passes, constants.objects, constants.code_of_pass)
     out["clear_sky_probability"] = clear
     out["expected_secure_bits"] = secure * clear
@@ -295,6 +312,7 @@ def _key_columns(passes: pd.DataFrame, accumulator: PassAccumulator,
         "ec_leakage": ec_leakage,
         "pool": int(pool),
         "min_key_elevation_deg": payload.min_key_elevation_deg,
+        "key_window": "best elevation cut per pass (planner.key.blocks.CUT_OFFSETS_DEG)",
         "references": [
             "Lim et al., PRA 89, 022307 (2014)",
             "Yin et al., Sci. Rep. 10, 14312 (2020)" if fluctuation == "chernoff" else

@@ -53,7 +53,8 @@ def error_correction_leakage(detections: ArrayLike, qber: ArrayLike, *, ec_effic
     * ``"fixed"``: ``λ = f_EC · n · h(Q)``.
     * ``"finite"``: the finite-size estimate of Tomamichel et al. (2017),
       ``λ = n h(Q) + (n(1 − Q) − F⁻¹(ε_cor; n, 1 − Q) − 1) log2((1 − Q)/Q)
-      − ½ log2 n − log2(1/ε_cor)``, with ``F⁻¹`` the binomial quantile function.
+      − ½ log2 n − log2(1/ε_cor)``, with ``F⁻¹`` the binomial quantile function, and never
+      below the Shannon limit ``n h(Q)``.
 
     Parameters
     ----------
@@ -95,5 +96,8 @@ def error_correction_leakage(detections: ArrayLike, qber: ArrayLike, *, ec_effic
         leak = (n_int * binary_entropy(q_safe)
                 + (n_int * (1.0 - q_safe) - quantile - 1.0) * np.log2((1.0 - q_safe) / q_safe)
                 - 0.5 * np.log2(np.maximum(n_int, 1.0)) - math.log2(1.0 / epsilon_cor))
-    return np.where(n_int > 0, np.maximum(np.nan_to_num(leak, nan=0.0), 0.0), 0.0)
+    # never below the Shannon limit n h(Q): no code reveals less (and the asymptotic bound of
+    # the key, planner.key.blocks.asymptotic_block_key, relies on it)
+    shannon = n_int * binary_entropy(q)
+    return np.where(n_int > 0, np.maximum(np.nan_to_num(leak, nan=0.0), shannon), 0.0)
 

@@ -9,15 +9,10 @@ payload's dark counts, turned into the per-pulse noise click probability ``Y0`` 
 formula per sample (:func:`planner.key.blocks.sample_sums`), so a daylight pass gets the key
 the daytime sky allows -- for an 850 nm night receiver, none -- and a pass beside a full Moon
 gets less than a dark one.
-
-The asymptotic key per pulse depends on ``Y0`` smoothly; it is tabulated
-(:class:`planner.key.asymptotic.AsymptoticRateTable`) on :data:`LEVELS_PER_DECADE` noise levels
-per decade and interpolated linearly in ``ln Y0``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,18 +24,13 @@ from planner.geometry.sky import (
     SunTrack,
     moon_phase_angle_deg,
 )
-from planner.key.asymptotic import AsymptoticRateTable
-from planner.key.blocks import sifting_fraction
 from planner.key.receiver import receiver_efficiency
 from planner.link import atmosphere, background, noise
 from planner.mission.payloads import Payload
 from planner.timebase import TimeBase
 
-LEVELS_PER_DECADE = 4
-
 SKY_STRIDE = 20
 """On track grids the sky is modelled every this many samples and interpolated between."""
-"""Noise levels per decade of ``Y0`` in the asymptotic rate table."""
 
 _PAD_S = 3600.0
 _AHEAD_S = 30 * 86400.0
@@ -66,14 +56,14 @@ def line_of_sight(frames: Any, station: np.ndarray, azimuth_deg: np.ndarray,
 
 
 class SampleNoise:
-    """Per-sample ``Y0`` and asymptotic rate for a payload at the stations ``stations``.
+    """Per-sample ``Y0`` for a payload at the stations ``stations``.
 
     Parameters
     ----------
     stations : sequence of Station
         The stations, indexed by the station codes later passed in.
     payload : Payload
-        Wavelength, detector efficiency, dark counts, detectors, gate and decoy settings.
+        Wavelength, detector efficiency, dark counts, detectors and gate.
     span_s : float, optional
         How long the samples to come span [s]: the Sun and Moon are then tabulated once.
     """
@@ -96,20 +86,6 @@ class SampleNoise:
                                       * payload.detector_efficiency)
         self.zenith = per_station(lambda s: s.zenith_transmittance)
         self.pressure = per_station(atmosphere.station_pressure_hpa)
-        floor = float(noise.extraneous_click_probability(
-            payload.dark_count_rate_hz, payload.detector_count, self.night.min(),
-            payload.gate_width_ns))
-        floor = max(floor, 1e-12)
-        decades = -math.log10(floor)
-        count = math.ceil(decades * LEVELS_PER_DECADE) + 1
-        self._log_floor = math.log(floor)
-        self._log_step = decades * math.log(10.0) / (count - 1)
-        self._levels = np.exp(self._log_floor + self._log_step * np.arange(count))
-        self._table = AsymptoticRateTable(
-            self._levels, payload.decoy_settings.intensities,
-            misalignment_error=payload.misalignment_error,
-            afterpulse_probability=payload.afterpulse_probability,
-            ec_efficiency=payload.ec_efficiency, sifting=sifting_fraction(payload))
         self._tracks: tuple[int, float, float, SunTrack, MoonTrack] | None = None
 
     def _bodies(self, timebase: TimeBase, tau: np.ndarray) -> tuple[SunTrack, MoonTrack]:
@@ -222,13 +198,3 @@ class SampleNoise:
         return noise.extraneous_click_probability(
             self.payload.dark_count_rate_hz, self.payload.detector_count, counts,
             self.payload.gate_width_ns).reshape(shape)
-
-    def rate(self, eta: np.ndarray, y0: np.ndarray) -> np.ndarray:
-        """Asymptotic key per signal pulse of samples with transmittance ``eta`` and noise
-        ``y0`` (interpolated linearly in ``ln Y0`` between tabulated levels) [bits]."""
-        position = (np.log(np.maximum(y0, self._levels[0])) - self._log_floor) / self._log_step
-        position = np.clip(position, 0.0, self._levels.size - 1.000001)
-        index = position.astype(np.intp)
-        weight = position - index
-        low = self._table(eta, index)
-        return low + weight * (self._table(eta, index + 1) - low)

@@ -88,9 +88,9 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     gain over single-pass blocks.
 
     From element sets, the passes are sampled every ``step_s`` seconds
-    (:func:`planner.geometry.passes.track_grids`) and each chunk of a few hundred passes is
+    (:func:`planner.geometry.tracks.track_grids`) and each chunk of a few hundred passes is
     reduced to its per-pass sums before the next is made, so no per-sample table is ever held.
-    A track table (e.g. :func:`planner.geometry.passes.track_arrays` as a DataFrame, or
+    A track table (e.g. :func:`planner.geometry.tracks.track_arrays` as a DataFrame, or
     samples from elsewhere) gives the same key to rounding.
 
     Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples above the minimum key
@@ -107,7 +107,7 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     ----------
     passes : pandas.DataFrame
         Pass table (docs/architecture.md), index = pass id; needs ``station`` and ``tca_utc``
-        (and what :func:`planner.geometry.passes.track_grids` needs when sampling).
+        (and what :func:`planner.geometry.tracks.track_grids` needs when sampling).
     samples : planner.elements.elementsets.Catalogue or pandas.DataFrame
         The element sets the passes were found with, or a long table with
         ``pass_id, t_s, elevation_deg, range_km``.

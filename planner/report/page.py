@@ -140,7 +140,7 @@ class ReportInputs:
         The key table (pass table + :data:`KEY_COLUMNS`), same index as ``passes``. Its
         ``attrs["key_model"]`` (set by :func:`planner.key.perpass.key_table`) goes into provenance.
     tracks : pandas.DataFrame, optional
-        Per-second tracks of one chosen night (:func:`planner.geometry.passes.pass_tracks` of, e.g.,
+        Per-second tracks of one chosen night (:func:`planner.geometry.tracks.pass_tracks` of, e.g.,
         :func:`choose_night`); ``pass_id`` refers to the index of ``passes``.
     plan : planner.relay.schedule.Plan, optional
         A relay plan (with ``weather`` if it was evaluated over weather scenarios).

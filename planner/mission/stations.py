@@ -580,6 +580,8 @@ _TABLE_COLUMNS: tuple[tuple[str, Callable[[Station], Any]], ...] = (
     ("aperture_m", lambda s: s.aperture_m),
     ("zenith_transmittance", lambda s: s.zenith_transmittance),
     ("background_counts_per_s", lambda s: s.background_counts_per_s),
+    ("field_of_view_urad", lambda s: s.field_of_view_urad),
+    ("filter_bandwidth_nm", lambda s: s.filter_bandwidth_nm),
     ("receiver_efficiency", lambda s: s.receiver_efficiency),
     ("clear_sky_annual_mean", lambda s: float(np.mean(s.clear_sky_probability))),
     ("pressure_hpa", lambda s: s.pressure_hpa),
@@ -592,7 +594,8 @@ def stations_table(stations: Iterable[Station]) -> pd.DataFrame:
 
     Columns: ``name, latitude_deg, longitude_deg, altitude_m, timezone, min_elevation_deg,
     horizon_mask_points, night_sun_elevation_deg, telescopes, aperture_m, zenith_transmittance,
-    background_counts_per_s, receiver_efficiency, clear_sky_annual_mean, pressure_hpa, source``.
+    background_counts_per_s, field_of_view_urad, filter_bandwidth_nm, receiver_efficiency,
+    clear_sky_annual_mean, pressure_hpa, source``.
     """
     rows = [{column: get(s) for column, get in _TABLE_COLUMNS} for s in stations]
     return pd.DataFrame(rows, columns=[column for column, _ in _TABLE_COLUMNS])

@@ -8,7 +8,7 @@ best of ``--repeat`` runs in this process.
 The measured route is :func:`planner.key.perpass.pass_key_table` from element sets (what
 ``qkdplan keys`` and the main job run): samples made and reduced a few hundred passes at a time.
 The same function fed a whole per-second track table
-(:func:`planner.geometry.passes.track_arrays`) is printed beside it, with the difference of the
+(:func:`planner.geometry.tracks.track_arrays`) is printed beside it, with the difference of the
 two totals.
 
 Run:  python benchmarks/keys.py [--days N] [--repeat N]
@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from planner.elements.elementsets import read_catalogue
-from planner.geometry.passes import find_passes, track_arrays
+from planner.geometry.passes import find_passes
+from planner.geometry.tracks import track_arrays
 from planner.io.resources import bundled_path
 from planner.key.losscurve import key_from_loss_curve
 from planner.key.perpass import pass_key_table

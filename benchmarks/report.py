@@ -5,7 +5,7 @@ the CSV/JSON tables, all written) costs less than the planning it shows. Plannin
 pipeline the report summarises, measured in the same process:
 
   passes      every pass, day and night (``planner.run.pipeline.passes_for``)
-  tracks      per-second tracks of every pass (``planner.geometry.passes.pass_tracks``)
+  tracks      per-second tracks of every pass (``planner.geometry.tracks.pass_tracks``)
   keys        the key table (``planner.key.perpass.pass_key_table``)
   plan        the relay plan with weather scenarios (``planner.relay.schedule.plan_schedule``)
 
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.geometry.passes import pass_tracks
+from planner.geometry.tracks import pass_tracks
 from planner.key.perpass import pass_key_table
 from planner.mission.payloads import load_payloads, payload_for_satellite
 from planner.mission.stations import JINAN1_STATIONS

@@ -180,7 +180,7 @@ def track_command(
     rate and whether the satellite is sunlit, every --step seconds from AOS to LOS."""
     import math
 
-    from planner.geometry.passes import pass_tracks
+    from planner.geometry.tracks import pass_tracks
     from planner.io.output import to_csv, to_json
     from planner.run.pipeline import passes_for, run_provenance
 

@@ -45,6 +45,16 @@ def _age_cell(age_days: float, stale_days: float) -> str:
     return f"{age_days:.1f} STALE" if age_days > stale_days else f"{age_days:.1f}"
 
 
+def _moon_cell(illumination: float, elevation_deg: float, separation_deg: float) -> str:
+    """The Moon as an operator plans around it: ``illuminated % / separation°`` from the line
+    of sight (closest over the pass), ``-`` when it is below the horizon."""
+    if illumination != illumination:  # NaN: no Moon geometry for this row
+        return "?"
+    if elevation_deg <= 0:
+        return "-"
+    return f"{100 * illumination:.0f}/{separation_deg:.0f}°"
+
+
 def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                        zone=None) -> None:
     """One table per station and satellite, times in ``zone`` (default: the station's own)
@@ -55,7 +65,7 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
         return
     columns = [("date", "left", 10), ("AOS", "left", 8), ("TCA", "left", 8), ("LOS", "left", 8),
                ("dur s", "right", 3), ("max el°", "right", 4), ("AOS az°", "right", 3),
-               ("TCA az°", "right", 3), ("LOS az°", "right", 3), ("range km", "right", 5),
+               ("TCA az°", "right", 3), ("LOS az°", "right", 3), ("Moon", "right", 6),
                ("sun el°", "right", 3), ("age d", "right", 10)]
     for (station_name, satellite), group in passes.groupby(["station", "satellite"],
                                                            sort=False):
@@ -70,11 +80,14 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                 f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", f"{tca:%H:%M:%S}", f"{los:%H:%M:%S}",
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}", f"{row.tca_azimuth_deg:.0f}",
-                f"{row.los_azimuth_deg:.0f}", f"{row.min_range_km:.0f}",
+                f"{row.los_azimuth_deg:.0f}",
+                _moon_cell(row.moon_illumination, row.moon_elevation_deg,
+                           row.moon_separation_deg),
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
         print_table(f"{title}: {satellite} over {station_name}, times {'/'.join(labels)} "
                     f"({name}); night when the sun is below "
-                    f"{station.night_sun_elevation_deg:g}°", columns, rows)
+                    f"{station.night_sun_elevation_deg:g}°; Moon: % lit / closest angle to the "
+                    "line of sight, - below the horizon", columns, rows)
 
 
 def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
@@ -168,6 +181,10 @@ def _key_view(table, stations, zone=None):
         "station": table["station"],
         "AOS": local_times(table["aos_utc"], table["station"], stations, zone),
         "max el°": table["max_elevation_deg"].round(1),
+        "sky": [("night" if night else f"sun {sun:.0f}°") + " · Moon " + _moon_cell(*moon)
+                for night, sun, *moon in zip(
+                    table["night"], table["sun_elevation_deg"], table["moon_illumination"],
+                    table["moon_elevation_deg"], table["moon_separation_deg"], strict=True)],
         "loss dB": [f"{a:.1f}–{b:.1f}" if pd.notna(a) else "—"
                     for a, b in zip(table["min_loss_db"], table["max_loss_db"], strict=True)],
         "det. M": (table["detections"] / 1e6).round(2),

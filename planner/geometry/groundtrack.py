@@ -17,7 +17,7 @@ import pandas as pd
 
 from planner.errors import OptionError
 from planner.geometry.frames import SatellitePropagator
-from planner.geometry.passes import pass_tracks
+from planner.geometry.tracks import pass_tracks
 from planner.timebase import TimeBase, as_utc_datetime
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -141,7 +141,7 @@ def passes_views(passes: pd.DataFrame, catalogue: Catalogue, stations: Sequence[
         The stations.
     tracks : pandas.DataFrame, optional
         Per-second tracks already computed for a table that holds ``passes``; computed for
-        ``passes`` only (:func:`planner.geometry.passes.pass_tracks`) when absent.
+        ``passes`` only (:func:`planner.geometry.tracks.pass_tracks`) when absent.
     margin_minutes : float
         The ground track runs from this long before the first AOS to as long after the last
         LOS [min].

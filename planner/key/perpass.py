@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import PlannerInputError
-from planner.geometry.passes import track_grids
+from planner.geometry.tracks import track_grids
 from planner.key.blocks import (
     CHUNK,
     WindowAccumulator,
@@ -37,9 +37,11 @@ from planner.key.blocks import (
 )
 from planner.key.channel import BasisCounts
 from planner.key.receiver import StationConstants
+from planner.key.skynoise import SampleNoise, has_sky_geometry, line_of_sight
 from planner.link.atmosphere import monthly_clear_sky_probability
 from planner.link.budget import transmittance_to_loss_db
 from planner.mission.payloads import Payload, payload_for_satellite
+from planner.timebase import SECONDS_PER_DAY, TimeBase
 
 __all__ = ["KEY_COLUMNS", "pass_key_table", "pass_key_table_by_satellite"]
 
@@ -86,9 +88,9 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     gain over single-pass blocks.
 
     From element sets, the passes are sampled every ``step_s`` seconds
-    (:func:`planner.geometry.passes.track_grids`) and each chunk of a few hundred passes is
+    (:func:`planner.geometry.tracks.track_grids`) and each chunk of a few hundred passes is
     reduced to its per-pass sums before the next is made, so no per-sample table is ever held.
-    A track table (e.g. :func:`planner.geometry.passes.track_arrays` as a DataFrame, or
+    A track table (e.g. :func:`planner.geometry.tracks.track_arrays` as a DataFrame, or
     samples from elsewhere) gives the same key to rounding.
 
     Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples above the minimum key
@@ -105,7 +107,7 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     ----------
     passes : pandas.DataFrame
         Pass table (docs/architecture.md), index = pass id; needs ``station`` and ``tca_utc``
-        (and what :func:`planner.geometry.passes.track_grids` needs when sampling).
+        (and what :func:`planner.geometry.tracks.track_grids` needs when sampling).
     samples : planner.elements.elementsets.Catalogue or pandas.DataFrame
         The element sets the passes were found with, or a long table with
         ``pass_id, t_s, elevation_deg, range_km``.
@@ -158,26 +160,41 @@ def _accumulate_tracks(passes: pd.DataFrame, tracks: pd.DataFrame,
                                 field=missing[0])
     payload = constants.payload
     position = pd.Index(passes.index).get_indexer(tracks["pass_id"].to_numpy())
-    t_s = tracks["t_s"].to_numpy(dtype=float)
-    elevation = tracks["elevation_deg"].to_numpy(dtype=float)
-    range_km = tracks["range_km"].to_numpy(dtype=float)
+    # the sky model needs each sample's direction and time: azimuth, AOS and station positions
+    sky = None
+    if ("azimuth_deg" in tracks.columns and "aos_utc" in passes.columns
+            and has_sky_geometry(constants.objects)):
+        sky = SampleNoise(constants.objects, payload)
+    columns = ["t_s", "elevation_deg", "range_km"] + (["azimuth_deg"] if sky else [])
+    t_s, elevation, range_km, *azimuth = (tracks[c].to_numpy(dtype=float) for c in columns)
     keep = position >= 0
     if not keep.all():
-        position, t_s, elevation, range_km = (a[keep] for a in (position, t_s, elevation,
-                                                                range_km))
+        position, t_s, elevation, range_km, *azimuth = (
+            a[keep] for a in (position, t_s, elevation, range_km, *azimuth))
     step = np.diff(position)
     if np.any(step < 0) or np.any(np.diff(t_s)[step == 0] < 0):  # sort only if needed
         order = np.lexsort((t_s, position))
-        position, t_s, elevation, range_km = (a[order] for a in (position, t_s, elevation,
-                                                                 range_km))
+        position, t_s, elevation, range_km, *azimuth = (
+            a[order] for a in (position, t_s, elevation, range_km, *azimuth))
     accumulator = WindowAccumulator(len(passes), payload)
     eta = np.empty(position.size)
+    y0 = None if sky is None else np.empty(position.size)
+    if sky is not None:
+        aos = passes["aos_utc"].to_numpy(dtype="datetime64[ns]")
+        span_s = (aos.max() - aos.min()) / np.timedelta64(1, "s")
+        timebase = TimeBase(pd.Timestamp(aos.min(), tz="UTC").floor("us").to_pydatetime(),
+                            span_s + float(np.max(t_s, initial=0.0)) + SECONDS_PER_DAY)
+        sky_tau = np.asarray(timebase.tau_of(aos))[position] + t_s
     for start in range(0, position.size, CHUNK):
         part = slice(start, start + CHUNK)
-        eta[part] = constants.transmittance(range_km[part], elevation[part],
-                                            constants.code_of_pass[position[part]])
+        station = constants.code_of_pass[position[part]]
+        eta[part] = constants.transmittance(range_km[part], elevation[part], station)
+        if sky is not None:
+            y0[part] = sky.y0(timebase, sky_tau[part], station,
+                              line_of_sight(sky.frames, station, azimuth[0][part],
+                                            elevation[part]), elevation[part])
     accumulator.add(np.arange(len(passes)),
-                    segment_sums(position, t_s, elevation, eta, payload, len(passes)))
+                    segment_sums(position, t_s, elevation, eta, payload, len(passes), y0))
     used = elevation >= payload.min_key_elevation_deg
     accumulator.add_extremes(position[used], eta[used], eta[used])
     return accumulator
@@ -189,21 +206,36 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
     """
     payload = constants.payload
     accumulator = WindowAccumulator(len(passes), payload)
+    sky = None
+    if has_sky_geometry(constants.objects) and len(passes):
+        span_s = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
+        sky = SampleNoise(constants.objects, payload, span_s)
     for grid in track_grids(passes, catalogue, stations, step_s=step_s):
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
         eta = np.empty(grid.range_km.shape)
         elevation = np.empty(grid.range_km.shape)
+        y0 = None if sky is None else np.empty(grid.range_km.shape)
+        if sky is not None:
+            # each row's pass, from its first to its last sample: the Sun and Moon once a pass
+            start = grid.aos_tau[grid.interval_pass]
+            row_span = np.column_stack(
+                [start, start + (grid.n_samples - 1)[grid.interval_pass] * step_s])
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
             sin_elevation = grid.sin_elevation(block)
             elevation[block] = np.degrees(np.arcsin(sin_elevation))
             eta[block] = constants.transmittance(grid.range_km[block], elevation[block],
                                                  station[block], sin_elevation)
+            if sky is not None:
+                y0[block] = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
+                                   grid.rho_km[block] / grid.range_km[block][..., None],
+                                   elevation[block], row_span[block])
         # the rows of a pass are consecutive and only its last row is padded: row by row, the
         # samples are each pass's samples in time order (padding marked as below the horizon)
         elevation[~grid.valid] = -90.0
         codes = np.repeat(grid.interval_pass, grid.range_km.shape[1])
-        accumulator.add(grid.rows, segment_sums(codes, step_s, elevation.ravel(), eta.ravel(),
-                                                payload, grid.rows.size))
+        accumulator.add(grid.rows, segment_sums(
+            codes, step_s, elevation.ravel(), eta.ravel(), payload, grid.rows.size,
+            None if y0 is None else y0.ravel()))
         used = elevation >= payload.min_key_elevation_deg
         accumulator.add_extremes(grid.rows[grid.interval_pass],
                                  np.where(used, eta, -np.inf).max(axis=1),
@@ -243,6 +275,11 @@ def _key_columns(passes: pd.DataFrame, accumulator: WindowAccumulator,
     else:
         block = pool_blocks(passes, pool)
         n_blocks = int(block.max()) + 1 if n_passes else 0
+        # a pass without even asymptotic key (a daylight pass, QBER near 50%) would only
+        # poison its block: it is left out of the pooled counts
+        usable = single_asymptotic > 0
+        pass_counts = BasisCounts(*(np.where(usable.reshape((-1,) + (1,) * (a.ndim - 1)), a,
+                                             0.0) for a in pass_counts))
         block_counts = BasisCounts(*(group_sum(a, block, n_blocks) for a in pass_counts))
         pooled_key = block_key(block_counts, payload, fluctuation, ec_leakage)
         pooled_asymptotic = asymptotic_block_key(block_counts, payload, ec_leakage)

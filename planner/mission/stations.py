@@ -296,8 +296,21 @@ class Station(BaseModel):
                                    "§4). The link model scales the air mass by "
                                    "pressure_hpa / 1013.25.")
     background_counts_per_s: NonNegative = Field(
-        default=500.0, description="Sky-background count rate at the detectors, summed over "
-                                   "detectors [counts/s]; dark counts excluded [A].")
+        default=500.0, description="Moonless-night background count rate at the detectors for "
+                                   "a line of sight at the zenith, summed over detectors "
+                                   "[counts/s]: airglow, light pollution and stray light; dark "
+                                   "counts excluded [A]. The sky model scales it along the "
+                                   "line of sight and adds moonlight, twilight and daylight "
+                                   "(planner.link.background).")
+    field_of_view_urad: PositiveLength = Field(
+        default=100.0, description="Full-angle field of view of the quantum receiver [urad]: "
+                                   "the sky patch whose light reaches the detectors. 100 urad "
+                                   "is typical of metre-class and portable QKD receivers, "
+                                   "wide enough for the pointing jitter [A].")
+    filter_bandwidth_nm: PositiveLength = Field(
+        default=1.0, description="Bandwidth of the receiver's spectral filter at the link "
+                                 "wavelength [nm]; 1 nm as a typical interference filter of a "
+                                 "night-time 850 nm receiver [A].")
     receiver_efficiency: OpenUnitInterval | None = Field(
         default=None, description="Override of the payload/receiver model's receiver optics "
                                   "efficiency [0-1]; None uses the mission default.")
@@ -567,6 +580,8 @@ _TABLE_COLUMNS: tuple[tuple[str, Callable[[Station], Any]], ...] = (
     ("aperture_m", lambda s: s.aperture_m),
     ("zenith_transmittance", lambda s: s.zenith_transmittance),
     ("background_counts_per_s", lambda s: s.background_counts_per_s),
+    ("field_of_view_urad", lambda s: s.field_of_view_urad),
+    ("filter_bandwidth_nm", lambda s: s.filter_bandwidth_nm),
     ("receiver_efficiency", lambda s: s.receiver_efficiency),
     ("clear_sky_annual_mean", lambda s: float(np.mean(s.clear_sky_probability))),
     ("pressure_hpa", lambda s: s.pressure_hpa),
@@ -579,7 +594,8 @@ def stations_table(stations: Iterable[Station]) -> pd.DataFrame:
 
     Columns: ``name, latitude_deg, longitude_deg, altitude_m, timezone, min_elevation_deg,
     horizon_mask_points, night_sun_elevation_deg, telescopes, aperture_m, zenith_transmittance,
-    background_counts_per_s, receiver_efficiency, clear_sky_annual_mean, pressure_hpa, source``.
+    background_counts_per_s, field_of_view_urad, filter_bandwidth_nm, receiver_efficiency,
+    clear_sky_annual_mean, pressure_hpa, source``.
     """
     rows = [{column: get(s) for column, get in _TABLE_COLUMNS} for s in stations]
     return pd.DataFrame(rows, columns=[column for column, _ in _TABLE_COLUMNS])

@@ -44,7 +44,7 @@ class ReportInputs:
         ``attrs["key_model"]`` (set by :func:`planner.key.perpass.pass_key_table`) goes into
         provenance.
     tracks : pandas.DataFrame, optional
-        Per-second tracks of one chosen night (:func:`planner.geometry.passes.pass_tracks` of, e.g.,
+        Per-second tracks of one chosen night (:func:`planner.geometry.tracks.pass_tracks` of, e.g.,
         :func:`planner.report.night.choose_night`); ``pass_id`` refers to the index of ``passes``.
     plan : planner.relay.plan.Plan, optional
         A relay plan (with ``weather`` if it was evaluated over weather scenarios).

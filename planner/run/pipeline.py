@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.elements import default_orbit
 from planner.elements import elementsets as element_sets
 from planner.errors import OptionError
 from planner.geometry.passes import find_passes
@@ -108,7 +109,8 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
     Parameters
     ----------
     tle
-        Element-set files (TLE or OMM); the bundled representative Jinan-1 set by default.
+        Element-set files (TLE or OMM); by default a Jinan-1-class orbit generated with its
+        epoch at the period start (:mod:`planner.elements.default_orbit`).
     stations_file
         Ground-station YAML; the bundled ``ground_stations.yaml`` by default.
     station_names
@@ -120,14 +122,22 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
         unless ``allow_stale``.
     """
     start_dt, end_dt = resolve_period(start, days, end)
-    paths = [Path(p) for p in tle] if tle else element_sets.default_element_paths()
-    catalogue = element_sets.read_catalogue(paths)
     station_path = Path(stations_file) if stations_file else bundled_path("ground_stations.yaml")
     stations = select_stations(load_stations(station_path), list(station_names or []))
-    warnings = element_sets.check_ages(catalogue, start_dt, end_dt, warn_days=warn_age_days,
-                                       max_days=max_age_days, allow_stale=allow_stale)
+    if tle:
+        paths = [Path(p) for p in tle]
+        catalogue = element_sets.read_catalogue(paths)
+        element_files = [str(p) for p in paths]
+        warnings = element_sets.check_ages(catalogue, start_dt, end_dt, warn_days=warn_age_days,
+                                           max_days=max_age_days, allow_stale=allow_stale)
+    else:
+        # no tracking data exists for the re-entered Jinan-1: fly its orbit class, generated
+        # with the epoch at the period start (not tracking data, so no age check applies)
+        catalogue = default_orbit.default_catalogue(start_dt)
+        element_files = [default_orbit.generated_source(start_dt)]
+        warnings = []
     return Inputs(catalogue=catalogue, stations=stations, start=start_dt, end=end_dt,
-                  element_files=[str(p) for p in paths], station_file=str(station_path),
+                  element_files=element_files, station_file=str(station_path),
                   warnings=list(warnings))
 
 
@@ -191,7 +201,7 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     of median maximum elevation (a design study: one setting for the whole mission) and
     reports the gain.
     """
-    from planner.geometry.passes import track_arrays
+    from planner.geometry.tracks import track_arrays
     from planner.key.optimise import optimise_for_pass
     from planner.key.perpass import pass_key_table, pass_key_table_by_satellite
     from planner.mission.payloads import get_payload, load_payloads, payload_for_satellite

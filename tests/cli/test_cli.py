@@ -274,7 +274,11 @@ def test_keys_csv_adds_the_key_columns_to_the_pass_table(capsys):
     assert table["night"].all()
     np.testing.assert_allclose(table["expected_secure_bits"],
                                table["secure_bits"] * table["clear_sky_probability"], rtol=1e-6)
-    high = table[table["max_elevation_deg"] > 70]
+    # the published Jinan-1 figures hold at its own portable stations (the Micius-era
+    # metre-class telescopes collect several times more)
+    from planner.mission.stations import JINAN1_STATIONS
+
+    high = table[(table["max_elevation_deg"] > 70) & table["station"].isin(JINAN1_STATIONS)]
     assert len(high) and high["secure_bits"].between(0.5e6, 1.3e6).all()
     assert (table["secure_bits"] >= 0).all()
     assert not out.startswith("#")

@@ -21,7 +21,8 @@ from skyfield.earthlib import refraction as skyfield_refraction
 
 from planner.elements.elementsets import Catalogue, parse_tle_text, read_catalogue
 from planner.geometry.frames import SatellitePropagator, teme_to_itrs
-from planner.geometry.passes import PASS_COLUMNS, TRACK_COLUMNS, find_passes, pass_tracks
+from planner.geometry.passes import PASS_COLUMNS, find_passes
+from planner.geometry.tracks import TRACK_COLUMNS, pass_tracks
 from planner.io.resources import bundled_path
 from planner.mission.stations import Station
 from planner.timebase import TimeBase
@@ -115,7 +116,7 @@ def test_azimuths_and_range_agree_with_skyfield(month_of_passes, micius_skyfield
 
 
 def test_darkness_agrees_with_skyfields_sun(month_of_passes, jinan1_stations, timescale):
-    from planner.geometry.frames import _ephemeris
+    from planner.geometry.sky import _ephemeris
 
     planets = _ephemeris()
     for station in jinan1_stations:
@@ -135,8 +136,9 @@ def test_night_flag_through_twilight_matches_skyfield(jinan1_stations, timescale
     """Ten-minute "passes" every minute of a day: at dusk and dawn the sun crosses the night
     threshold during many of them, in both directions, where the flag cannot be decided from
     the culmination alone."""
-    from planner.geometry.frames import _ephemeris, station_frames
+    from planner.geometry.frames import station_frames
     from planner.geometry.passes import _add_sun
+    from planner.geometry.sky import _ephemeris
 
     station = jinan1_stations[0]
     start = datetime(2025, 3, 20, tzinfo=UTC)

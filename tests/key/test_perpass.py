@@ -518,9 +518,16 @@ def test_key_table_does_not_depend_on_the_sample_block_size(jinan, monkeypatch):
 
 @pytest.mark.parametrize("pool, min_key_elevation_deg", [(1, None), (2, 25.0)])
 def test_pass_key_table_equals_key_table_of_the_tracks(micius_catalogue, jinan1_stations,
-                                                      jinan, pool, min_key_elevation_deg):
+                                                      jinan, pool, min_key_elevation_deg,
+                                                      monkeypatch):
     """Micius's orbit with Jinan-1's payload, four stations, three days."""
-    from planner.geometry.passes import find_passes, track_arrays
+    from planner.key import skynoise
+
+    # the sky at every sample, as the track table route has it (tests/key/test_skynoise.py
+    # checks the strided sky against this)
+    monkeypatch.setattr(skynoise, "SKY_STRIDE", 10**6)
+    from planner.geometry.passes import find_passes
+    from planner.geometry.tracks import track_arrays
 
     payload = jinan if min_key_elevation_deg is None else jinan.model_copy(
         update={"min_key_elevation_deg": min_key_elevation_deg})
@@ -532,8 +539,10 @@ def test_pass_key_table_equals_key_table_of_the_tracks(micius_catalogue, jinan1_
     expected = keys.pass_key_table(passes, tracks, by_name, payload, pool=pool)
     fast = keys.pass_key_table(passes, micius_catalogue, jinan1_stations, payload, pool=pool)
     assert (expected["secure_bits"] > 0).any()
+    # the sampling route interpolates the Sun and Moon over each pass (sky noise);
+    # keys are floored to whole bits
     for column in keys.KEY_COLUMNS:
-        np.testing.assert_allclose(fast[column], expected[column], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(fast[column], expected[column], rtol=1e-4, atol=1.0)
 
 
 def test_group_sum_with_absent_groups_hand_computed():

@@ -128,10 +128,14 @@ def test_bundled_values_plausible(bundled):
         assert s.min_elevation_deg == 15
         assert s.night_sun_elevation_deg == -12
         assert s.telescopes == 1
-        assert s.aperture_m == pytest.approx(0.28)
+        assert 0.2 <= s.aperture_m <= 2.0
         assert s.zenith_transmittance == pytest.approx(0.895)
         assert len(s.clear_sky_probability) == 12
         assert s.source
+    # the Jinan-1 portable receivers; Micius-era metre-class telescopes where sourced
+    for name in JINAN1_STATIONS:
+        assert bundled[name].aperture_m == pytest.approx(0.28)
+    assert bundled["Xinglong"].aperture_m == pytest.approx(1.0)
     assert bundled["Stellenbosch"].latitude_deg < 0
     # Southern-hemisphere dry summer vs wet winter; East-Asian monsoon summer vs winter.
     assert bundled["Stellenbosch"].clear_sky(1) > bundled["Stellenbosch"].clear_sky(7)

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from planner.geometry.passes import pass_tracks
+from planner.geometry.tracks import pass_tracks
 from planner.report import page as report
 from planner.run import pipeline as jobs
 

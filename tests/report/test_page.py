@@ -90,8 +90,8 @@ def test_summary_numbers(page, run):
 
 
 def test_provenance_values_present(page, run):
-    assert "2026-11-20T00:00:00" in page  # element-set epoch
-    assert "jinan1_representative.tle" in page and "ground_stations.yaml" in page
+    assert "2026-11-24T00:00:00" in page  # element-set epoch: the generated default's, at START
+    assert "generated Jinan-1-class orbit" in page and "ground_stations.yaml" in page
     assert f"qkdplan {__version__}" in page
     model = run["keys"].attrs["key_model"]
     assert f"<th>payload</th><td>{model['payload']}</td>" in page
@@ -170,7 +170,7 @@ def test_no_passes_says_so_instead_of_plotting(run, build_inputs):
     assert 'class="plotly-graph-div"' not in page
     for section in report.SECTION_IDS:
         assert f'<section id="{section}">' in page
-    assert "2026-11-20T00:00:00" in page  # provenance is still there
+    assert "2026-11-24T00:00:00" in page  # provenance is still there
 
 
 def test_real_empty_selection(run):

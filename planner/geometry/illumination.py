@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from planner.geometry.frames import SatellitePropagator, SunTrack
+from planner.geometry.frames import SatellitePropagator
+from planner.geometry.sky import SunTrack
 from planner.timebase import TimeBase, as_utc_datetime
 
 EARTH_RADIUS_KM = 6378.137

@@ -25,11 +25,12 @@ optimiser, loss curves, the pass table) goes through these two functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from planner.mission.source import DecoySettings
 
 __all__ = [
     "BasisCounts",
@@ -43,55 +44,6 @@ __all__ = [
     "error_probability",
     "expected_counts",
 ]
-
-
-@dataclass(frozen=True)
-class DecoySettings:
-    """Protocol settings of decoy-state BB84 with a signal and two decoys.
-
-    Parameters
-    ----------
-    intensities : tuple of 3 float
-        Mean photon numbers ``(μ1, μ2, μ3)`` of signal, decoy and vacuum (or weak) decoy;
-        Lim et al. (2014) require ``μ1 > μ2 + μ3`` and ``μ2 > μ3 ≥ 0``.
-    probabilities : tuple of 3 float
-        Probabilities ``(p1, p2, p3)`` of sending each intensity; they sum to 1.
-    basis_bias : float
-        Probability ``q_X`` that the transmitter (and, independently, the receiver) uses the
-        key basis X.
-    """
-
-    intensities: tuple[float, float, float]
-    probabilities: tuple[float, float, float]
-    basis_bias: float = 0.5
-
-    def __post_init__(self) -> None:
-        mu = tuple(float(v) for v in self.intensities)
-        p = tuple(float(v) for v in self.probabilities)
-        object.__setattr__(self, "intensities", mu)
-        object.__setattr__(self, "probabilities", p)
-        object.__setattr__(self, "basis_bias", float(self.basis_bias))
-        if len(mu) != 3 or len(p) != 3:
-            raise ValueError("intensities and probabilities: need exactly three of each")
-        if not (mu[0] > mu[1] > mu[2] >= 0.0):
-            raise ValueError(f"intensities must satisfy signal > decoy > vacuum >= 0, got {mu}")
-        if not mu[0] > mu[1] + mu[2]:
-            raise ValueError("intensities: the signal must exceed decoy + vacuum "
-                             "(Lim et al. 2014)")
-        if any(not 0.0 < v < 1.0 for v in p) or abs(sum(p) - 1.0) > 1e-9:
-            raise ValueError(f"probabilities must lie in (0, 1) and sum to 1, got {p}")
-        if not 0.0 < self.basis_bias < 1.0:
-            raise ValueError(f"basis_bias must lie in (0, 1), got {self.basis_bias}")
-
-    @property
-    def mu(self) -> np.ndarray:
-        """Intensities as an array [photons per pulse]."""
-        return np.asarray(self.intensities, dtype=float)
-
-    @property
-    def p(self) -> np.ndarray:
-        """Intensity probabilities as an array."""
-        return np.asarray(self.probabilities, dtype=float)
 
 
 class BasisCounts(NamedTuple):

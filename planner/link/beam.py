@@ -6,10 +6,14 @@ microradians (``_urad``) at the interface.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 from numpy.typing import ArrayLike
+
+from planner.mission.source import (
+    DIVERGENCE_CONVENTIONS,
+    DivergenceConvention,
+    divergence_half_angle_1e2_urad,
+)
 
 __all__ = [
     "DIVERGENCE_CONVENTIONS",
@@ -19,59 +23,6 @@ __all__ = [
     "divergence_half_angle_1e2_urad",
     "pointing_efficiency",
 ]
-
-DivergenceConvention = Literal["half_angle_1e2", "full_angle_1e2", "half_angle_hwhm",
-                               "full_angle_fwhm"]
-
-#: Ways papers quote a Gaussian beam's far-field divergence, and the factor that turns each
-#: into the 1/e² half-angle used by the diffraction model. For a Gaussian intensity profile
-#: ``exp(-2 r²/w²)`` the half width at half maximum is ``w·sqrt(ln 2 / 2) = 0.5887 w``.
-DIVERGENCE_CONVENTIONS: dict[str, float] = {
-    "half_angle_1e2": 1.0,
-    "full_angle_1e2": 0.5,
-    "half_angle_hwhm": 1.0 / np.sqrt(np.log(2.0) / 2.0),
-    "full_angle_fwhm": 0.5 / np.sqrt(np.log(2.0) / 2.0),
-}
-
-
-def divergence_half_angle_1e2_urad(divergence_urad: ArrayLike,
-                                   convention: DivergenceConvention) -> np.ndarray:
-    """Convert a quoted beam divergence to the 1/e² half-angle of a Gaussian beam.
-
-    Papers quote divergence as half or full angle, at 1/e² of peak intensity or at half
-    maximum. The models here use the far-field 1/e² half-angle ``θ`` with
-    ``w(L) ≈ θ L``. Quoting a full-angle figure as a half-angle overstates the received power
-    by 6 dB, which is why the convention must be named.
-
-    Parameters
-    ----------
-    divergence_urad : array_like
-        The quoted divergence [µrad].
-    convention : {'half_angle_1e2', 'full_angle_1e2', 'half_angle_hwhm', 'full_angle_fwhm'}
-        What the quoted figure means.
-
-    Returns
-    -------
-    numpy.ndarray
-        1/e² half-angle divergence [µrad].
-
-    Raises
-    ------
-    ValueError
-        If the convention is unknown.
-
-    References
-    ----------
-    .. [1] A. E. Siegman, *Lasers* (University Science Books, 1986), ch. 17 (Gaussian beams).
-    .. [2] docs/reference.md §4 (conventions differ between papers).
-    """
-    try:
-        factor = DIVERGENCE_CONVENTIONS[convention]
-    except KeyError:
-        known = ", ".join(DIVERGENCE_CONVENTIONS)
-        raise ValueError(f"convention: unknown divergence convention {convention!r}; "
-                         f"use one of {known}") from None
-    return np.asarray(divergence_urad, dtype=float) * factor
 
 
 def beam_radius_m(range_km: ArrayLike, divergence_half_angle_urad: ArrayLike,

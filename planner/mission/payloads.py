@@ -46,8 +46,11 @@ from pydantic import (
 from planner.errors import PayloadError
 from planner.io.resources import bundled_path
 from planner.io.yamlfile import load_yaml, raise_validation_error
-from planner.key.channel import DecoySettings
-from planner.link.beam import DIVERGENCE_CONVENTIONS, divergence_half_angle_1e2_urad
+from planner.mission.source import (
+    DIVERGENCE_CONVENTIONS,
+    DecoySettings,
+    divergence_half_angle_1e2_urad,
+)
 
 __all__ = [
     "Intensities",
@@ -220,7 +223,7 @@ class Payload(_Strict):
     @property
     def decoy_settings(self) -> DecoySettings:
         """Intensities, probabilities and basis bias as
-        :class:`~planner.key.decoy.DecoySettings`."""
+        :class:`~planner.mission.source.DecoySettings`."""
         i, p = self.intensities, self.probabilities
         return DecoySettings((i.signal, i.decoy, i.vacuum), (p.signal, p.decoy, p.vacuum),
                              self.basis_bias)

@@ -41,7 +41,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from planner.errors import OptionError, StationError
 from planner.io.resources import bundled_path
 from planner.io.yamlfile import YamlDocument, format_location, load_yaml, raise_validation_error
-from planner.link.atmosphere import STANDARD_PRESSURE_HPA, standard_pressure_hpa
+from planner.mission.site import STANDARD_PRESSURE_HPA, standard_pressure_hpa
 
 __all__ = [
     "JINAN1_STATIONS",

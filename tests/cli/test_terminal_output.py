@@ -86,10 +86,11 @@ def _rows(out: str) -> list[list[str]]:
 
 
 def test_local_date_and_zone_of_a_pass_across_utc_midnight(narrow, capsys):
-    """A Stellenbosch pass at 22:18 UTC on 3 December is at 00:18 SAST on 4 December: the table
-    shows the local date of the local time (checked against zoneinfo from the CSV's UTC)."""
+    """A Stellenbosch pass after 22:00 UTC is after midnight SAST, on the next local date (with the
+    default orbit, 5 December at 22:11 UTC): the table shows the local date of the local time
+    (checked against zoneinfo from the CSV's UTC)."""
     args = ["passes", "--station", "Stellenbosch", "--start", "2026-12-03T12:00Z", "--days",
-            "2", "--all"]
+            "4", "--all"]
     code, out, err = run([*args, "-f", "csv"], capsys)
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out))

@@ -11,14 +11,12 @@ import pandas as pd
 
 from planner.errors import PlannerInputError
 from planner.geometry.passes import PASS_COLUMNS
+from planner.key.perpass import KEY_COLUMNS
 from planner.relay.weather import DEFAULT_PERSISTENCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.plan import Plan
 
-KEY_COLUMNS = ("min_loss_db", "max_loss_db", "detections", "qber", "secure_bits",
-               "secure_bits_asymptotic", "clear_sky_probability", "expected_secure_bits")
-"""Columns the key table adds to the pass table (docs/architecture.md)."""
 
 TRACK_COLUMNS = ("pass_id", "azimuth_deg", "elevation_deg", "t_s")
 """Track columns the sky plot needs (``pass_tracks`` output has them)."""

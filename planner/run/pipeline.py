@@ -319,7 +319,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
     """
     from planner.relay import schedule
     from planner.relay.fibre import resolve_station
-    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, evaluate_plan
+    from planner.relay.weather import evaluate_plan
 
     telescopes = {s.name: s.telescopes for s in inputs.stations}
     known = list(telescopes)
@@ -330,7 +330,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
             raise OptionError(f"{item!r} is not STATION:YYYY-MM-DD", field="unavailable")
         off.append((resolve_station(name, known, "unavailable"), day))
     if scenarios is not None:
-        check_scenarios(scenarios, DEFAULT_PERSISTENCE)  # before the work
+        check_weather_options(scenarios, seed)  # before the work
     plan = schedule.plan_schedule(
         keys, demands, known_stations=known, telescopes=telescopes,
         memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
@@ -342,6 +342,24 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
                                                         seed=seed)
     plan.provenance.update(run_provenance(inputs))
     return plan
+
+
+def check_weather_options(scenarios: int, seed: int | None) -> None:
+    """Check the weather replay's options before any work.
+
+    Raises
+    ------
+    ScheduleInputError
+        Naming ``scenarios`` (not a whole number >= 1) or ``seed`` (negative or not whole).
+    """
+    from planner.errors import ScheduleInputError
+    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, resolve_seed
+
+    try:
+        check_scenarios(scenarios, DEFAULT_PERSISTENCE)
+    except ScheduleInputError as error:  # the relay names its own parameter, n_scenarios
+        raise ScheduleInputError(error.message, field="scenarios") from None
+    resolve_seed(seed)
 
 
 @dataclass
@@ -387,16 +405,17 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     from planner.report import page as report
 
     report.check_report_path(output)
+    check_weather_options(scenarios, seed)
     step("finding passes")
     passes = passes_for(inputs, night_only=False)
     step("computing the key of each pass")
     keys = keys_for(inputs, passes, payload_file=payload_file, payload_name=payload_name)
     plan = None
-    method = solver or auto_solver(inputs)
+    solver = solver or auto_solver(inputs)
     if demands:
-        step(f"planning trusted relays ({method})")
+        step(f"planning trusted relays ({solver})")
         night_keys = keys.table[keys.table["night"]]
-        plan = schedule_for(inputs, night_keys, demands, solver=method, scenarios=scenarios,
+        plan = schedule_for(inputs, night_keys, demands, solver=solver, scenarios=scenarios,
                             seed=seed)
     step("writing the report")
     night_tracks, ground = report.night_views(keys.table, inputs.catalogue, inputs.stations,
@@ -406,6 +425,6 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
         passes=passes, stations=inputs.stations, keys=keys.table, tracks=night_tracks,
         plan=plan, ground_track=ground, title=title or f"{names}: key budget",
         provenance=run_provenance(inputs, key_models=keys.models, seed=seed,
-                                  solver=method if demands else None),
+                                  solver=solver if demands else None),
         period=(inputs.start, inputs.end), weather_seed=seed))
-    return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=method)
+    return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=solver)

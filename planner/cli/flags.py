@@ -71,15 +71,15 @@ def _flag_message(message: str, flags: Mapping[str, str], *, words: bool = True)
     return message
 
 
-def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str]
-               ) -> PlannerInputError | OutputError:
+def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str], *,
+               words_in_file_errors: bool = True) -> PlannerInputError | OutputError:
     """``error`` with parameter names replaced by the flags that set them.
 
     The field is replaced when it is a parameter, alone or followed by the item at fault
     (``demands 'A:B'``), and the error names no file (a field of a file is that file's key,
     not a parameter). In the message, parameters in backticks (```payload_name```) are
-    replaced, and, unless the error names a file (whose keys may be spelt like parameters),
-    parameter names containing an underscore (``read_timeout_s``).
+    replaced, and so are parameter names containing an underscore (``read_timeout_s``) standing
+    as words.
 
     Parameters
     ----------
@@ -87,6 +87,12 @@ def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str]
         The library's error; changed in place and returned.
     flags
         Parameter name -> flag, e.g. ``{"read_timeout_s": "--read-timeout"}``.
+    words_in_file_errors
+        Whether those words are replaced in the message of an error naming a file too (a
+        command's own mapping: its library names its parameters so, e.g. ``tle fetch``'s
+        errors naming the URL). ``False`` for a mapping used for every command
+        (:data:`RUN_FLAGS`): the keys of a file may be spelt like parameters
+        (``min_elevation_deg`` of a station file).
     """
     if isinstance(error, OutputError):
         error.field = _flag_field(error.field, flags)
@@ -95,7 +101,8 @@ def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str]
         return error
     if error.path is None:
         error.field = _flag_field(error.field, flags)
-    error.message = _flag_message(error.message, flags, words=error.path is None)
+    error.message = _flag_message(error.message, flags,
+                                  words=words_in_file_errors or error.path is None)
     error.args = (error.one_line(),)
     return error
 

@@ -159,8 +159,11 @@ def test_with_flags_leaves_a_files_fields_alone():
                                     field="min_elevation_deg"), RUN_FLAGS)
     assert str(error) == "s.yaml:3: min_elevation_deg: below the horizon"
     error = with_flags(StationError("pass `allow_stale`; min_elevation_deg stays", path="s.yaml",
-                                    field="epoch"), RUN_FLAGS)
+                                    field="epoch"), RUN_FLAGS, words_in_file_errors=False)
     assert error.message == "pass --allow-stale; min_elevation_deg stays"
+    error = with_flags(StationError("too slow (deadline_s)", path="https://host/gp.php"),
+                       {"deadline_s": "--deadline"})
+    assert error.message == "too slow (--deadline)"
 
 
 def test_with_flags_maps_output_errors():

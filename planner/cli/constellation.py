@@ -52,6 +52,10 @@ ChunkDaysOption = Annotated[float | None, typer.Option(
     "Default: whole period for csv/json (identical to qkdplan passes), 90 days for parquet.")]
 
 
+#: Parameters of :func:`planner.run.parquet.write_passes_parquet` and the flags of
+#: ``constellation passes`` that set them (the others are in :data:`~planner.cli.flags.RUN_FLAGS`).
+PARQUET_FLAGS = {"directory": "--output", "partition_cols": "--partition-by"}
+
 #: Parameters of :func:`planner.elements.walker.walker_delta` and the flags that set them.
 WALKER_FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "planes", "per_plane", "phasing", "altitude_km", "inclination_deg", "epoch", "raan0_deg",
@@ -163,7 +167,8 @@ def passes_command(
         if output is None:
             raise OptionError("--format parquet writes a directory: give --output DIR",
                               field="--output")
-        check_dataset_directory(output)
+        with flags_named(PARQUET_FLAGS):
+            check_dataset_directory(output)
     elif output is not None:
         check_output_path(output)
     spec = executor_spec(dask=dask, processes=processes)
@@ -192,7 +197,8 @@ def passes_command(
                                       chunk_days=options["chunk_days"], **common)
             if not all_passes:
                 pieces = ((i, t[t["night"]]) for i, t in pieces)
-            write_passes_parquet(pieces, output, partition_by or ["satellite"], record)
+            with flags_named(PARQUET_FLAGS):
+                write_passes_parquet(pieces, output, partition_by or ["satellite"], record)
             stderr.print(styled("wrote ", str(output)))
         else:
             table = find_passes_parallel(inputs.catalogue, inputs.stations, inputs.start,

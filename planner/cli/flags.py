@@ -1,4 +1,12 @@
-"""Library errors name parameters; on the command line they name the flags that set them."""
+"""Library errors name parameters; on the command line they name the flags that set them.
+
+The library (everything outside ``planner.cli``) raises errors whose ``field`` is the parameter
+of the function called (``days``, ``station_names``) and whose message names other parameters
+in backticks (```payload_name```) or, when they contain an underscore, as plain words. The CLI
+turns those into its flags in one place, the error handler of :mod:`planner.cli.root`, with
+:data:`RUN_FLAGS`; a command whose own parameters need other flags wraps its library calls in
+:func:`flags_named` with its mapping (``tle fetch``, ``constellation walker``).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +14,72 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from planner.errors import PlannerInputError
+from planner.errors import OutputError, PlannerInputError
 
-__all__ = ["flags_named", "with_flags"]
+__all__ = ["RUN_FLAGS", "flags_named", "with_flags"]
+
+#: The parameters of the functions the commands call (:mod:`planner.run.pipeline`,
+#: :mod:`planner.run.executors`, :mod:`planner.run.tasks`, the element-set age check, station
+#: and payload selection, relay demand parsing) and the flag that sets each. The relay's own
+#: options (memory, gap, reserve, ...) are mapped by ``qkdplan schedule`` itself.
+RUN_FLAGS = {
+    # the period and the inputs (load_inputs, resolve_period, cached_element_file)
+    "start": "--start", "end": "--end", "days": "--days",
+    "tle": "--tle", "norad": "--norad", "stations_file": "--stations",
+    "station_names": "--station", "allow_stale": "--allow-stale",
+    "warn_age_days": "--warn-age-days",
+    # passes and keys (passes_for, keys_for, check_key_options)
+    "min_elevation_deg": "--min-elevation", "payload_file": "--payload",
+    "payload_name": "--payload-name", "optimise": "--optimise", "pool": "--pool",
+    "fluctuation": "--fluctuation", "ec_leakage": "--ec-leakage",
+    # the relay plan of the main job (demands_for, schedule_for, relay demand/fibre parsing)
+    "demands": "--demand", "demands_file": "--demands", "fibre": "--fibre",
+    "fibre_links": "--fibre", "unavailable": "--unavailable", "solver": "--solver",
+    "scenarios": "--scenarios", "n_scenarios": "--scenarios", "seed": "--seed",
+    # the report and other outputs (run_plan, check_output_path, write_atomic)
+    "night": "--night", "output": "--output",
+    # executors (executor_spec, pass_tasks)
+    "dask": "--dask", "processes": "--processes", "chunk_days": "--chunk-days",
+}
 
 
-def with_flags(error: PlannerInputError, flags: Mapping[str, str]) -> PlannerInputError:
+def _flag_field(field: str | None, flags: Mapping[str, str]) -> str | None:
+    """``field`` with a leading parameter name replaced by its flag.
+
+    ``days`` -> ``--days``; ``demands 'A:B'`` (a parameter and the item of it at fault) ->
+    ``--demand 'A:B'``; anything else unchanged.
+    """
+    if field is None:
+        return None
+    head, space, rest = field.partition(" ")
+    return flags[head] + space + rest if head in flags else field
+
+
+def _flag_message(message: str, flags: Mapping[str, str], *, words: bool = True) -> str:
+    """``message`` with ```parameter``` and, with ``words``, bare ``parameter_with_underscore``
+    words replaced by their flags (a plain word such as ``days`` is left alone: it may be
+    ordinary prose)."""
+    if not flags:
+        return message
+    names = sorted(flags, key=len, reverse=True)
+    quoted = re.compile(r"`(" + "|".join(map(re.escape, names)) + r")`")
+    message = quoted.sub(lambda match: flags[match.group(1)], message)
+    bare = [name for name in names if "_" in name] if words else []
+    if bare:
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, bare)) + r")\b")
+        message = pattern.sub(lambda match: flags[match.group(1)], message)
+    return message
+
+
+def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str], *,
+               words_in_file_errors: bool = True) -> PlannerInputError | OutputError:
     """``error`` with parameter names replaced by the flags that set them.
 
-    The field is replaced when it is exactly a parameter and the error names no file (a field of
-    a file is that file's key, not a parameter); in the message, parameter names containing an
-    underscore (``read_timeout_s``) are replaced wherever they stand as a word.
+    The field is replaced when it is a parameter, alone or followed by the item at fault
+    (``demands 'A:B'``), and the error names no file (a field of a file is that file's key,
+    not a parameter). In the message, parameters in backticks (```payload_name```) are
+    replaced, and so are parameter names containing an underscore (``read_timeout_s``) standing
+    as words.
 
     Parameters
     ----------
@@ -24,21 +87,31 @@ def with_flags(error: PlannerInputError, flags: Mapping[str, str]) -> PlannerInp
         The library's error; changed in place and returned.
     flags
         Parameter name -> flag, e.g. ``{"read_timeout_s": "--read-timeout"}``.
+    words_in_file_errors
+        Whether those words are replaced in the message of an error naming a file too (a
+        command's own mapping: its library names its parameters so, e.g. ``tle fetch``'s
+        errors naming the URL). ``False`` for a mapping used for every command
+        (:data:`RUN_FLAGS`): the keys of a file may be spelt like parameters
+        (``min_elevation_deg`` of a station file).
     """
-    if error.path is None and error.field in flags:
-        error.field = flags[error.field]
-    words = sorted((name for name in flags if "_" in name), key=len, reverse=True)
-    if words:
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b")
-        error.message = pattern.sub(lambda match: flags[match.group(1)], error.message)
+    if isinstance(error, OutputError):
+        error.field = _flag_field(error.field, flags)
+        error.message = _flag_message(error.message, flags)
+        error.args = (f"{error.field}: {error.message}" if error.field else error.message,)
+        return error
+    if error.path is None:
+        error.field = _flag_field(error.field, flags)
+    error.message = _flag_message(error.message, flags,
+                                  words=words_in_file_errors or error.path is None)
     error.args = (error.one_line(),)
     return error
 
 
 @contextmanager
 def flags_named(flags: Mapping[str, str]) -> Iterator[None]:
-    """Within the block, a :class:`PlannerInputError` leaves with flags in place of parameters."""
+    """Within the block, a :class:`PlannerInputError` or :class:`OutputError` leaves with
+    flags in place of parameters."""
     try:
         yield
-    except PlannerInputError as error:
+    except (PlannerInputError, OutputError) as error:
         raise with_flags(error, flags) from error.__cause__

@@ -264,11 +264,12 @@ def keys(
 ) -> None:
     """Secure key per pass: link loss, detections, QBER, finite-key and asymptotic key."""
     from planner.io.output import to_csv, to_json
+    from planner.key.blocks import check_key_options
     from planner.run.pipeline import keys_for, load_inputs, passes_for, run_provenance
 
     zone = resolve_zone(tz)
     check_output(output, output_format is TableFormat.table)
-    _check_key_flags(pool, fluctuation, ec_leakage)
+    check_key_options(pool, fluctuation, ec_leakage)  # before any work
     if loss_csv is not None and optimise:
         raise OptionError("--optimise searches decoy settings on a pass of the element sets; "
                           "it does not combine with --loss-csv", field="--optimise")
@@ -307,17 +308,6 @@ def keys(
             if output_format is TableFormat.csv
             else to_json({"keys": table[columns]}, provenance))
     _emit(text, output, provenance)
-
-
-def _check_key_flags(pool: int, fluctuation: str, ec_leakage: str) -> None:
-    """The key model's options, checked before any work; the error names the flag."""
-    from planner.key.blocks import check_key_options
-
-    try:
-        check_key_options(pool, fluctuation, ec_leakage)
-    except OptionError as error:
-        raise OptionError(error.message, field="--" + str(error.field).replace("_", "-")
-                          ) from None
 
 
 def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station_names,

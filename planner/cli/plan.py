@@ -112,11 +112,12 @@ def _print_tonight(run, inputs, zone=None) -> None:
 def _report_job(options: dict, *, main_job: bool) -> None:
     """``plan`` and ``report``: one pipeline; the main job adds defaults and a summary."""
     from planner.report.page import check_report_path
-    from planner.run.pipeline import demands_for, load_inputs, run_plan
+    from planner.run.pipeline import check_weather_options, demands_for, load_inputs, run_plan
 
     o = options
     zone = resolve_zone(o["tz"])
     check_report_path(o["output"])
+    check_weather_options(o["scenarios"], o["seed"])  # (run_plan checks too, inside progress)
     inputs = load_inputs(o["tle"], o["stations"], o["station"], o["start"],
                          _days_default(o["days"], o["end"]), o["end"],
                          allow_stale=o["allow_stale"], warn_age_days=o["warn_age_days"])

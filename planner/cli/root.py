@@ -19,6 +19,7 @@ import typer
 
 from planner import __version__
 from planner.cli.entry import main  # noqa: F401 (planner.cli.root.main: the entry point)
+from planner.cli.flags import RUN_FLAGS, with_flags
 from planner.cli.terminal import (
     clean,
     collapse_warnings,
@@ -296,8 +297,9 @@ def _main(argv: list[str] | None) -> None:
     fit_to_terminal(stdout, stderr)
     try:
         code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
-    except PlannerInputError as error:
-        stderr.print(f"qkdplan: error: {clean(shown_paths(error.one_line()))}", markup=False)
+    except PlannerInputError as error:  # the library names parameters; the user sees flags
+        error = with_flags(error, RUN_FLAGS, words_in_file_errors=False)
+        _print_error(shown_paths(error.one_line()))
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         stderr.print("qkdplan: interrupted", highlight=False)
@@ -308,14 +310,13 @@ def _main(argv: list[str] | None) -> None:
         _silence_stdout()
         sys.exit(0)
     except OutputError as error:
-        stderr.print(f"qkdplan: error: {error}", highlight=False, markup=False)
+        _print_error(str(with_flags(error, RUN_FLAGS, words_in_file_errors=False)))
         sys.exit(1)
     except OSError as error:
         if error.errno not in _WRITE_ERRNOS:
             _internal_error(error)
         _silence_stdout()
-        stderr.print(f"qkdplan: error: cannot write the output: {error.strerror}",
-                     highlight=False, markup=False)
+        _print_error(f"cannot write the output: {error.strerror}")
         sys.exit(1)
     except Exception as error:
         if _command_line_error(error):
@@ -323,8 +324,7 @@ def _main(argv: list[str] | None) -> None:
             command = context.command_path if context is not None else "qkdplan"
             message = " ".join(error.format_message().split())
             if message:  # (no message: the help was printed because no command was given)
-                stderr.print(f"{command}: error: {clean(message)} (see {command} --help)",
-                             markup=False)
+                _print_error(f"{message} (see {command} --help)", command)
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
         _internal_error(error)
     if code == 130:  # the parser turned Ctrl-C into exit status 130
@@ -332,12 +332,19 @@ def _main(argv: list[str] | None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _print_error(text: str, command: str = "qkdplan") -> None:
+    """One line ``COMMAND: error: TEXT`` on standard error, exactly as written: no markup, no
+    highlighting and no emoji codes (``--fibre A:B:RATE`` must not turn ``:B:`` into an emoji),
+    and no control characters."""
+    stderr.print(f"{command}: error: {clean(text)}", markup=False, emoji=False, highlight=False)
+
+
 def _internal_error(error: BaseException) -> None:
     if os.environ.get("QKDPLAN_DEBUG"):
         traceback.print_exc()
     stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "
                  "(set QKDPLAN_DEBUG=1 for the traceback; please report it)",
-                 highlight=False, markup=False)
+                 highlight=False, markup=False, emoji=False)
     sys.exit(1)
 
 

@@ -103,7 +103,7 @@ def check_ages(catalogue: Catalogue, start: Any, end: Any, *, warn_days: float =
             raise ElementSetError(
                 f"element set of {es.name} ({key}) is {age:.0f} days from the planning window "
                 f"(limit {max_days:g} days); fetch fresh elements (CelesTrak or Space-Track) "
-                "or pass --allow-stale to plan anyway", path=es.source, line=es.line,
+                "or pass `allow_stale` to plan anyway", path=es.source, line=es.line,
                 field="epoch")
         if age > max_days:
             warnings.append(f"{what}, beyond the {max_days:g}-day limit (--allow-stale): "

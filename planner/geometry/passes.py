@@ -81,8 +81,8 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
         ``moon_separation_deg`` is the smallest angle between the line of sight and the Moon
         over the pass (to ~0.05 deg).
     """
-    start_dt = as_utc_datetime(start, option="--start")
-    end_dt = as_utc_datetime(end, option="--end")
+    start_dt = as_utc_datetime(start, option="start")
+    end_dt = as_utc_datetime(end, option="end")
     span = (end_dt - start_dt).total_seconds()
     if timebase is None:
         timebase = TimeBase(start_dt, span)

@@ -41,7 +41,7 @@ def is_stream_target(path: str | Path) -> bool:
     return mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode))
 
 
-def check_output_path(path: str | Path, option: str = "--output") -> Path:
+def check_output_path(path: str | Path, option: str = "output") -> Path:
     """Fail early (before any work) if ``path`` cannot be written.
 
     Parameters
@@ -85,7 +85,7 @@ def check_output_path(path: str | Path, option: str = "--output") -> Path:
 
 
 def write_atomic(path: str | Path, data: str | bytes | Iterable[str | bytes],
-                 option: str = "--output") -> Path:
+                 option: str = "output") -> Path:
     """Write ``data`` to ``path`` so that a reader never sees a part of it.
 
     A regular file goes through a temporary file in the same directory and a rename (readers see

@@ -77,9 +77,10 @@ def _number(value: Any) -> Any:
             float(value)
         except ValueError:
             raise ValueError(f"expected a number, got text {value!r}") from None
-        raise ValueError(f"{value!r} was read as text, not a number; in exponent notation YAML "
-                         f"needs a decimal point and a signed exponent (write 1.0e-10, "
-                         f"625.0e+6), and numbers take no quotes")
+        # YAML 1.2 numbers (1e-10, 625e6, .inf) arrive as floats; this is quoted text or
+        # Python-only spellings (1_000, nan, infinity): planner.io.yamlfile
+        raise ValueError(f"{value!r} was read as text, not a number; write a plain number "
+                         "without quotes or underscores (e.g. 1e-10, 625e6, .inf)")
     if not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {type(value).__name__}")
     if not math.isfinite(float(value)):
@@ -319,14 +320,23 @@ def load_payloads(path: str | Path | None = None) -> dict[str, Payload]:
     return payloads
 
 
-def get_payload(payloads: Mapping[str, Payload], name: str) -> Payload:
+def get_payload(payloads: Mapping[str, Payload], payload_name: str) -> Payload:
     """Look up a payload by name (case-insensitive).
+
+    Parameters
+    ----------
+    payloads
+        Payloads by name (:func:`load_payloads`).
+    payload_name
+        The name wanted.
 
     Raises
     ------
     PayloadError
-        If there is no such payload; the message suggests the closest name.
+        If there is no such payload (field ``payload_name``); the message suggests the closest
+        name.
     """
+    name = payload_name
     for key, payload in payloads.items():
         if key.casefold() == name.strip().casefold():
             return payload
@@ -337,7 +347,7 @@ def get_payload(payloads: Mapping[str, Payload], name: str) -> Payload:
     if close:
         hint = f"; did you mean {next(k for k in known if k.casefold() == close[0])!r}?"
     raise PayloadError(f"unknown payload {name!r}{hint} (known: {', '.join(known)})",
-                       field="payload")
+                       field="payload_name")
 
 
 def payload_for_satellite(payloads: Mapping[str, Payload], satellite: str) -> Payload:

@@ -520,7 +520,7 @@ def load_stations(path: str | Path | None = None) -> list[Station]:
 # --------------------------------------------------------------------------------------------
 
 def _split_names(names: Iterable[str]) -> list[str]:
-    """Split comma-separated entries (``--station Jinan,Hefei``) and drop blanks."""
+    """Split comma-separated entries (``"Jinan,Hefei"``) and drop blanks."""
     return [part.strip() for name in names for part in str(name).split(",") if part.strip()]
 
 
@@ -533,14 +533,15 @@ def _unknown_station_message(name: str, known: Sequence[str]) -> str:
     return f"unknown station {name!r}; known stations: {', '.join(known)}"
 
 
-def select_stations(stations: Sequence[Station], names: Iterable[str] | None) -> list[Station]:
+def select_stations(stations: Sequence[Station], station_names: Iterable[str] | None
+                    ) -> list[Station]:
     """Pick stations by name, case-insensitively.
 
     Parameters
     ----------
     stations
         The available stations (e.g. from :func:`load_stations`).
-    names
+    station_names
         Names to keep, in the order wanted; entries may hold comma-separated lists. ``None`` or
         empty keeps all stations. Repeated names are kept once.
 
@@ -551,9 +552,9 @@ def select_stations(stations: Sequence[Station], names: Iterable[str] | None) ->
     Raises
     ------
     OptionError
-        For an unknown name, naming the option ``--station`` and suggesting the closest names.
+        For an unknown name (field ``station_names``), suggesting the closest names.
     """
-    wanted = _split_names(names or ())
+    wanted = _split_names(station_names or ())
     if not wanted:
         return list(stations)
     by_key = {s.name.casefold(): s for s in stations}
@@ -562,7 +563,7 @@ def select_stations(stations: Sequence[Station], names: Iterable[str] | None) ->
         station = by_key.get(name.casefold())
         if station is None:
             raise OptionError(_unknown_station_message(name, [s.name for s in stations]),
-                              field="--station")
+                              field="station_names")
         chosen.setdefault(station.name.casefold(), station)
     return list(chosen.values())
 

@@ -34,7 +34,7 @@ def report_paths(path: str | Path) -> dict[str, Path]:
             "summary": stem.with_name(stem.name + "_summary.json")}
 
 
-def check_report_path(path: str | Path, option: str = "--output") -> Path:
+def check_report_path(path: str | Path, option: str = "output") -> Path:
     """Fail early, before any planning, if the report's files cannot be written.
 
     Raises
@@ -119,7 +119,7 @@ def write_report(path: str | Path, inputs: ReportInputs) -> dict[str, Path]:
     Raises
     ------
     OptionError
-        Naming ``--output`` when the directory is missing or not writable.
+        Naming ``output`` when the directory is missing or not writable.
     """
     check_report_path(path)
     paths = report_paths(path)

@@ -149,7 +149,7 @@ def _worker_count(text: str, field: str) -> int:
 
 def executor_spec(dask: str | None = None, processes: int | None = None,
                   connect_timeout_s: float = CONNECT_TIMEOUT_S) -> ExecutorSpec:
-    """The executor a command line asks for (``--dask`` / ``--processes``).
+    """The executor asked for by ``dask`` or ``processes`` (at most one of them).
 
     Parameters
     ----------
@@ -164,20 +164,21 @@ def executor_spec(dask: str | None = None, processes: int | None = None,
     Raises
     ------
     OptionError
-        For both options at once, or a malformed value.
+        For both parameters at once, or a malformed value (naming ``dask`` or
+        ``processes``).
     """
     if dask is not None and processes is not None:
-        raise OptionError("give --dask or --processes, not both", field="--dask")
+        raise OptionError("give `dask` or `processes`, not both", field="dask")
     if processes is not None:
-        return ExecutorSpec("processes", workers=_worker_count(str(processes), "--processes"))
+        return ExecutorSpec("processes", workers=_worker_count(str(processes), "processes"))
     if dask is None:
         return ExecutorSpec()
     text = dask.strip()
     if text.lower().startswith("local:"):
-        return ExecutorSpec("dask", workers=_worker_count(text[6:], "--dask"))
+        return ExecutorSpec("dask", workers=_worker_count(text[6:], "dask"))
     if _DASK_ADDRESS.fullmatch(text):
         return ExecutorSpec("dask", address=text, connect_timeout_s=connect_timeout_s)
-    raise OptionError(f"expected local:N or tcp://HOST:PORT, found {dask!r}", field="--dask")
+    raise OptionError(f"expected local:N or tcp://HOST:PORT, found {dask!r}", field="dask")
 
 
 def worth_parallel(spec: ExecutorSpec, satellites: int, stations: int, days: float,
@@ -313,7 +314,7 @@ class DaskExecutor(Executor):
     def __init__(self, spec: ExecutorSpec):
         import logging
 
-        distributed = require("distributed", "--dask")
+        distributed = require("distributed", "a Dask executor", field="dask")
         import dask
 
         self.spec = spec
@@ -341,13 +342,13 @@ class DaskExecutor(Executor):
                 raise OptionError(
                     f"cannot reach the Dask scheduler at {spec.address} within "
                     f"{spec.connect_timeout_s:g} s ({type(error).__name__}); start it, check "
-                    "the address, or use --dask local:N", field="--dask") from None
+                    "the address, or use a local cluster (local:N)", field="dask") from None
             try:
                 self.client.wait_for_workers(1, timeout=spec.connect_timeout_s)
             except (OSError, TimeoutError):
                 self.client.close()
                 raise OptionError(f"the Dask scheduler at {spec.address} has no workers",
-                                  field="--dask") from None
+                                  field="dask") from None
         self.workers = max(1, len(self.client.nthreads()))
 
     def imap_unordered(self, fn, tasks):
@@ -417,9 +418,12 @@ def open_executor(spec: ExecutorSpec | str | None = None) -> Executor:
         if text == "inprocess":
             spec = ExecutorSpec()
         elif text.startswith("processes:"):
-            spec = executor_spec(processes=_worker_count(text[10:], "--processes"))
+            spec = executor_spec(processes=_worker_count(text[10:], "spec"))
         else:
-            spec = executor_spec(dask=spec)
+            try:
+                spec = executor_spec(dask=spec)
+            except OptionError as error:  # named after this function's parameter
+                raise OptionError(error.message, field="spec") from None
     if spec.kind == "inprocess":
         return InProcessExecutor()
     if spec.kind == "processes":

@@ -12,7 +12,7 @@ from planner.errors import OptionError
 INSTALL_HINT = "install qkdplan[dask] (pip install 'qkdplan[dask]')"
 
 
-def require(module: str, what: str):
+def require(module: str, what: str, field: str | None = None):
     """Import an optional dependency or raise OptionError saying how to install it.
 
     Parameters
@@ -20,10 +20,12 @@ def require(module: str, what: str):
     module : str
         Module to import, e.g. ``"pyarrow.parquet"``.
     what : str
-        The option or parameter that needs it; the error's field.
+        What needs it, in words (``"Parquet output"``); the message starts with it.
+    field : str, optional
+        The parameter whose value asked for it (``"dask"``); the error's field.
     """
     try:
         return importlib.import_module(module)
     except ImportError:
         raise OptionError(f"{what} needs the {module.split('.')[0]} package: {INSTALL_HINT}",
-                          field=what) from None
+                          field=field) from None

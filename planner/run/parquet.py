@@ -36,11 +36,11 @@ def check_dataset_directory(directory: str | Path) -> Path:
     parent = directory.parent if str(directory.parent) else Path(".")
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise OptionError(f"{str(directory)!r} already exists and is not an empty directory; "
-                          "remove it or choose another", field="--output")
+                          "remove it or choose another", field="directory")
     if not parent.is_dir():
-        raise OptionError(f"directory {str(parent)!r} does not exist", field="--output")
+        raise OptionError(f"directory {str(parent)!r} does not exist", field="directory")
     if not os.access(parent, os.W_OK):
-        raise OptionError(f"directory {str(parent)!r} is not writable", field="--output")
+        raise OptionError(f"directory {str(parent)!r} is not writable", field="directory")
     return directory
 
 
@@ -78,8 +78,8 @@ def write_passes_parquet(tables: Iterable[pd.DataFrame | tuple[int, pd.DataFrame
         If pyarrow is missing (install qkdplan[dask]), the directory exists and is not empty,
         or a partition column is unknown.
     """
-    pa = require("pyarrow", "--format parquet")
-    pq = require("pyarrow.parquet", "--format parquet")
+    pa = require("pyarrow", "Parquet output")
+    pq = require("pyarrow.parquet", "Parquet output")
     directory = check_dataset_directory(directory)
     partition_cols = list(partition_cols)
     parent = directory.parent if str(directory.parent) else Path(".")
@@ -124,7 +124,7 @@ def read_passes_parquet(directory: str | Path, stations: Sequence | None = None)
     """
     from planner.geometry.passes import PASS_COLUMNS
 
-    pq = require("pyarrow.parquet", "--format parquet")
+    pq = require("pyarrow.parquet", "Parquet output")
     table = pq.read_table(Path(directory)).to_pandas()
     for column in ("satellite", "station"):
         if isinstance(table[column].dtype, pd.CategoricalDtype):

@@ -7,7 +7,7 @@ period) and calls the stages in order, collecting warnings and provenance on the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,31 +45,31 @@ class Inputs:
 
 def resolve_period(start: str | datetime = "now", days: float | None = 7.0,
                    end: str | datetime | None = None) -> tuple[datetime, datetime]:
-    """The UTC period [start, end) from ``--start`` and ``--days`` or ``--end``.
+    """The UTC period [start, end) from ``start`` and ``days`` or ``end`` (``end`` wins).
 
     Raises
     ------
     OptionError
-        For an unreadable date, a non-positive or too long period, or ``--end`` not after
-        ``--start``.
+        For an unreadable date, a non-positive or too long period, or ``end`` not after
+        ``start``; the error's field is the parameter at fault.
     """
-    start_dt = as_utc_datetime(start, option="--start")
+    start_dt = as_utc_datetime(start, option="start")
     if end is not None:
-        end_dt = as_utc_datetime(end, option="--end")
+        end_dt = as_utc_datetime(end, option="end")
         if end_dt <= start_dt:
-            raise OptionError(f"{end_dt:%Y-%m-%dT%H:%M:%SZ} is not after --start "
-                              f"{start_dt:%Y-%m-%dT%H:%M:%SZ}", field="--end")
+            raise OptionError(f"{end_dt:%Y-%m-%dT%H:%M:%SZ} is not after the start "
+                              f"{start_dt:%Y-%m-%dT%H:%M:%SZ}", field="end")
     else:
         if days is None or not days > 0:
-            raise OptionError(f"{days} is not a positive number of days", field="--days")
+            raise OptionError(f"{days} is not a positive number of days", field="days")
         if days > MAX_PERIOD_DAYS:
             raise OptionError(f"{days} days is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
-                              field="--days")
+                              field="days")
         end_dt = start_dt + timedelta(days=float(days))
-    check_period(start_dt, end_dt, option="--end" if end is not None else "--days")
+    check_period(start_dt, end_dt, option="end" if end is not None else "days")
     if (end_dt - start_dt).total_seconds() > MAX_PERIOD_DAYS * 86400:
         raise OptionError(f"the period is longer than the {MAX_PERIOD_DAYS:.0f}-day limit",
-                          field="--end")
+                          field="end")
     return start_dt, end_dt
 
 
@@ -145,7 +145,7 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
                night_only: bool = True, refraction: bool = False) -> pd.DataFrame:
     """The pass table of a run (night passes only unless ``night_only`` is False)."""
     if min_elevation_deg is not None and not 0 <= min_elevation_deg < 90:
-        raise OptionError(f"{min_elevation_deg} is outside [0, 90)", field="--min-elevation")
+        raise OptionError(f"{min_elevation_deg} is outside [0, 90)", field="min_elevation_deg")
     table = find_passes(inputs.catalogue, inputs.stations, inputs.start, inputs.end,
                         min_elevation_deg=min_elevation_deg, refraction=refraction,
                         warnings=inputs.warnings)
@@ -219,13 +219,13 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     optimisation = None
     if optimise:
         if len(chosen) != 1:
-            raise OptionError("--optimise tunes one payload at a time; choose it with "
-                              "--payload-name", field="--optimise")
+            raise OptionError("tunes one payload at a time; choose it with `payload_name`",
+                              field="optimise")
         (name, payload), = chosen.items()
         usable = passes[passes["max_elevation_deg"] >= payload.min_key_elevation_deg]
         if usable.empty:
             raise OptionError("no pass reaches the payload's minimum key elevation to optimise "
-                              "on", field="--optimise")
+                              "on", field="optimise")
         order = usable["max_elevation_deg"].sort_values(kind="stable")
         reference = order.index[len(order) // 2]
         samples = track_arrays(passes.loc[[reference]], inputs.catalogue, inputs.stations)
@@ -264,21 +264,45 @@ DEFAULT_DEMANDS = ("Beijing:Stellenbosch",)
 """The relay the Jinan-1 mission demonstrated (docs/reference.md §1): the main job's default."""
 
 
-def demands_for(inputs: Inputs, texts: Sequence[str] | None = None,
+def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
                 demands_file: str | Path | None = None) -> list:
-    """Validated demands from ``--demand`` strings and/or a YAML file.
+    """Validated demands from ``A:B[:weight[:target_bits]]`` strings and/or a YAML file.
 
-    Station names are checked against the whole station file (not only ``--station``), so
-    the names in a demand are those of the file.
+    Station names are checked against the whole station file (not only the selected
+    stations), so the names in a demand are those of the file.
+
+    Parameters
+    ----------
+    inputs
+        From :func:`load_inputs` (its station file).
+    demands
+        Demand strings (:func:`planner.relay.demands.parse_demand`).
+    demands_file
+        A YAML file of demands (:func:`planner.relay.demands.load_demands`).
+
+    Raises
+    ------
+    ScheduleInputError
+        For a bad demand string (field ``demands '<text>'``), or a bad file (its file, line
+        and field), or a pair given twice.
     """
+    from planner.errors import ScheduleInputError
     from planner.mission.stations import load_stations
     from planner.relay.demands import check_demands, load_demands, parse_demand
 
     known = [s.name for s in load_stations(inputs.station_file)]
-    demands = [parse_demand(text, known) for text in texts or []]
+    wanted = []
+    for text in demands or []:
+        where = f"demands {text!r}"  # errors name this function's parameter and the item
+        try:
+            wanted.append(replace(parse_demand(text, known), source=where))
+        except ScheduleInputError as error:
+            if error.path is not None:
+                raise
+            raise ScheduleInputError(error.message, field=where) from None
     if demands_file is not None:
-        demands += load_demands(demands_file, known)
-    return check_demands(demands) if demands else []
+        wanted += load_demands(demands_file, known)
+    return check_demands(wanted) if wanted else []
 
 
 def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
@@ -295,7 +319,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
     """
     from planner.relay import schedule
     from planner.relay.fibre import resolve_station
-    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, evaluate_plan
+    from planner.relay.weather import evaluate_plan
 
     telescopes = {s.name: s.telescopes for s in inputs.stations}
     known = list(telescopes)
@@ -303,10 +327,10 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
     for item in unavailable:
         name, _, day = item.rpartition(":")
         if not name or not day:
-            raise OptionError(f"{item!r} is not STATION:YYYY-MM-DD", field="--unavailable")
-        off.append((resolve_station(name, known, "--unavailable"), day))
+            raise OptionError(f"{item!r} is not STATION:YYYY-MM-DD", field="unavailable")
+        off.append((resolve_station(name, known, "unavailable"), day))
     if scenarios is not None:
-        check_scenarios(scenarios, DEFAULT_PERSISTENCE)  # before the work
+        check_weather_options(scenarios, seed)  # before the work
     plan = schedule.plan_schedule(
         keys, demands, known_stations=known, telescopes=telescopes,
         memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
@@ -318,6 +342,24 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
                                                         seed=seed)
     plan.provenance.update(run_provenance(inputs))
     return plan
+
+
+def check_weather_options(scenarios: int, seed: int | None) -> None:
+    """Check the weather replay's options before any work.
+
+    Raises
+    ------
+    ScheduleInputError
+        Naming ``scenarios`` (not a whole number >= 1) or ``seed`` (negative or not whole).
+    """
+    from planner.errors import ScheduleInputError
+    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, resolve_seed
+
+    try:
+        check_scenarios(scenarios, DEFAULT_PERSISTENCE)
+    except ScheduleInputError as error:  # the relay names its own parameter, n_scenarios
+        raise ScheduleInputError(error.message, field="scenarios") from None
+    resolve_seed(seed)
 
 
 @dataclass
@@ -363,16 +405,17 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     from planner.report import page as report
 
     report.check_report_path(output)
+    check_weather_options(scenarios, seed)
     step("finding passes")
     passes = passes_for(inputs, night_only=False)
     step("computing the key of each pass")
     keys = keys_for(inputs, passes, payload_file=payload_file, payload_name=payload_name)
     plan = None
-    method = solver or auto_solver(inputs)
+    solver = solver or auto_solver(inputs)
     if demands:
-        step(f"planning trusted relays ({method})")
+        step(f"planning trusted relays ({solver})")
         night_keys = keys.table[keys.table["night"]]
-        plan = schedule_for(inputs, night_keys, demands, solver=method, scenarios=scenarios,
+        plan = schedule_for(inputs, night_keys, demands, solver=solver, scenarios=scenarios,
                             seed=seed)
     step("writing the report")
     night_tracks, ground = report.night_views(keys.table, inputs.catalogue, inputs.stations,
@@ -382,6 +425,6 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
         passes=passes, stations=inputs.stations, keys=keys.table, tracks=night_tracks,
         plan=plan, ground_track=ground, title=title or f"{names}: key budget",
         provenance=run_provenance(inputs, key_models=keys.models, seed=seed,
-                                  solver=method if demands else None),
+                                  solver=solver if demands else None),
         period=(inputs.start, inputs.end), weather_seed=seed))
-    return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=method)
+    return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=solver)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.errors import OptionError, PlannerInputError
+from planner.errors import PlannerInputError
 from planner.io.yamlfile import format_location, load_yaml
 from planner.timebase import as_utc_datetime
 
@@ -149,10 +149,10 @@ def load_sweep(path: str | Path) -> Sweep:
                  field_lines={key: doc.line_of((key,)) for key in data})
 
 
-#: The sweep field behind each parameter or option the base case's loaders may name.
-_SWEEP_FIELDS = {"--start": "start", "start": "start", "--days": "days", "days": "days",
-                 "--end": "days", "end": "days", "--station": "stations", "--tle": "tle",
-                 "--payload-name": "payload"}
+#: The sweep field behind each parameter the base case's loaders may name in an error
+#: (:func:`~planner.run.pipeline.load_inputs`, :func:`~planner.mission.payloads.get_payload`).
+_SWEEP_FIELDS = {"start": "start", "days": "days", "end": "days", "station_names": "stations",
+                 "tle": "tle", "payload_name": "payload"}
 
 
 class _Where:
@@ -296,9 +296,8 @@ def sweep_figure_html(table: pd.DataFrame, title: str = "Key budget against each
 
 
 def check_sweep_executor_option(dask: str | None, processes: int | None):
-    """The executor spec for ``--dask``/``--processes`` (one at most)."""
+    """The executor spec for ``dask`` or ``processes`` (one at most; see
+    :func:`~planner.run.executors.executor_spec`)."""
     from planner.run.executors import executor_spec
 
-    if dask is not None and processes is not None:
-        raise OptionError("give --dask or --processes, not both", field="--dask")
     return executor_spec(dask, processes)

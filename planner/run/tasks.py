@@ -94,7 +94,7 @@ def _chunk_bounds(start: datetime, end: datetime, chunk_days: float | None
     if not (isinstance(chunk_days, (int, float)) and math.isfinite(chunk_days)
             and chunk_days >= MIN_CHUNK_DAYS):
         raise OptionError(f"expected a number of days >= {MIN_CHUNK_DAYS:g}, found "
-                          f"{chunk_days!r}", field="--chunk-days")
+                          f"{chunk_days!r}", field="chunk_days")
     step = timedelta(days=float(chunk_days))
     bounds, a = [], start
     while a < end:
@@ -130,8 +130,8 @@ def pass_tasks(catalogue, stations: Sequence, start, end, *, chunk_days: float |
     """
     from planner.timebase import as_utc_datetime
 
-    start_dt = as_utc_datetime(start, option="--start")
-    end_dt = as_utc_datetime(end, option="--end")
+    start_dt = as_utc_datetime(start, option="start")
+    end_dt = as_utc_datetime(end, option="end")
     origin = (start_dt, (end_dt - start_dt).total_seconds())     # one time base for all chunks
     station_dicts = [s.model_dump() for s in stations]
     bounds = _chunk_bounds(start_dt, end_dt, chunk_days)

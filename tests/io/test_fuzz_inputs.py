@@ -4,15 +4,13 @@ Two parts.
 
 **Fuzzing** (hypothesis): every parser a user's file or option reaches — TLE text, OMM JSON, CSV,
 XML and KVN (``planner.elements.elementsets``), element files of any bytes and suffix
-(``read_elements``),
-station YAML (``planner.mission.stations.load_stations``), and, when they are in the tree, payload
-YAML
+(``read_elements``), station YAML (``planner.mission.stations.load_stations``), payload YAML
 (``planner.mission.payloads.load_payloads``), loss curves (``planner.key.losscurve.read_loss_csv``)
-and relay
-demands (``planner.relay.schedule.parse_demand``) — gets valid inputs mutated in one or a few places
-and inputs built from scratch. Each call must return normally or raise a
+and relay demands (``planner.relay.demands.parse_demand``) — gets valid inputs mutated in one or a
+few places and inputs built from scratch. Each call must return normally or raise a
 :class:`~planner.errors.PlannerError` whose message is one line (and, for files, names the file);
-anything else fails the test. Parsers that are absent (or fail to import) are skipped.
+anything else fails the test. The parsers are imported from their modules directly: one that
+moves or fails to import fails this file rather than being skipped.
 
 Every YAML input (stations, payloads, relay demands, sweep files) also gets its values replaced
 by typed scalars (``1:30``, ``2026-02-30``, ``yes``, ``1_000``, ``.inf``, anchors...) or given tags
@@ -31,7 +29,6 @@ traceback and leave no output file.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -53,7 +50,11 @@ from planner.elements.elementsets import (
     read_elements,
 )
 from planner.errors import PlannerError, PlannerInputError
+from planner.key.losscurve import read_loss_csv
+from planner.mission.payloads import load_payloads
 from planner.mission.stations import load_stations
+from planner.relay.demands import load_demands, parse_demand
+from planner.run.sweep import load_sweep
 from tests.conftest import MICIUS_TLE
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -64,19 +65,6 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 derandomize=not os.environ.get("QKDPLAN_FUZZ_RANDOM"),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
-
-
-def _optional(module: str, name: str):
-    """``module.name`` if that module imports and has it, else ``None`` (tests are skipped)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except Exception:  # absent, or mid-edit by someone else: skip rather than break the file
-        return None
-
-
-load_payloads = _optional("planner.mission.payloads", "load_payloads")
-read_loss_csv = _optional("planner.key.losscurve", "read_loss_csv")
-parse_demand = _optional("planner.relay.schedule", "parse_demand")
 
 
 def expect_planner_error(call, *args, path: Path | None = None):
@@ -282,8 +270,6 @@ def test_station_yaml_text(workdir, text):
 _PAYLOAD_FILE = TESTS / "data" / "keys" / "minimal_payload.yaml"
 
 
-@pytest.mark.skipif(load_payloads is None or not _PAYLOAD_FILE.exists(),
-                    reason="planner.mission.payloads.load_payloads is not in the tree")
 @FUZZ
 @given(st.data())
 def test_payload_yaml(workdir, data):
@@ -309,24 +295,13 @@ def loss_csv(draw) -> str:
     return "\n".join([header, *(",".join(row) for row in rows)]) + "\n"
 
 
-@pytest.mark.skipif(read_loss_csv is None,
-                    reason="planner.key.losscurve.read_loss_csv is not in the tree")
 @FUZZ
-@given(loss_csv() | st.just(_LOSS_FILE.read_text() if _LOSS_FILE.exists() else "").flatmap(
-    mutated))
+@given(loss_csv() | st.just(_LOSS_FILE.read_text()).flatmap(mutated))
 def test_loss_csv(workdir, text):
     path = _write(workdir / "loss.csv", text)
     expect_planner_error(read_loss_csv, path, path=path)
 
 
-# the demands may live in their own module (relay/demands) or in the scheduler's
-parse_demand = parse_demand or _optional("planner.relay.demands", "parse_demand")
-load_demands = (_optional("planner.relay.demands", "load_demands")
-                or _optional("planner.relay.schedule", "load_demands"))
-
-
-@pytest.mark.skipif(parse_demand is None,
-                    reason="planner.relay.schedule.parse_demand is not in the tree")
 @FUZZ
 @given(mutated("Beijing:Stellenbosch:2:5e6") | st.text(st.sampled_from(string.printable),
                                                        max_size=40),
@@ -367,7 +342,6 @@ def typed_mutation(draw, text: str) -> str:
     return "\n".join(lines)
 
 
-load_sweep = _optional("planner.run.sweep", "load_sweep")
 _SWEEP_TEXT = """start: 2026-11-24
 days: 30
 payload: jinan-1
@@ -382,7 +356,7 @@ axes:
 """
 _YAML_INPUTS = {
     "stations": (load_stations, _STATIONS_TEXT),
-    "payloads": (load_payloads, _PAYLOAD_FILE.read_text() if _PAYLOAD_FILE.exists() else ""),
+    "payloads": (load_payloads, _PAYLOAD_FILE.read_text()),
     "demands": (load_demands, (TESTS / "data" / "schedule" / "demands.yaml").read_text()),
     "sweep": (load_sweep, _SWEEP_TEXT),
 }
@@ -393,8 +367,6 @@ _YAML_INPUTS = {
 @given(data=st.data())
 def test_yaml_inputs_with_typed_scalars_and_tags(workdir, kind, data):
     loader, text = _YAML_INPUTS[kind]
-    if loader is None or not text:
-        pytest.skip(f"no {kind} loader in the tree")
     path = _write(workdir / f"{kind}.yaml", data.draw(typed_mutation(text)))
     expect_planner_error(loader, path, path=path)
 

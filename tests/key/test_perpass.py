@@ -175,6 +175,7 @@ def test_minimal_payload_is_valid():
     (13, "    pointing_jiter_urad: 1.0", "payloads[0].pointing_jiter_urad",
      "did you mean 'pointing_jitter_urad'"),
     (18, None, "payloads[0].gate_width_ns", "required field is missing"),
+    (20, '    epsilon_sec: "1e-10"', "payloads[0].epsilon_sec", "without quotes"),
 ])
 def test_payload_validation_errors_name_file_line_field(tmp_path, line, text, field_, message):
     path = write_variant(tmp_path, line, text)
@@ -187,6 +188,12 @@ def test_payload_validation_errors_name_file_line_field(tmp_path, line, text, fi
     # A missing field is reported at the line of its payload entry (line 3).
     assert error.line == (3 if text is None else line)
     assert "\n" not in str(error)
+
+
+def test_exponent_without_decimal_point_is_a_number(tmp_path):
+    """YAML 1.2 reads 1e-10 as a number (no 1.0e-10 needed, as the YAML 1.1 rules wanted)."""
+    payload = load_payloads(write_variant(tmp_path, 20, "    epsilon_sec: 1e-10"))["test-sat"]
+    assert payload.epsilon_sec == 1e-10
 
 
 def test_duplicate_payload_and_bad_top_level(tmp_path):

@@ -437,16 +437,16 @@ def test_select_case_insensitive_ordered_unique(bundled):
 def test_select_unknown_suggests_closest(bundled):
     with pytest.raises(OptionError) as info:
         select_stations(list(bundled.values()), ["Beijing", "Stellenbosh"])
-    assert str(info.value) == "--station: unknown station 'Stellenbosh'; did you mean " \
+    assert str(info.value) == "station_names: unknown station 'Stellenbosh'; did you mean " \
                               "'Stellenbosch'?"
-    assert info.value.field == "--station"
+    assert info.value.field == "station_names"
 
 
 def test_select_unknown_without_close_match_lists_known(bundled):
     with pytest.raises(OptionError) as info:
         select_stations(list(bundled.values()), ["Toronto"])
     message = str(info.value)
-    assert message.startswith("--station: unknown station 'Toronto'; known stations: ")
+    assert message.startswith("station_names: unknown station 'Toronto'; known stations: ")
     assert "Stellenbosch" in message and "Ngari" in message
 
 

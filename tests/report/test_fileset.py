@@ -183,7 +183,7 @@ def test_special_files_are_refused_not_replaced(tmp_path, kind):
         target.symlink_to(tmp_path / "elsewhere.csv")
     with pytest.raises(OptionError, match="not a regular file") as error:
         check_report_path(tmp_path / "r.html")
-    assert error.value.field == "--output"
+    assert error.value.field == "output"
     with pytest.raises(PlannerInputError, match="not a regular file"):
         fileset.write_file_set(paths, contents("A"))
     assert target.is_fifo() if kind == "fifo" else target.is_symlink()

@@ -213,14 +213,14 @@ def test_executor_spec(dask, processes, expected):
 def test_executor_spec_errors(dask, processes):
     with pytest.raises(OptionError) as caught:
         executor_spec(dask, processes)
-    assert caught.value.field in ("--dask", "--processes")
+    assert caught.value.field == ("processes" if dask is None else "dask")
 
 
 @pytest.mark.parametrize("chunk_days", [0.0, 0.5, -3.0, float("nan")])
 def test_bad_chunk_days(catalogue, stations, chunk_days):
     with pytest.raises(OptionError, match="days") as caught:
         find_passes_parallel(catalogue, stations, START, END, chunk_days=chunk_days)
-    assert caught.value.field == "--chunk-days"
+    assert caught.value.field == "chunk_days"
 
 
 def free_port() -> int:
@@ -237,7 +237,7 @@ def test_unreachable_scheduler_is_an_option_error(catalogue, stations):
     with pytest.raises(OptionError, match="cannot reach the Dask scheduler") as caught:
         find_passes_parallel(catalogue, stations, START, END, executor=spec)
     assert time.monotonic() - begin < 20.0
-    assert caught.value.field == "--dask"
+    assert caught.value.field == "dask"
     assert "\n" not in str(caught.value)
 
 

@@ -1,0 +1,152 @@
+"""A not-a-knot cubic interpolating spline in numpy alone.
+
+:mod:`planner.geometry.sky` interpolates the Sun's and the Moon's positions between ephemeris
+nodes. SciPy's ``CubicSpline`` does that, but importing ``scipy.interpolate`` costs a few tenths
+of a second of every command's start-up (it pulls in ``scipy.linalg``, ``scipy.optimize`` and
+``scipy.special``); this module is the same spline, vectorised over the values' trailing axes,
+in a few dozen lines of numpy (tested against ``scipy.interpolate.CubicSpline``).
+
+The spline is C2 and its first and second interior pieces (and its last two) are one cubic:
+the "not-a-knot" end condition, SciPy's default. With the slopes :math:`s_i` at the nodes as
+unknowns the continuity of the second derivative gives one tridiagonal system (de Boor, *A
+Practical Guide to Splines*, rev. ed. 2001, ch. IV; the same system and end rows as SciPy's
+implementation). The two end rows are eliminated, which leaves a strictly diagonally dominant
+tridiagonal system for the interior slopes, solved by the Thomas algorithm (stable without
+pivoting for such a matrix).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CubicSpline"]
+
+
+def _solve_tridiagonal(lower: np.ndarray, diagonal: np.ndarray, upper: np.ndarray,
+                       rhs: np.ndarray) -> np.ndarray:
+    """Solve a tridiagonal system by the Thomas algorithm.
+
+    Parameters
+    ----------
+    lower, diagonal, upper : ndarray, shape (n,)
+        Row ``i`` reads ``lower[i] x[i-1] + diagonal[i] x[i] + upper[i] x[i+1] = rhs[i]``
+        (``lower[0]`` and ``upper[-1]`` are ignored).
+    rhs : ndarray, shape (n, m)
+        One right-hand side per column.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+    """
+    n = len(diagonal)
+    lower, diagonal, upper = lower.tolist(), diagonal.tolist(), upper.tolist()
+    upper_scaled = [0.0] * n
+    rhs_scaled = np.empty_like(rhs)
+    # the pivots depend on the nodes only: plain floats, cheap in a Python loop
+    pivot = diagonal[0]
+    upper_scaled[0] = upper[0] / pivot
+    rhs_scaled[0] = rhs[0] / pivot
+    for i in range(1, n):
+        pivot = diagonal[i] - lower[i] * upper_scaled[i - 1]
+        upper_scaled[i] = upper[i] / pivot
+        rhs_scaled[i] = (rhs[i] - lower[i] * rhs_scaled[i - 1]) / pivot
+    solution = rhs_scaled
+    for i in range(n - 2, -1, -1):
+        solution[i] -= upper_scaled[i] * solution[i + 1]
+    return solution
+
+
+class CubicSpline:
+    """Cubic spline through ``(x, y)`` with not-a-knot ends, like SciPy's ``CubicSpline``.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        Strictly increasing nodes (any unit; here seconds of a :class:`~planner.timebase.TimeBase`).
+    y : array_like, shape (n, ...)
+        Values at the nodes along axis 0; any trailing shape is interpolated element-wise.
+
+    Notes
+    -----
+    Two nodes give the straight line and three the parabola through them (as in SciPy).
+    Outside ``[x[0], x[-1]]`` the end pieces are extrapolated.
+    """
+
+    def __init__(self, x, y):
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if x.ndim != 1 or len(x) < 2:
+            raise ValueError("x must be one-dimensional with at least two nodes")
+        if y.shape[0] != len(x):
+            raise ValueError(f"y has {y.shape[0]} rows along axis 0, x has {len(x)} nodes")
+        dx = np.diff(x)
+        if not np.all(dx > 0) or not np.all(np.isfinite(x)):
+            raise ValueError("x must be finite and strictly increasing")
+        values = y.reshape(len(x), -1)
+        slope = np.diff(values, axis=0) / dx[:, None]
+        slopes = self._node_slopes(x, dx, slope)
+        # piece i on [x[i], x[i+1]]: y_i + s_i t + c2 t^2 + c3 t^3 with t = x - x[i]
+        h = dx[:, None]
+        c2 = (3.0 * slope - 2.0 * slopes[:-1] - slopes[1:]) / h
+        c3 = (slopes[:-1] + slopes[1:] - 2.0 * slope) / h**2
+        self.x = x
+        self._trailing_shape = y.shape[1:]
+        self._coefficients = np.stack([values[:-1], slopes[:-1], c2, c3])  # (4, n-1, m)
+
+    @staticmethod
+    def _node_slopes(x: np.ndarray, dx: np.ndarray, slope: np.ndarray) -> np.ndarray:
+        """The first derivative at each node [y unit / x unit], shape (n, m)."""
+        n = len(x)
+        if n == 2:
+            return np.concatenate([slope, slope])
+        if n == 3:
+            # not-a-knot on three nodes: the one parabola through them
+            curvature = (slope[1] - slope[0]) / (x[2] - x[0])  # half the second derivative
+            return np.stack([slope[0] - curvature * dx[0],
+                             slope[0] + curvature * dx[0],
+                             slope[1] + curvature * dx[1]])
+        # rows 1 .. n-2: continuity of the second derivative at x[i]
+        lower = dx[1:].copy()
+        diagonal = 2.0 * (dx[:-1] + dx[1:])
+        upper = dx[:-1].copy()
+        rhs = 3.0 * (dx[1:, None] * slope[:-1] + dx[:-1, None] * slope[1:])
+        # not-a-knot: the third derivative is continuous at x[1] and at x[n-2], i.e.
+        #   dx[1] s[0] + (x[2] - x[0]) s[1] = first
+        #   (x[-1] - x[-3]) s[-2] + dx[-2] s[-1] = last
+        # (SciPy's end rows); s[0] and s[-1] are eliminated with them, which leaves a strictly
+        # diagonally dominant system for s[1] .. s[n-2] (stable without pivoting)
+        span = x[2] - x[0]
+        first = ((dx[0] + 2.0 * span) * dx[1] * slope[0] + dx[0] ** 2 * slope[1]) / span
+        diagonal[0] -= span
+        rhs[0] -= first
+        span_end = x[-1] - x[-3]
+        last = (dx[-1] ** 2 * slope[-2]
+                + (2.0 * span_end + dx[-1]) * dx[-2] * slope[-1]) / span_end
+        diagonal[-1] -= span_end
+        rhs[-1] -= last
+        inner = _solve_tridiagonal(lower, diagonal, upper, rhs)
+        return np.concatenate([((first - span * inner[0]) / dx[1])[None],
+                               inner,
+                               ((last - span_end * inner[-1]) / dx[-2])[None]])
+
+    def __call__(self, x_new, nu: int = 0) -> np.ndarray:
+        """The spline (``nu = 0``) or its ``nu``-th derivative (1, 2 or 3) at ``x_new``.
+
+        Returns an array of shape ``x_new.shape + y.shape[1:]``.
+        """
+        if nu not in (0, 1, 2, 3):
+            raise ValueError(f"derivative order must be 0 to 3, not {nu}")
+        x_new = np.asarray(x_new, dtype=float)
+        flat = x_new.reshape(-1)
+        piece = np.clip(np.searchsorted(self.x, flat, side="right") - 1, 0, len(self.x) - 2)
+        t = (flat - self.x[piece])[:, None]
+        c0, c1, c2, c3 = self._coefficients[:, piece]
+        if nu == 0:
+            result = c0 + t * (c1 + t * (c2 + t * c3))
+        elif nu == 1:
+            result = c1 + t * (2.0 * c2 + t * (3.0 * c3))
+        elif nu == 2:
+            result = 2.0 * c2 + t * (6.0 * c3)
+        else:
+            result = 6.0 * c3 + 0.0 * t
+        return result.reshape(x_new.shape + self._trailing_shape)

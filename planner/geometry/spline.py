@@ -22,9 +22,34 @@ import numpy as np
 __all__ = ["CubicSpline"]
 
 
+def _linear_recurrence(factor: np.ndarray, term: np.ndarray) -> np.ndarray:
+    """``r[i] = factor[i] r[i-1] + term[i]`` with ``r[0] = term[0]``, for all ``i`` at once.
+
+    A parallel prefix scan (Hillis and Steele, *Data parallel algorithms*, CACM 29, 1986): after
+    the pass with stride ``s`` each row holds its recurrence over the last ``2 s`` rows, so
+    ``log2(n)`` vectorised passes replace a Python loop over ``n`` rows. With ``|factor| < 1``
+    (here: a diagonally dominant matrix) the products only shrink, so it is as stable as the loop.
+
+    Parameters
+    ----------
+    factor : ndarray, shape (n,)
+        ``factor[0]`` is ignored.
+    term : ndarray, shape (n, m)
+    """
+    factor = factor.copy()
+    factor[0] = 0.0
+    result = term.copy()
+    stride = 1
+    while stride < len(result):
+        result[stride:] = result[stride:] + factor[stride:, None] * result[:-stride]
+        factor[stride:] = factor[stride:] * factor[:-stride]
+        stride *= 2
+    return result
+
+
 def _solve_tridiagonal(lower: np.ndarray, diagonal: np.ndarray, upper: np.ndarray,
                        rhs: np.ndarray) -> np.ndarray:
-    """Solve a tridiagonal system by the Thomas algorithm.
+    """Solve a strictly diagonally dominant tridiagonal system (Thomas algorithm).
 
     Parameters
     ----------
@@ -38,22 +63,16 @@ def _solve_tridiagonal(lower: np.ndarray, diagonal: np.ndarray, upper: np.ndarra
     -------
     ndarray, shape (n, m)
     """
-    n = len(diagonal)
-    lower, diagonal, upper = lower.tolist(), diagonal.tolist(), upper.tolist()
-    upper_scaled = [0.0] * n
-    rhs_scaled = np.empty_like(rhs)
     # the pivots depend on the nodes only: plain floats, cheap in a Python loop
-    pivot = diagonal[0]
-    upper_scaled[0] = upper[0] / pivot
-    rhs_scaled[0] = rhs[0] / pivot
-    for i in range(1, n):
-        pivot = diagonal[i] - lower[i] * upper_scaled[i - 1]
-        upper_scaled[i] = upper[i] / pivot
-        rhs_scaled[i] = (rhs[i] - lower[i] * rhs_scaled[i - 1]) / pivot
-    solution = rhs_scaled
-    for i in range(n - 2, -1, -1):
-        solution[i] -= upper_scaled[i] * solution[i + 1]
-    return solution
+    lower_list, diagonal_list, upper_list = lower.tolist(), diagonal.tolist(), upper.tolist()
+    pivots = [diagonal_list[0]]
+    for i in range(1, len(diagonal_list)):
+        pivots.append(diagonal_list[i] - lower_list[i] * upper_list[i - 1] / pivots[-1])
+    pivot = np.array(pivots)
+    # forward elimination, y[i] = (rhs[i] - lower[i] y[i-1]) / pivot[i], then back
+    # substitution, x[i] = y[i] - upper[i] / pivot[i] x[i+1], both as linear recurrences
+    eliminated = _linear_recurrence(-lower / pivot, rhs / pivot[:, None])
+    return _linear_recurrence((-upper / pivot)[::-1], eliminated[::-1])[::-1]
 
 
 class CubicSpline:

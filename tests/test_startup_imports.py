@@ -7,8 +7,8 @@ command does not use; the times themselves depend on the machine and are measure
 :func:`planner.cli.lazy.lazy_module` has bound but nobody has touched yet does not count.
 
 * Importing the console script's entry point loads nothing beyond the standard library.
-* ``qkdplan --help`` and ``qkdplan passes --help`` load none of numpy, pandas, pyarrow, SciPy,
-  Skyfield, sgp4, plotly, HiGHS, Dask, Jinja2 or the HTTP client.
+* ``qkdplan --help`` and every command's ``--help`` load none of numpy, pandas, pyarrow, SciPy,
+  Skyfield, sgp4, plotly, HiGHS, Dask, Jinja2, PyYAML or the HTTP client.
 * ``qkdplan passes`` with a terminal table loads no SciPy, plotly, HiGHS, Dask or Jinja2 (it
   needs numpy, pandas, Skyfield and sgp4: the pass table is a DataFrame; Skyfield's file loader,
   which provides the built-in time scale, imports the HTTP client itself).
@@ -57,9 +57,24 @@ def test_the_entry_point_imports_no_heavy_library():
     assert loaded_after(None) == set()
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["passes", "--help"]])
-def test_help_imports_no_heavy_library(argv):
-    assert loaded_after(argv) == set()
+def _command_paths() -> list[list[str]]:
+    """Every command and command group of ``qkdplan``, as the arguments that name it."""
+    import typer.main
+
+    from planner.cli.root import app
+
+    def walk(command, path):
+        for name, sub in getattr(command, "commands", {}).items():
+            yield [*path, name]
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+@pytest.mark.parametrize("command", [[], *_command_paths()],
+                         ids=lambda command: " ".join(["qkdplan", *command]))
+def test_help_imports_no_heavy_library(command):
+    assert loaded_after([*command, "--help"]) == set()
 
 
 def test_a_pass_table_imports_no_scipy_report_or_solver_library():

@@ -12,7 +12,8 @@ unknowns the continuity of the second derivative gives one tridiagonal system (d
 Practical Guide to Splines*, rev. ed. 2001, ch. IV; the same system and end rows as SciPy's
 implementation). The two end rows are eliminated, which leaves a strictly diagonally dominant
 tridiagonal system for the interior slopes, solved by the Thomas algorithm (stable without
-pivoting for such a matrix).
+pivoting for such a matrix), its two sweeps computed as parallel prefix scans so that a year
+of 3-hour Moon nodes takes about a millisecond.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def _linear_recurrence(factor: np.ndarray, term: np.ndarray) -> np.ndarray:
 
     A parallel prefix scan (Hillis and Steele, *Data parallel algorithms*, CACM 29, 1986): after
     the pass with stride ``s`` each row holds its recurrence over the last ``2 s`` rows, so
-    ``log2(n)`` vectorised passes replace a Python loop over ``n`` rows. With ``|factor| < 1``
-    (here: a diagonally dominant matrix) the products only shrink, so it is as stable as the loop.
+    ``log2(n)`` vectorised passes replace a Python loop over ``n`` rows. The result is the same
+    sum of products of factors as the loop's, in another order; with the factors of a
+    diagonally dominant matrix (below 1 in magnitude, but for the last row's forward factor)
+    those products only shrink, so it is as stable as the loop.
 
     Parameters
     ----------
@@ -149,9 +152,18 @@ class CubicSpline:
                                ((last - span_end * inner[-1]) / dx[-2])[None]])
 
     def __call__(self, x_new, nu: int = 0) -> np.ndarray:
-        """The spline (``nu = 0``) or its ``nu``-th derivative (1, 2 or 3) at ``x_new``.
+        """The spline or one of its derivatives at ``x_new``.
 
-        Returns an array of shape ``x_new.shape + y.shape[1:]``.
+        Parameters
+        ----------
+        x_new : array_like
+            Where to evaluate (the unit of ``x``); outside the nodes the end pieces extend.
+        nu : {0, 1, 2, 3}
+            Derivative order (0: the values) [y unit / x unit ** nu].
+
+        Returns
+        -------
+        ndarray, shape ``x_new.shape + y.shape[1:]``
         """
         if nu not in (0, 1, 2, 3):
             raise ValueError(f"derivative order must be 0 to 3, not {nu}")

@@ -4,6 +4,7 @@
   outside the nodes: values and first to third derivatives against
   ``scipy.interpolate.CubicSpline(x, y, axis=0)`` (hypothesis).
 * A year of the Moon's 3-hour nodes against SciPy.
+* The tridiagonal solver (Thomas algorithm as prefix scans) against a dense solve.
 * A not-a-knot spline reproduces any cubic polynomial exactly: checked against the polynomial
   and its derivatives by hand.
 """
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.interpolate import CubicSpline as ScipyCubicSpline
 
-from planner.geometry.spline import CubicSpline
+from planner.geometry.spline import CubicSpline, _solve_tridiagonal
 
 
 @st.composite
@@ -46,6 +47,22 @@ def test_matches_scipy_values_and_derivatives(data, nu):
     # cases stayed below 1e-11 of that scale)
     scale = np.max(np.abs(y)) / np.min(np.diff(x)) ** nu
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9 * scale)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1), st.floats(1e-3, 1e3))
+def test_tridiagonal_solver_matches_a_dense_solve(n, seed, spread):
+    """Strictly diagonally dominant systems, off-diagonals spread over six decades."""
+    rng = np.random.default_rng(seed)
+    lower, upper = (rng.uniform(-1, 1, n) * spread ** rng.uniform(-1, 1, n) for _ in range(2))
+    lower[0] = upper[-1] = 0.0
+    diagonal = (np.abs(lower) + np.abs(upper)) * rng.uniform(1.01, 3.0, n) + 1e-6
+    diagonal *= rng.choice([-1.0, 1.0], n)
+    rhs = rng.normal(size=(n, 3))
+    matrix = np.diag(diagonal) + np.diag(lower[1:], -1) + np.diag(upper[:-1], 1)
+    expected = np.linalg.solve(matrix, rhs)
+    np.testing.assert_allclose(_solve_tridiagonal(lower, diagonal, upper, rhs), expected,
+                               rtol=1e-9, atol=1e-9 * np.max(np.abs(expected)))
 
 
 def test_matches_scipy_over_a_year_of_moon_nodes():

@@ -9,8 +9,9 @@ Measures, as a user would from the shell (a fresh process each run, the median o
       minimum elevation, the events written as CSV), both run as processes, interleaved
                                                                    target >= 20x
 
-and what the times are made of: the interpreter's own start, the imports of the pass command
-alone (``python -c "import ..."``), and the modules (1) and (2) spend their import time in
+and what the times are made of: a ladder of ``python -c "import ..."`` processes (the
+interpreter, numpy, pandas, Skyfield, the command-line libraries, the planner: what the pass
+command imports) and the modules (1) and (2) spend their import time in
 (``python -X importtime``). Times depend on the machine's load (printed): run it on a quiet
 machine, never in tests.
 
@@ -67,9 +68,18 @@ with open(path, "w", newline="") as file:
             out.writerow([name, station, when, ("rise", "culminate", "set")[event]])
 """
 
-#: What ``qkdplan passes`` imports before it computes anything (for the "imports" line).
-PASS_IMPORTS = ("import planner.cli.root, planner.cli.passes, planner.run.pipeline, "
-                "planner.io.jsonstream, pandas")
+#: What ``qkdplan passes`` imports, as a ladder: each step adds to the one before, so the
+#: differences of the medians say what each group costs (the last step is all of it).
+IMPORT_LADDER = {
+    "the interpreter": "pass",
+    "numpy": "import numpy",
+    "pandas (with numpy, pyarrow)": "import pandas",
+    "+ Skyfield, sgp4": "import pandas, skyfield.api, sgp4.api",
+    "+ typer, rich, pydantic, PyYAML": ("import pandas, skyfield.api, sgp4.api, typer, "
+                                        "rich.console, rich.table, pydantic, yaml"),
+    "+ the planner's modules": ("import planner.cli.root, planner.cli.passes, "
+                                "planner.run.pipeline, planner.io.jsonstream, pandas"),
+}
 
 
 def qkdplan() -> list[str]:
@@ -155,12 +165,13 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {command[0]}; "
           f"planner bytecode {'cached' if bytecode_cached() else 'compiled on every run'}")
     one_day = ["passes", "--days", "1", "--start", f"{START:%Y-%m-%dT%H:%MZ}"]
-    times = wall_times({"python": [sys.executable, "-c", "pass"],
-                        "imports": [sys.executable, "-c", PASS_IMPORTS],
-                        "help": [*command, "--help"],
-                        "day": [*command, *one_day]}, args.repeat)
-    print(f"interpreter start {median(times['python']):.3f} s; the pass command's imports "
-          f"alone {median(times['imports']):.3f} s (medians)")
+    ladder = {label: [sys.executable, "-c", code] for label, code in IMPORT_LADDER.items()}
+    times = wall_times({**ladder, "help": [*command, "--help"], "day": [*command, *one_day]},
+                       args.repeat)
+    imports = median(times["+ the planner's modules"])
+    print("what qkdplan passes imports (medians of python -c, each step adds to the one above):")
+    for label in IMPORT_LADDER:
+        print(f"    {label:34s} {median(times[label]):.3f} s")
     report("qkdplan --help", times["help"], 0.3)
     print(f"    imports: {heaviest_imports(['--help'])}")
     report("qkdplan passes --days 1", times["day"], 0.8)
@@ -178,7 +189,7 @@ def main() -> None:
           f"CSV), Skyfield find_events script {theirs:.2f} s ({rows['skyfield']} events, CSV): "
           f"{ratio:.1f}x (target >= 20x: {'met' if ratio >= 20 else 'NOT met'}); at 20x "
           f"qkdplan would have {theirs / 20:.2f} s, the pass command's imports alone take "
-          f"{median(times['imports']):.2f} s")
+          f"{imports:.2f} s")
 
 
 if __name__ == "__main__":

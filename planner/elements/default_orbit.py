@@ -28,10 +28,9 @@ import math
 from datetime import datetime
 
 from sgp4.earth_gravity import wgs72
-from skyfield.api import load
 
 from planner.elements.elementsets import Catalogue, ElementSet, format_tle, parse_tle_text
-from planner.timebase import as_utc_datetime
+from planner.timebase import as_utc_datetime, timescale
 
 NAME = "JINAN-1 (REPRESENTATIVE)"
 """Satellite name of the generated orbit (matches the Jinan-1 payload's ``JINAN-1*``)."""
@@ -71,7 +70,7 @@ def mean_sun_right_ascension_deg(epoch: datetime) -> float:
     GMST is measured from the mean equinox along the true equator, the x axis of the TEME frame
     an element set's node is given in.
     """
-    t = load.timescale(builtin=True).from_datetime(as_utc_datetime(epoch))
+    t = timescale().from_datetime(as_utc_datetime(epoch))
     ut1_hours = (t.ut1 - 0.5) % 1.0 * 24.0
     return (t.gmst - (ut1_hours - 12.0)) * 15.0 % 360.0
 

@@ -5,26 +5,28 @@ headers included), one overall deadline over the whole request (connection, head
 server that drips its headers a byte at a time cannot hold the request past it), and a size
 limit: reading stops as soon as the answer is larger, and a larger ``Content-Length`` is refused
 before the body is read. Only the
-standard library is used (``urllib``/``http.client``); proxies from the usual ``*_proxy``
+standard library is used (``urllib``/``http.client``, loaded with the first request; the
+connections are in :mod:`planner.elements.transport`); proxies from the usual ``*_proxy``
 environment variables are honoured.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner import __version__
 from planner.elements.gpquery import DEFAULT_BASE_URL
 from planner.errors import FetchError
+
+if TYPE_CHECKING:  # the HTTP client loads with the first request (start-up of every command)
+    import http.client
+    import urllib.error
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
@@ -82,80 +84,14 @@ class Answer:
     fetched_utc: datetime
 
 
-class _ReadTimeout:
-    """Mixin for http.client connections: ``timeout`` covers connecting (and the TLS handshake);
-    once connected, reads use ``read_timeout_s``. Each raw socket opened is added to
-    ``sockets``, so that a watchdog can shut it down when the overall deadline passes."""
-
-    def __init__(self, *args: Any, read_timeout_s: float, sockets: list[socket.socket],
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_timeout_s = read_timeout_s
-        create = self._create_connection
-
-        def create_and_record(*c_args: Any, **c_kwargs: Any) -> socket.socket:
-            sock = create(*c_args, **c_kwargs)
-            sockets.append(sock)
-            return sock
-
-        self._create_connection = create_and_record
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock.settimeout(self._read_timeout_s)
-
-
-class _TimedHTTPConnection(_ReadTimeout, http.client.HTTPConnection):
-    """HTTP with separate connect and read timeouts."""
-
-
-class _TimedHTTPSConnection(_ReadTimeout, http.client.HTTPSConnection):
-    """HTTPS with separate connect and read timeouts."""
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, read_timeout_s: float, sockets: list[socket.socket]) -> None:
-        super().__init__()
-        self.read_timeout_s = read_timeout_s
-        self.sockets = sockets
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_TimedHTTPConnection, req, read_timeout_s=self.read_timeout_s,
-                            sockets=self.sockets)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, read_timeout_s: float, sockets: list[socket.socket]) -> None:
-        super().__init__()
-        self.read_timeout_s = read_timeout_s
-        self.sockets = sockets
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_TimedHTTPSConnection, req, context=self._context,
-                            read_timeout_s=self.read_timeout_s, sockets=self.sockets)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Refuse to follow redirects: a 3xx answer becomes an ``HTTPError`` like any non-200."""
-
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-
-def _opener(read_timeout_s: float, sockets: list[socket.socket]
-            ) -> urllib.request.OpenerDirector:
-    """An opener with our timeouts, no redirects and the environment's proxies."""
-    return urllib.request.build_opener(
-        urllib.request.ProxyHandler(), _HTTPHandler(read_timeout_s, sockets),
-        _HTTPSHandler(read_timeout_s, sockets), _NoRedirect())
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:g} MB"
 
 
 def _error_text(error: urllib.error.HTTPError) -> str:
     """The start of a plain-text error answer, on one line ('' for HTML or nothing)."""
+    import http.client
+
     reader = getattr(error, "fp", None)
     try:  # one read of what has arrived: a server dripping its error page cannot hold us
         raw = (reader.read1(_ERROR_TEXT_BYTES) if hasattr(reader, "read1")
@@ -316,10 +252,16 @@ def http_get(url: str, *, connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
 def _get_once(url: str, sockets: list[socket.socket], *, connect_timeout_s: float,
               read_timeout_s: float, max_bytes: int) -> Answer:
     """The request itself, without the overall deadline (see :func:`http_get`)."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    from planner.elements.transport import opener
+
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT,
                                                    "Accept": "application/json"})
     try:
-        response = _opener(read_timeout_s, sockets).open(request, timeout=connect_timeout_s)
+        response = opener(read_timeout_s, sockets).open(request, timeout=connect_timeout_s)
     except urllib.error.HTTPError as error:
         text = _error_text(error)
         error.close()
@@ -340,6 +282,8 @@ def _get_once(url: str, sockets: list[socket.socket], *, connect_timeout_s: floa
 
 def _complete_answer(response: http.client.HTTPResponse, url: str, *, max_bytes: int,
                      read_timeout_s: float) -> Answer:
+    import http.client
+
     fetched = datetime.now(UTC)
     if response.status != 200:
         raise _status_error(url, response.status, response.reason or "", None)

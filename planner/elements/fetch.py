@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner.elements.download import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -29,7 +30,6 @@ from planner.elements.download import (
     Answer,
     http_get,
 )
-from planner.elements.elementset import ElementSet
 from planner.elements.fetchcache import (
     FetchRecord,
     fetch_note,
@@ -51,6 +51,9 @@ from planner.elements.gpquery import (
 )
 from planner.errors import ElementSetError, FetchError
 from planner.io.output import check_output_path, write_atomic
+
+if TYPE_CHECKING:  # numpy and sgp4 load with the element sets, not with the command line
+    from planner.elements.elementset import ElementSet
 
 __all__ = [
     "BASE_URL_ENV",

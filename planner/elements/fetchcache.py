@@ -14,13 +14,16 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.elements.download import Answer
-from planner.elements.elementset import ElementSet
 from planner.elements.gpquery import GPQuery
 from planner.errors import OptionError
 from planner.io.output import write_atomic
+
+if TYPE_CHECKING:  # numpy and sgp4 load with the element sets, not with the command line
+    from planner.elements.elementset import ElementSet
 
 __all__ = ["FetchRecord", "fetch_note", "meta_path_for", "read_fetch_record", "write_cache"]
 

@@ -4,9 +4,10 @@ Skyfield computes the apparent (light-time, aberration and deflection corrected)
 position of each body with the JPL DE421 ephemeris from the ``skyfield-data`` package (so
 nothing downloads at run time) on coarse nodes, in the true equator and equinox of date,
 together with GAST - ERA (precession and the equation of the equinoxes). Both are smooth, so
-cubic splines interpolate them; the fast part, the Earth rotation angle, is evaluated exactly at
-each time. Topocentric directions then come from subtracting the station's Earth-fixed position
-(which carries the Moon's ~1 deg diurnal parallax exactly).
+cubic splines (:mod:`planner.geometry.spline`) interpolate them; the fast part, the Earth
+rotation angle, is evaluated exactly at each time. Topocentric directions then come from
+subtracting the station's Earth-fixed position (which carries the Moon's ~1 deg diurnal
+parallax exactly).
 
 Accuracy against Skyfield's full ``observe(...).apparent().altaz()`` (tested): about 1e-5 deg for
 the Sun (nodes every 2 days) and 1e-4 deg for the Moon (nodes every 3 hours), at a tiny
@@ -18,10 +19,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 from skyfield.api import Loader
 from skyfield.earthlib import earth_rotation_angle
 
+from planner.geometry.spline import CubicSpline
 from planner.timebase import SECONDS_PER_DAY, TimeBase
 
 SUN_NODE_STEP_S = 2 * SECONDS_PER_DAY
@@ -73,12 +74,12 @@ class BodyTrack:
         frame_nodes = np.arange(np.floor(nodes[0] / SUN_NODE_STEP_S) - 2.0,
                                 np.ceil(nodes[-1] / SUN_NODE_STEP_S) + 3.0) * SUN_NODE_STEP_S
         t = timebase.skyfield_time(frame_nodes)
-        rotation = CubicSpline(frame_nodes, np.moveaxis(t.M, -1, 0), axis=0)(nodes)
+        rotation = CubicSpline(frame_nodes, np.moveaxis(t.M, -1, 0))(nodes)
         true_of_date = np.einsum("nij,jn->ni", rotation, gcrs.position.km)
         era = 2 * np.pi * earth_rotation_angle(t.whole, t.ut1_fraction)
         gast_minus_era = np.unwrap(np.radians(t.gast * 15.0) - era)
         self._timebase = timebase
-        self._position = CubicSpline(nodes, true_of_date, axis=0)
+        self._position = CubicSpline(nodes, true_of_date)
         self._gast_minus_era = CubicSpline(frame_nodes, gast_minus_era)
 
     def true_of_date_km(self, tau: np.ndarray) -> np.ndarray:

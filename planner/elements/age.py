@@ -106,7 +106,7 @@ def check_ages(catalogue: Catalogue, start: Any, end: Any, *, warn_days: float =
                 "or pass `allow_stale` to plan anyway", path=es.source, line=es.line,
                 field="epoch")
         if age > max_days:
-            warnings.append(f"{what}, beyond the {max_days:g}-day limit (--allow-stale): "
+            warnings.append(f"{what}, beyond the {max_days:g}-day limit (stale sets allowed): "
                             "predicted passes may be badly wrong")
         else:
             warnings.append(f"{what}; positions degrade by roughly 1-3 km per day of age, "

@@ -8,10 +8,12 @@ lists every rule the plan breaks:
   keeps no more key than the pass yields;
 * the passes of one satellite never overlap and keep the re-pointing gap; no station serves more
   satellites at once than it has telescopes;
-* replaying deposits (at LOS) and relays in time order, every satellite buffer stays within
-  ``[0, memory]`` after every event, every relay happens during a chosen pass of its satellite
-  over one of its two stations, after both stations received key, and leaves the buffers it uses
-  at or above the reserve; the reported buffer levels match the replay;
+* replaying deposits (at LOS) and relays in time order, every satellite's buffers fit its
+  memory right after each deposit, before that pass's relays (deposit, then relay), and stay at
+  or above zero; every relay happens during a chosen pass of its satellite over one of its two
+  stations, after both stations received key, and leaves the buffers it uses at or above the
+  reserve (key built up over several passes counts towards it); the reported buffer levels
+  match the replay;
 * fibre hops never draw more than the link has produced (rate x elapsed time - reserve);
 * a demand's key leaves only its first station or a station holding its partial key (never
   more than held), and the delivered (and unmet) key equals the sum of the hops reaching its
@@ -179,6 +181,10 @@ class _Checker:
             buf[station] += float(ev["used_bits"])
             if float(ev["used_bits"]) > self.tol:
                 received.add(station)
+            stored = sum(buf.values())  # deposit, then relay: the deposit must fit first
+            if stored > self.memory + self.tol:
+                self.fail(f"satellite {sat} at pass {pid}: {stored:.1f} bits stored before "
+                          f"relaying, memory {self.memory:g}")
             touched = set()
             ops = by_pass.get(pid)
             for r in ([] if ops is None else ops.itertuples()):

@@ -14,16 +14,16 @@ used pass over ``a`` or ``b`` and delivers ``y`` to the pair (relaying later tha
 over one of the two stations never helps: it only holds memory longer). Constraints:
 
 * balance ``B[i, g] = B[i-1, g] + u_p [g = g_p] - (relays at i that use g)``, ``B >= 0``;
-* memory ``sum_g B[i, g] <= M`` after every event (deposit and relays of a pass are
-  simultaneous: key is combined in real time during the pass);
+* memory, deposit then relay: the key of a pass is stored before it can be XORed, so
+  ``sum_g B[i-1, g] + u_i <= M`` (the buffers before the pass's relays; relays only lower them);
 * relays only during used passes: ``sum(relays at i) <= Cap_i x_p``;
 * non-overlap: one row ``sum x_p <= 1`` per maximal clique of the satellite's intervals
   ``[aos - gap, los)`` and ``sum x_p <= telescopes_g`` per maximal clique of a station's intervals
   ``[aos, los)`` (interval graphs: cliques from one sweep, far tighter than pairwise big-M);
-* authentication reserve ``R`` (optional): a link is *ready* (``A = 1``) from its first used pass
-  of at least ``R`` bits; then ``B >= R`` forever and only ready links may be relayed from, so no
-  relay ever draws a buffer below the reserve. ``A`` is continuous but forced to 0/1 by
-  ``A[i] - A[i-1] <= x_p`` and ``A[i] >= x_p``.
+* authentication reserve ``R`` (optional), cumulative: a binary ``A[i, g]`` says the link is
+  *ready*; it may switch on only at a deposit into ``g`` and never switches off, a ready link
+  keeps ``B >= R A`` and only ready links are relayed from. Key built up over several passes
+  therefore counts towards the reserve, and no relay ever draws a buffer below it.
 
 Trusted nodes on the ground (several satellites, fibre)
 -------------------------------------------------------
@@ -152,7 +152,7 @@ class RelayModel:
 
     def _sat_stations(self, s: int, events: np.ndarray) -> list[int]:
         p = self.p
-        carried = np.flatnonzero((p.state.buffers[s] > TOL) | p.state.ready[s])
+        carried = np.flatnonzero(p.state.buffers[s] > TOL)
         return sorted(set(p.sta[events].tolist()) | set(carried.tolist()))
 
     def _add_hop(self, d: int, src: int, dst: int, tpoint: int, ub: float, *,
@@ -237,13 +237,16 @@ class RelayModel:
                                 self.hop_cols[mine]]),
                 np.concatenate([np.ones(n * m), -np.ones((n - 1) * m), -np.ones(n),
                                 np.ones(2 * mine.size)]))
-        if m >= 2:  # memory after every event
-            lp.rows(np.full(n, -math.inf), np.full(n, p.memory),
-                    np.repeat(np.arange(n), m), B.ravel(), 1.0)
+        if m >= 2:  # deposit, then relay: memory holds B[i-1] + u_i before the pass's relays
+            held = np.full(n, p.memory)
+            held[0] -= float(p.state.buffers[s, stations].sum())
+            lp.rows(np.full(n, -math.inf), held,
+                    np.r_[np.repeat(np.arange(1, n), m), np.arange(n)],
+                    np.r_[B[:-1].ravel(), u_cols], 1.0)
         cum_key = self._cumulative_key(events, stations, g_ev)
         self._relay_on_used_pass(hop_i, mine, x_cols, cum_key[np.arange(n), g_ev])
         if p.reserve > 0:
-            self._reserve_rows(s, events, stations, B, mine, hop_ends, g_ev, x_cols, cum_key)
+            self._reserve_rows(B, mine, hop_ends, g_ev, cum_key)
 
     def _cumulative_key(self, events, stations, g_ev) -> np.ndarray:
         """Upper bound on each buffer after each event: carried + all key so far, <= memory."""
@@ -264,32 +267,21 @@ class RelayModel:
                      np.r_[rows, np.arange(has.size)], np.r_[self.hop_cols[mine], x_cols[has]],
                      np.r_[np.ones(mine.size), -cap[has]])
 
-    def _reserve_rows(self, s, events, stations, B, mine, hop_ends, g_ev, x_cols,
-                      cum_key) -> None:
-        """Readiness ``A`` of each link and the reserve rows (see the module docstring)."""
+    def _reserve_rows(self, B, mine, hop_ends, g_ev, cum_key) -> None:
+        """Readiness ``A`` of each link and the cumulative reserve (see the module docstring)."""
         p, lp = self.p, self.lp
         n, m = B.shape
-        A = lp.cols(n * m, 0.0, 1.0).reshape(n, m)
-        a0 = p.state.ready[s, stations].astype(float)
-        big = p.key[events] >= p.reserve
+        A = lp.cols(n * m, 0.0, 1.0, integer=True).reshape(n, m)
         flat = np.arange(n * m)
-        base = np.zeros((n, m))
-        base[0] = a0
-        # A[i] - A[i-1] >= 0  and  A[i] - A[i-1] - [triggered] x_i <= 0
-        diff_r = np.r_[flat, flat[m:]]
-        diff_c = np.r_[A.ravel(), A[:-1].ravel()]
-        diff_v = np.r_[np.ones(n * m), -np.ones((n - 1) * m)]
-        lp.rows(base.ravel(), np.full(n * m, math.inf), diff_r, diff_c, diff_v)
-        trig = np.flatnonzero(big)
-        trig_rows = trig * m + g_ev[trig]
-        lp.rows(np.full(n * m, -math.inf), base.ravel(), np.r_[diff_r, trig_rows],
-                np.r_[diff_c, x_cols[trig]], np.r_[diff_v, -np.ones(trig.size)])
-        # A[i] >= x_i where the pass triggers readiness
-        lp.rows(np.zeros(trig.size), np.full(trig.size, math.inf),
-                np.r_[np.arange(trig.size), np.arange(trig.size)],
-                np.r_[A.ravel()[trig_rows], x_cols[trig]],
-                np.r_[np.ones(trig.size), -np.ones(trig.size)])
-        # B >= R A
+        # A[i, g] >= A[i-1, g]; A only changes at a deposit into g: A[i, g] = A[i-1, g] else
+        later = flat[m:]
+        own = np.zeros((n, m), bool)
+        own[np.arange(n), g_ev] = True
+        upper = np.where(own[1:].ravel(), math.inf, 0.0)
+        lp.rows(np.zeros(later.size), upper, np.r_[np.arange(later.size), np.arange(later.size)],
+                np.r_[A.ravel()[later], A.ravel()[later - m]],
+                np.r_[np.ones(later.size), -np.ones(later.size)])
+        # B >= R A: a ready link never falls below the reserve
         lp.rows(np.zeros(n * m), np.full(n * m, math.inf), np.r_[flat, flat],
                 np.r_[B.ravel(), A.ravel()], np.r_[np.ones(n * m), -p.reserve * np.ones(n * m)])
         # only ready links are relayed from: sum(hops at i using g) <= cap A[i, g]
@@ -522,8 +514,9 @@ def fill_kept_key(problem: Problem, solution: Solution) -> Solution:
 
     The objectives do not care how much unused key a satellite keeps, so the solver may keep
     less than a pass yields. This raises every ``used`` to ``min(key, headroom)``, where the
-    headroom is the least free memory from that pass on (later passes first), which changes no
-    relay and no constraint other than memory.
+    headroom is the least free memory from that pass on (later passes first; memory holds the
+    buffers after each deposit, before its relays), which changes no relay and no constraint
+    other than memory.
     """
     p = problem
     spent: dict[int, float] = {}
@@ -535,8 +528,9 @@ def fill_kept_key(problem: Problem, solution: Solution) -> Solution:
         if events.size == 0:
             continue
         events = events[np.lexsort((p.aos[events], p.los[events]))]
-        change = solution.used[events] - np.array([spent.get(int(q), 0.0) for q in events])
-        level = p.state.buffers[s].sum() + np.cumsum(change)
+        drawn = np.array([spent.get(int(q), 0.0) for q in events])
+        # held before each pass's relays (deposit, then relay): the level memory bounds
+        level = p.state.buffers[s].sum() + np.cumsum(solution.used[events] - drawn) + drawn
         for i in range(events.size - 1, -1, -1):
             q = events[i]
             extra = min(p.key[q] - solution.used[q], p.memory - level[i:].max())

@@ -252,12 +252,11 @@ class _Replay:
     def _pass_event(self, j: int, ops: pd.DataFrame | None) -> None:
         row = self.plan.passes.iloc[j]
         s, g = self.sat[row["satellite"]], self.sta[row["station"]]
-        self.ledger.deposit(s, g, self.realized[:, j], makes_ready=True)
+        self.ledger.deposit(s, g, self.realized[:, j])  # deposit (memory checked), then relay
         if ops is not None:
             for op in ops.itertuples():
                 self._hop(op, row["los_utc"])
         self._extras(row["satellite"], row["station"], row["los_utc"])
-        self.ledger.trim_memory(s, g)
 
     def _remaining(self, d: int) -> np.ndarray:
         target = self.demands[d].target_bits

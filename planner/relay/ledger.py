@@ -73,8 +73,9 @@ class Ledger:
               memory: float, reserve: float, unit_bits: float = 1.0) -> Ledger:
         """A ledger with nothing held yet (``unit_bits``: bits per unit of the amounts)."""
         n = int(n_scenarios)
-        return cls(np.zeros((n, n_sat, n_sta)), np.zeros((n, n_dem, n_sta)), np.zeros((n, n_fib)), np.zeros((n, n_dem)),
-                   float(memory), float(reserve), TOL_BITS / unit_bits)
+        return cls(np.zeros((n, n_sat, n_sta)), np.zeros((n, n_dem, n_sta)),
+                   np.zeros((n, n_fib)), np.zeros((n, n_dem)), float(memory), float(reserve),
+                   TOL_BITS / unit_bits)
 
     @classmethod
     def start(cls, state: State, *, memory: float, reserve: float, unit_bits: float,
@@ -85,7 +86,8 @@ class Ledger:
         def tile(a):
             return np.repeat(np.asarray(a)[None], n, axis=0)
 
-        return cls(tile(state.buffers).astype(float), tile(state.storage).astype(float), tile(state.fibre_used).astype(float),
+        return cls(tile(state.buffers).astype(float), tile(state.storage).astype(float),
+                   tile(state.fibre_used).astype(float),
                    tile(state.delivered).astype(float), float(memory), float(reserve),
                    TOL_BITS / unit_bits)
 
@@ -152,7 +154,8 @@ class Ledger:
 
     def state(self, k: int = 0) -> State:
         """Scenario ``k`` as a :class:`~planner.relay.problem.State` (levels clipped at 0)."""
-        return State(np.maximum(self.buffers[k], 0.0), np.maximum(self.storage[k], 0.0), self.fibre_used[k].copy(),
+        return State(np.maximum(self.buffers[k], 0.0), np.maximum(self.storage[k], 0.0),
+                     self.fibre_used[k].copy(),
                      self.delivered[k].copy())
 
 

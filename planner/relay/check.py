@@ -15,9 +15,10 @@ lists every rule the plan breaks:
   reserve (key built up over several passes counts towards it); the reported buffer levels
   match the replay;
 * fibre hops never draw more than the link has produced (rate x elapsed time - reserve);
-* a demand's key leaves only its first station or a station holding its partial key (never
-  more than held), and the delivered (and unmet) key equals the sum of the hops reaching its
-  second station.
+* a demand's key leaves only its first station or an intermediate station, which by the end
+  has received at least what it passed on (trusted-node XORs commute, so the segments of a
+  chain may come in any order); the delivered (and unmet) key equals the sum of the hops
+  reaching its second station, and no night counts key before it has reached that station.
 """
 
 from __future__ import annotations
@@ -245,21 +246,43 @@ class _Checker:
 
     def _flows(self) -> None:
         relays = self.plan.relays
+        carried = self.plan.parameters.get("initial_state", {}).get("storage_bits", {})
         for label, d in self.demands.items():
             mine = relays[relays["demand"] == label]
+            # trusted-node XORs commute: segments may come in any order, but by the end every
+            # intermediate has received at least what it passed on
             held: dict[str, float] = defaultdict(float)
-            for when, grp in mine.groupby("time_utc", sort=True):
-                for r in grp.itertuples():
-                    if r.from_station != d.station_a:
-                        held[r.from_station] -= float(r.bits)
-                    if r.to_station != d.station_b:
-                        held[r.to_station] += float(r.bits)
-                for g, level in held.items():
-                    if level < -self.tol:
-                        self.fail(f"{label}: {g} passes on {-level:.1f} bits more than it "
-                                  f"holds at {when}")
+            for g, bits in carried.get(label, {}).items():
+                held[g] += float(bits)
+            for r in mine.itertuples():
+                if r.from_station != d.station_a:
+                    held[r.from_station] -= float(r.bits)
+                if r.to_station != d.station_b:
+                    held[r.to_station] += float(r.bits)
+            for g, level in held.items():
+                if level < -self.tol:
+                    self.fail(f"{label}: {g} passes on {-level:.1f} bits more than it ever "
+                              "received")
             into = float(mine.loc[mine["to_station"] == d.station_b, "bits"].sum())
             self._delivered(label, d, into)
+            self._not_before_arrival(label, d, mine)
+
+    def _not_before_arrival(self, label: str, d, mine: pd.DataFrame) -> None:
+        """Key cannot count as delivered on a night before it reaches ``station_b``."""
+        by_night = self.plan.delivered_by_night
+        if label not in by_night.columns or by_night.empty:
+            return
+        into = mine[mine["to_station"] == d.station_b]
+        arrived = (into.groupby(pd.to_datetime(into["night_date"]))["bits"].sum()
+                   if len(into) else pd.Series(dtype=float))
+        counted = by_night[label].copy()
+        counted.index = pd.to_datetime(counted.index)
+        nights = counted.index.union(arrived.index).sort_values()
+        got = counted.reindex(nights, fill_value=0.0).cumsum()
+        came = arrived.reindex(nights, fill_value=0.0).cumsum()
+        for night in nights[(got > came + self.tol).to_numpy()]:
+            self.fail(f"{label}: {got[night]:.1f} bits counted as delivered by the night of "
+                      f"{night.date()}, only {came[night]:.1f} reached {d.station_b}")
 
     def _delivered(self, label: str, d, into: float) -> None:
         table = self.plan.delivered

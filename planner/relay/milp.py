@@ -10,8 +10,8 @@ For each candidate pass ``p`` (satellite ``s``, station ``g``, key ``k_p``) a bi
 The passes of one satellite, ordered by LOS, are its *events*; the key of a pass enters the
 satellite's buffer ``B[s, i, g]`` (key shared with ``g`` after event ``i``) at LOS. A relay for
 demand ``d = (a, b)`` takes ``y`` bits from ``B[s, ., a]`` and ``B[s, ., b]`` at an event of a
-used pass over ``a`` or ``b`` and delivers ``y`` to the pair (relaying later than the next pass
-over one of the two stations never helps: it only holds memory longer). Constraints:
+used pass over ``a`` or ``b`` and delivers ``y`` to the pair (any used pass over either station
+may relay, so key can wait on board for the other half of a chain). Constraints:
 
 * balance ``B[i, g] = B[i-1, g] + u_p [g = g_p] - (relays at i that use g)``, ``B >= 0``;
 * memory, deposit then relay: the key of a pass is stored before it can be XORed, so
@@ -31,8 +31,11 @@ Demand ``d`` is a commodity flowing from ``a`` to ``b`` over *hops*: a satellite
 (at a used pass of that satellite over ``v`` or ``w``; consumes ``B[s, ., v]`` and
 ``B[s, ., w]``) or a fibre hop (consumes the link's pool, which grows at the link's rate:
 cumulative use ``<= rate * t - R``). An intermediate station ``v`` keeps the partial key
-(``a`` shares with ``v``) in ground storage ``H[d, v, k] >= 0`` (unbounded), balanced at every
-global time point ``k``. Intermediates are only stations with two or more *channels*
+in ground storage (unbounded). Trusted-node XORs commute, so a chain need not be built source to
+sink: ``v`` may first share key with ``b`` and combine it with ``a``'s key when that arrives;
+only at the horizon must ``H[d, v] = carried + in - out >= 0`` (order-free storage; a chain
+delivers when its last segment is made, which :mod:`planner.relay.chains` works out for the
+plan's times). Intermediates are only stations with two or more *channels*
 (satellites or fibre links): a chain through the same satellite twice is never better than the
 direct relay, so in the single-satellite case the model reduces exactly to the one above.
 Ground relaying is switched on by the caller (:mod:`planner.relay.schedule` does so when fibre links
@@ -294,8 +297,12 @@ class RelayModel:
                     np.r_[np.ones(ends.size), -cum_key.ravel()[keys]])
 
     def _storage_rows(self) -> None:
+        """Order-free ground storage: by the horizon every intermediate received what it sent.
+
+        Trusted-node XORs commute, so a segment ``v -> b`` may be made before ``a -> v``; only
+        the net key of demand ``d`` held at ``v`` at the end, ``H[d, v]``, must be >= 0.
+        """
         p, lp = self.p, self.lp
-        k_n = self.times.size
         self.H: dict[tuple[int, int], np.ndarray] = {}
         for d, _dem in enumerate(p.demands):
             for v in self.nodes[d][2:]:
@@ -303,15 +310,12 @@ class RelayModel:
                 outflow = np.flatnonzero((self.hop_dem == d) & (self.hop_src == v))
                 if inflow.size == 0 and outflow.size == 0 and p.state.storage[d, v] <= TOL:
                     continue
-                H = lp.cols(k_n, 0.0, math.inf)
+                H = lp.cols(1, 0.0, math.inf)
                 self.H[(d, v)] = H
-                rhs = np.zeros(k_n)
-                rhs[0] = p.state.storage[d, v]
-                r = [np.arange(k_n), np.arange(1, k_n), self.hop_tp[inflow], self.hop_tp[outflow]]
-                c = [H, H[:-1], self.hop_cols[inflow], self.hop_cols[outflow]]
-                v_ = [np.ones(k_n), -np.ones(k_n - 1), -np.ones(inflow.size),
-                      np.ones(outflow.size)]
-                lp.rows(rhs, rhs, np.concatenate(r), np.concatenate(c), np.concatenate(v_))
+                held = float(p.state.storage[d, v])
+                lp.rows([held], [held], np.zeros(1 + inflow.size + outflow.size, int),
+                        np.r_[H, self.hop_cols[inflow], self.hop_cols[outflow]],
+                        np.r_[1.0, -np.ones(inflow.size), np.ones(outflow.size)])
 
     def _fibre_rows(self) -> None:
         p, lp = self.p, self.lp

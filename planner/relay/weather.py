@@ -247,7 +247,11 @@ class _Replay:
                 self._pass_event(j, sat_ops.get(pid))
             else:
                 self._hop(fibre_rows[j], time_utc)
-        return {label: self.ledger.delivered[:, d] for label, d in self.dem.items()}
+        # order-free chains: key an intermediate passed on beyond what reached it (its
+        # storage below zero) never completed a chain; that much of its delivery is lost
+        unbacked = np.maximum(-self.ledger.storage, 0.0).sum(axis=2)
+        got = np.maximum(self.ledger.delivered - unbacked, 0.0)
+        return {label: got[:, d] for label, d in self.dem.items()}
 
     def _pass_event(self, j: int, ops: pd.DataFrame | None) -> None:
         row = self.plan.passes.iloc[j]
@@ -275,8 +279,6 @@ class _Replay:
         amount = np.maximum(self.planned_cum[edge] - done, 0.0)
         from_source = op.from_station == demand.station_a
         to_sink = op.to_station == demand.station_b
-        if not from_source:
-            amount = np.minimum(amount, ledger.held(d, src))
         if to_sink:
             amount = np.minimum(amount, self._remaining(d))
         if op.via in self.fibre:

@@ -194,7 +194,7 @@ def test_fibre_and_ground_storage():
     leak = hand_plan(table, {0: 500_000, 1: 300_000},
                      [(1, "A:C", "A", "B", 10_000), ((t, "B~C"), "A:C", "B", "C", 40_000)],
                      demands, fibre=fibre)
-    assert "A:C: B passes on 30000.0 bits more than it holds" in errors_of(leak, table)
+    assert "A:C: B passes on 30000.0 bits more than it ever received" in errors_of(leak, table)
     backwards = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:C", "B", "A", 10_000)],
                           demands, fibre=fibre)
     assert "runs backwards" in errors_of(backwards, table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from planner.relay.check import assert_plan_valid, check_plan
@@ -71,3 +72,51 @@ def test_real_beijing_stellenbosch_week_with_a_700_kbit_reserve(capsys):
     document = json.loads(out)
     (row,) = document["delivered"]
     assert row["delivered_bits"] > 1e6
+
+
+# --------------------------------------------------------------------------------------------
+# Order-free chains through ground stations
+# --------------------------------------------------------------------------------------------
+
+# S1 passes V, then B; S2 passes A, later V. The V-B segment (S1, minute 20) is made before the
+# A-V segment (S2, minute 60): XORs at the trusted node V commute, so 1 Mbit reaches B.
+FOUR_PASSES = [("S1", "V", 0, 0, 300, 1_000_000), ("S1", "B", 0, 20, 300, 1_000_000),
+               ("S2", "A", 0, 40, 300, 1_000_000), ("S2", "V", 0, 60, 300, 1_000_000)]
+
+
+@pytest.mark.parametrize("method", ["milp", "rolling"])
+def test_four_pass_chain_built_sink_side_first_delivers(method):
+    table = key_table(FOUR_PASSES)
+    plan = plan_ok(table, ["A:B::1e6"], known_stations=["A", "B", "V"], solver=method)
+    assert delivered(plan, "A:B") == pytest.approx(1_000_000, abs=1)
+    hops = {(r.from_station, r.to_station): r.time_utc for r in plan.relays.itertuples()}
+    assert hops[("V", "B")] < hops[("A", "V")]
+    # the key is usable at B only once the A-V segment exists: at S2's V pass
+    assert plan.delivered.loc["A:B", "completion_utc"] == table.loc[13, "los_utc"]
+
+
+def test_checker_rejects_an_intermediate_passing_on_more_than_it_ever_received():
+    table = key_table(FOUR_PASSES)
+    plan = plan_ok(table, ["A:B"], known_stations=["A", "B", "V"])
+    segment = plan.relays.index[plan.relays["from_station"] == "A"][0]
+    plan.relays.loc[segment, "bits"] -= 100_000
+    assert any("V passes on 100000.0 bits more than it ever received" in e
+               for e in check_plan(plan, table))
+
+
+def test_brute_force_agrees_the_four_pass_chain_delivers_1_mbit():
+    from tests.relay.test_schedule import brute_force
+
+    best = brute_force(key_table(FOUR_PASSES), [("A", "B", 1.0, None)], 5e6, 0.0, 120.0, {},
+                       "total", intermediates=True)
+    assert best == pytest.approx(1.0e6)
+
+
+def test_checker_rejects_key_counted_before_it_reaches_the_far_station():
+    rows = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 1, 0, 300, 300_000)]
+    table = key_table(rows)
+    plan = plan_ok(table, ["A:B"])
+    (night,) = plan.delivered_by_night.index
+    earlier = pd.Timestamp(night) - pd.Timedelta(days=1)
+    plan.delivered_by_night.index = [earlier]
+    assert any("counted as delivered by the night of" in e for e in check_plan(plan, table))

@@ -429,19 +429,15 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
             bounds.append((0, None if ok else 0))
         else:
             bounds.append((0, None))
-    times = sorted(set(rows["los_utc"]))
     for d, (a, b, _, target) in enumerate(demands):
         into_b = [(y, 1.0) for y in ys if y[1] == d and y[4] == b]
-        for g in stations:
+        for g in stations:  # trusted-node XORs commute: only the totals must balance
             if g in (a, b):
                 continue
-            for t in times:
-                inflow = [(y, -1.0) for y in ys if y[1] == d and y[4] == g
-                          and rows.at[y[2], "los_utc"] <= t]
-                outflow = [(y, 1.0) for y in ys if y[1] == d and y[3] == g
-                           and rows.at[y[2], "los_utc"] <= t]
-                if outflow:
-                    add(inflow + outflow, 0.0)
+            inflow = [(y, -1.0) for y in ys if y[1] == d and y[4] == g]
+            outflow = [(y, 1.0) for y in ys if y[1] == d and y[3] == g]
+            if outflow:
+                add(inflow + outflow, 0.0)
         if objective == "fair":
             add([(("z",), demands_norm(demands)[d])] + [(y, -v) for y, v in into_b], 0.0)
         else:

@@ -56,7 +56,6 @@ that, among equally good schedules, key is relayed at the first opportunity.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,10 +67,11 @@ from planner.relay.problem import (
     Problem,
     Solution,
     maximal_cliques,
-    weighted_total,
 )
 
 _EARLY_BONUS = 1e-6  # per Mbit x weight: tie-break towards early relays (LP polish only)
+_RELAY_COST = 1e-5  # per Mbit x weight of its demand: every relay must raise some delivery
+_PASS_COST = 1e-7  # per pass x the smallest weight: every flown pass must serve some relay
 
 
 @dataclass
@@ -345,7 +345,12 @@ class RelayModel:
     # ---- objectives -----------------------------------------------------------------------
 
     def objective_total(self, terminal: dict | None = None) -> None:
-        """Maximise ``sum_d w_d min(D_d, T_d)`` (plus optional end-of-window key values)."""
+        """Maximise ``sum_d w_d min(D_d, T_d)`` (plus optional end-of-window key values).
+
+        Small costs make operations that raise no delivery lose: ``_RELAY_COST x w_d`` per
+        Mbit relayed for demand ``d`` and ``_PASS_COST x min w`` per pass flown. They are far
+        below any delivered bit's value (a chain has a few hops), so they only break ties.
+        """
         p, lp = self.p, self.lp
         for d, dem in enumerate(p.demands):
             if dem.target is None:
@@ -353,21 +358,39 @@ class RelayModel:
             else:
                 c = lp.cols(1, 0.0, dem.target + float(p.state.delivered[d]), cost=dem.weight)
                 lp.row(-math.inf, 0.0, [c[0], self.D[d]], [1.0, -1.0])
+        weights = np.array([d.weight for d in p.demands], float)
+        if self.hop_cols.size:
+            lp.set_cost(self.hop_cols, -_RELAY_COST * weights[self.hop_dem])
+        if self.x.size and weights.size:
+            lp.set_cost(self.x, -_PASS_COST * float(weights.min()))
         if terminal:
             self._terminal(terminal)
 
     def _terminal(self, terminal: dict) -> None:
-        """Value per Mbit left in satellite buffers / ground storage at the window's end."""
-        lp = self.lp
+        """Value per Mbit left in satellite buffers / ground storage at the window's end.
+
+        A value applies only up to its cap (``buffer_cap[(s, g)]``, ``storage_cap[(d, v)]``
+        in Mbit, default unbounded): key the rest of the period can still use.
+        """
         for s, B in self.B.items():
             for j, g in enumerate(self.sat_stations[s]):
                 value = terminal["buffer"].get(g, 0.0)
                 if value:
-                    lp.set_cost([B[-1, j]], value)
-        for (d, _v), H in self.H.items():
+                    self._bounded_value(B[-1, j], value,
+                                        terminal.get("buffer_cap", {}).get((s, g), math.inf))
+        for (d, v), H in self.H.items():
             value = terminal["storage"].get(d, 0.0)
             if value:
-                lp.set_cost([H[-1]], value)
+                self._bounded_value(H[-1], value,
+                                    terminal.get("storage_cap", {}).get((d, v), math.inf))
+
+    def _bounded_value(self, col: int, value: float, cap: float) -> None:
+        """``value`` per Mbit of column ``col``, for at most ``cap`` Mbit of it."""
+        if not math.isfinite(cap):
+            self.lp.set_cost([col], value)
+            return
+        c = self.lp.cols(1, 0.0, max(cap, 0.0), cost=value)
+        self.lp.row(-math.inf, 0.0, [c[0], col], [1.0, -1.0])
 
     def objective_fair(self, floor: float | None = None) -> int:
         """Maximise ``z`` with ``z n_d <= D_d``; with ``floor`` the level is held instead."""
@@ -422,123 +445,35 @@ class RelayModel:
                         result["wall_s"], result["objective"], dict(result["size"]))
 
     def solve(self, *, maximize: bool = True, time_limit: float = 60.0,
-              mip_rel_gap: float = 1e-4, relax: bool = False) -> dict:
-        """Solve the model as built so far (``relax``: its LP relaxation)."""
+              mip_rel_gap: float = 1e-4, relax: bool = False,
+              chosen: np.ndarray | None = None, start: np.ndarray | None = None) -> dict:
+        """Solve the model as built so far.
+
+        ``relax``: its LP relaxation; ``chosen`` (bool per pass of the problem): fly exactly
+        these passes (the relays are optimised for them); ``start``: a complete point of this
+        model (a previous result's ``values``) as the first incumbent.
+        """
+        fixed = None
+        if chosen is not None:
+            fixed = (self.x, np.asarray(chosen, bool)[self.active].astype(float))
         return self.lp.solve(maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
                              bonus=self._early_bonus() if maximize and not relax else None,
-                             relax=relax)
+                             relax=relax, fixed=fixed, start=start)
 
     def _early_bonus(self) -> tuple[np.ndarray, np.ndarray]:
-        """Tie-break: among equally good schedules deliver key as early as possible."""
+        """Tie-breaks: no relay that raises no delivery; deliver key as early as possible."""
         span = max(float(self.times[-1]), 1.0)
-        cols, costs = [], []
+        weights = np.array([d.weight for d in self.p.demands], float)
+        cols = [self.hop_cols]  # and the relay cost, whatever the objective (polish only)
+        costs = [-_RELAY_COST * weights[self.hop_dem]]
         for d, into in enumerate(self.into):
             w = self.p.demands[d].weight
             cols.append(self.hop_cols[into])
             costs.append(_EARLY_BONUS * w * (1.0 - self.times[self.hop_tp[into]] / span))
         if not cols:
             return np.zeros(0, int), np.zeros(0)
-        return np.concatenate(cols), np.concatenate(costs)
-
-
-
-
-def terminal_values(problem: Problem, fraction: float) -> dict:
-    """End-of-window values for rolling horizons [per Mbit].
-
-    Key left in a satellite buffer for station ``g`` is worth ``fraction`` x the largest weight of
-    a still-open demand at ``g`` (``fraction < 0.5`` keeps relaying now strictly better than
-    holding both halves); partial key at an intermediate is worth ``2 * fraction`` x its
-    demand's weight.
-    """
-    buffer: dict[int, float] = {}
-    storage: dict[int, float] = {}
-    for d, dem in enumerate(problem.demands):
-        if dem.target is not None and dem.target <= TOL:
-            continue
-        for g in (dem.a, dem.b):
-            buffer[g] = max(buffer.get(g, 0.0), fraction * dem.weight)
-        storage[d] = 2 * fraction * dem.weight
-    for nodes in problem.relay_nodes():
-        for g in nodes[2:]:
-            buffer.setdefault(g, fraction * min((d.weight for d in problem.demands),
-                                                default=0.0))
-    return {"buffer": buffer, "storage": storage}
-
-
-def solve_milp(problem: Problem, objective: str, *, time_limit: float = 60.0,
-               mip_rel_gap: float = 1e-4, terminal: dict | None = None) -> Solution:
-    """Solve a problem exactly for objective ``total`` or ``fair``.
-
-    ``fair`` is lexicographic: the max-min level first, then the weighted total at that level
-    (the wall time and the gap reported are those of both solves together / the first solve).
-    """
-    start = time.perf_counter()
-    model = RelayModel(problem)
-    if objective == "total":
-        model.objective_total(terminal)
-        result = model.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap)
-        sol = fill_kept_key(problem, model.solution(result))
-        sol.objective = _objective_value(problem, model, result)
-        return sol
-    if objective != "fair":
-        raise ValueError(f"unknown objective {objective!r}")
-    model.objective_fair()
-    first = model.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap)
-    if not first["has_solution"]:
-        sol = model.solution(first)
-        sol.wall_s = time.perf_counter() - start
-        return sol
-    level = first["objective"]
-    second_model = RelayModel(problem)
-    second_model.objective_fair(floor=max(level * (1 - 1e-7) - 1e-9, 0.0))
-    second_model.objective_total(terminal)
-    remaining = max(time_limit - (time.perf_counter() - start), 1.0)
-    second = second_model.solve(time_limit=remaining, mip_rel_gap=mip_rel_gap)
-    chosen = second if second["has_solution"] else first
-    sol = fill_kept_key(problem, (second_model if second["has_solution"] else model)
-                        .solution(chosen))
-    sol.status, sol.gap = first["status"], first["gap"]
-    sol.objective = level
-    sol.wall_s = time.perf_counter() - start
-    sol.stats["second_stage_status"] = second["status"]
-    return sol
-
-
-def _objective_value(problem: Problem, model: RelayModel, result: dict) -> float | None:
-    if result["values"] is None:
-        return None
-    delivered = result["values"][model.D]
-    return weighted_total(problem, delivered)
-
-
-
-def fill_kept_key(problem: Problem, solution: Solution) -> Solution:
-    """Keep as much of each used pass's key as memory allows (in place; returns the solution).
-
-    The objectives do not care how much unused key a satellite keeps, so the solver may keep
-    less than a pass yields. This raises every ``used`` to ``min(key, headroom)``, where the
-    headroom is the least free memory from that pass on (later passes first; memory holds the
-    buffers after each deposit, before its relays), which changes no relay and no constraint
-    other than memory.
-    """
-    p = problem
-    spent: dict[int, float] = {}
-    for hop in solution.hops:
-        if hop.event is not None:
-            spent[hop.event] = spent.get(hop.event, 0.0) + 2.0 * hop.amount
-    for s in range(len(p.satellites)):
-        events = np.flatnonzero(solution.chosen & (p.sat == s))
-        if events.size == 0:
-            continue
-        events = events[np.lexsort((p.aos[events], p.los[events]))]
-        drawn = np.array([spent.get(int(q), 0.0) for q in events])
-        # held before each pass's relays (deposit, then relay): the level memory bounds
-        level = p.state.buffers[s].sum() + np.cumsum(solution.used[events] - drawn) + drawn
-        for i in range(events.size - 1, -1, -1):
-            q = events[i]
-            extra = min(p.key[q] - solution.used[q], p.memory - level[i:].max())
-            if extra > TOL:
-                solution.used[q] += extra
-                level[i:] += extra
-    return solution
+        # one entry per column: a hop into b carries both its cost and its bonus
+        unique, where = np.unique(np.concatenate(cols), return_inverse=True)
+        total = np.zeros(unique.size)
+        np.add.at(total, where, np.concatenate(costs))
+        return unique, total

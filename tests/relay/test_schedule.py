@@ -366,6 +366,9 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
               ready_from=None):
     """Optimal objective of the relays for a fixed set of passes (cumulative-sum LP).
 
+    Key is in Mbit inside the LP (in bits HiGHS's dual simplex can stop short on the ``fair``
+    objective); the result is in bits (or a fraction of the targets).
+
     ``ready_from`` maps ``(satellite, station)`` to the position (in that satellite's events) of
     the first event from which the link keeps the reserve and may be relayed from (``None``:
     never); only used when ``reserve > 0``.
@@ -400,6 +403,7 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
         b_ub.append(bound)
 
     ys = [n for n in names if n[0] == "y"]
+    norm_unit = MB if all(t is not None for *_, t in demands) else 1.0
     order = list(rows.index)
     ready_needed = {}
     for sat, grp in rows.groupby("satellite"):
@@ -417,13 +421,13 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
                 first = None if reserve == 0 else ready_from.get((sat, g))
                 ready = reserve == 0 or (first is not None and i >= first)
                 if reserve > 0 and ready:
-                    add([(n, -v) for n, v in terms], -reserve)  # level >= reserve
+                    add([(n, -v) for n, v in terms], -reserve / MB)  # level >= reserve
                 ready_needed[(pid, g)] = ready
-            add(held, memory)
+            add(held, memory / MB)
     bounds = []
     for n in names:
         if n[0] == "u":
-            bounds.append((0, rows.at[n[1], "expected_secure_bits"]))
+            bounds.append((0, rows.at[n[1], "expected_secure_bits"] / MB))
         elif n[0] == "y":
             ok = ready_needed[(n[2], n[3])] and ready_needed[(n[2], n[4])]
             bounds.append((0, None if ok else 0))
@@ -439,11 +443,12 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
             if outflow:
                 add(inflow + outflow, 0.0)
         if objective == "fair":
-            add([(("z",), demands_norm(demands)[d])] + [(y, -v) for y, v in into_b], 0.0)
+            add([(("z",), demands_norm(demands)[d] / norm_unit)]
+                + [(y, -v) for y, v in into_b], 0.0)
         else:
             add([(("c", d), 1.0)] + [(y, -v) for y, v in into_b], 0.0)
             if target is not None:
-                add([(("c", d), 1.0)], target)
+                add([(("c", d), 1.0)], target / MB)
     cost = np.zeros(nv)
     if objective == "fair":
         cost[col[("z",)]] = -1.0
@@ -453,7 +458,7 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
     res = linprog(cost, A_ub=np.array(a_ub) if a_ub else None,
                   b_ub=np.array(b_ub) if b_ub else None, bounds=bounds, method="highs")
     assert res.status == 0, res.message
-    return -res.fun
+    return -res.fun * (1.0 if objective == "fair" and norm_unit == MB else MB)
 
 
 def demands_norm(demands):
@@ -490,6 +495,7 @@ def brute_force(table, demands, memory, reserve, gap, telescopes, objective, int
 
 
 STATIONS = ["A", "B", "C"]
+MB = 1e6  # bits per Mbit, the brute force's LP unit
 
 
 @st.composite

@@ -16,6 +16,7 @@ from planner.relay.inputs import PlanInputs
 from planner.relay.ledger import replay
 from planner.relay.nights import night_dates
 from planner.relay.problem import MBIT, Solution
+from planner.relay.shortfall import explain
 
 _BIT_TOL = 1.0  # bit: the MILP's feasibility tolerance is 1e-7 Mbit = 0.1 bit
 _DECIMALS = 3  # bit values in plans are rounded to millibits (float noise removed)
@@ -66,6 +67,10 @@ class Plan:
         P10/P50/P90 of delivered key over weather scenarios and the seed etc. (if evaluated).
     provenance
         Slot for element-set epochs, station file, package version (filled by the caller).
+    notes
+        Why each demand gets less than it asked for (:mod:`planner.relay.shortfall`: no common
+        visibility, period too short, memory, reserve, weather), and a solver stopped short of
+        optimality.
     """
 
     objective: str
@@ -119,9 +124,13 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
     params["solver_stats"] = dict(sol.stats)
     for frame, col in ((passes, "used_bits"), (relays, "bits"), (buffers, "bits")):
         frame[col] = frame[col].astype(float).round(_DECIMALS)
+    notes = explain(p, passes, delivered, params)
+    if sol.gap is not None and sol.gap > 1e-3 and objective != "earliest":
+        notes.append(f"the solver stopped with a proven gap of {100 * sol.gap:.3g}% "
+                     f"({sol.status}): a better plan may exist; raise the time limit")
     return Plan(objective, sol.method, sol.status, sol.gap, sol.wall_s, value,
                 inputs.demands, inputs.fibre_links, passes, relays, buffers, delivered,
-                by_night.round(_DECIMALS), params)
+                by_night.round(_DECIMALS), params, notes=notes)
 
 
 def _all_targets(inputs: PlanInputs) -> bool:

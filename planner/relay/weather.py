@@ -35,6 +35,7 @@ from planner.errors import ScheduleInputError
 from planner.relay.ledger import TOL_BITS, Ledger
 from planner.relay.nights import auto_night_cut_hour, night_dates
 from planner.relay.plan import Plan
+from planner.relay.shortfall import weather_notes
 
 #: Lag-one correlation of clear/cloudy nights at one station [A].
 DEFAULT_PERSISTENCE = 0.5
@@ -146,6 +147,7 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
     up later on any hop that fell short (never getting ahead of the plan on it); key beyond the
     planned buffer levels is relayed on the spot for the pass's own demands (direct relays, up to
     the targets). Memory and reserves apply as in planning; fibre links are unaffected by cloud.
+    A demand whose target the plan meets but some scenarios miss gets a note in ``plan.notes``.
 
     Parameters
     ----------
@@ -182,6 +184,7 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
     realized = clear * rows["secure_bits"].to_numpy(float)[None, :]
     delivered = _Replay(plan, realized).run()
     summary = _summarise(plan, delivered)
+    plan.notes.extend(n for n in weather_notes(plan, summary) if n not in plan.notes)
     info = {"seed": seed, "scenarios": int(n_scenarios), "persistence": float(persistence),
             "clear_fraction": float(clear.mean()) if clear.size else math.nan}
     return summary, info

@@ -120,3 +120,65 @@ def test_checker_rejects_key_counted_before_it_reaches_the_far_station():
     earlier = pd.Timestamp(night) - pd.Timedelta(days=1)
     plan.delivered_by_night.index = [earlier]
     assert any("counted as delivered by the night of" in e for e in check_plan(plan, table))
+
+
+# --------------------------------------------------------------------------------------------
+# Every shortfall is explained
+# --------------------------------------------------------------------------------------------
+
+TWO_NIGHTS = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 1, 0, 300, 300_000)]
+
+
+def notes_of(plan, cause):
+    return [n for n in plan.notes if f": {cause}" in n]
+
+
+def test_no_shortfall_no_note():
+    plan = plan_ok(key_table(TWO_NIGHTS), ["A:B::3e5"])
+    assert plan.notes == []
+
+
+def test_period_too_short():
+    # at most 300 kbit ever reaches B: a 1 Mbit target cannot be met whatever the plan
+    plan = plan_ok(key_table(TWO_NIGHTS), ["A:B::1e6"])
+    (note,) = notes_of(plan, "period too short")
+    assert note.startswith("A:B misses its target by 700000 bits")
+    assert "at most 300000 bits" in note
+    assert not notes_of(plan, "memory") and not notes_of(plan, "reserve")
+
+
+def test_memory():
+    # 300 kbit could reach both stations, but 200 kbit of memory holds A's and B's key together
+    plan = plan_ok(key_table(TWO_NIGHTS), ["A:B::3e5"], memory_bits=200_000)
+    (note,) = notes_of(plan, "memory")
+    assert "memory (200000 bits) was full" in note
+    assert not notes_of(plan, "period too short")
+
+
+def test_reserve():
+    plan = plan_ok(key_table(SEVEN_NIGHTS), ["Beijing:Stellenbosch::2.1e6"],
+                   reserve_bits=700_000, known_stations=["Beijing", "Stellenbosch"])
+    (note,) = notes_of(plan, "reserve")
+    assert "keeps 700000 bits for authentication" in note
+    assert "misses its target by 700000 bits" in note
+
+
+def test_no_common_visibility():
+    # no pass over C at all; A and B are seen by different satellites with no station between
+    rows = [("S1", "A", 0, 0, 300, 500_000), ("S2", "B", 0, 30, 300, 500_000)]
+    plan = plan_ok(key_table(rows), ["A:C", "A:B"], known_stations=["A", "B", "C"])
+    notes = notes_of(plan, "no common visibility")
+    assert any(n.startswith("A:C gets no key") and "no usable pass over C" in n for n in notes)
+    assert any(n.startswith("A:B gets no key") and "no satellite passes over both A and B" in n
+               for n in notes)
+
+
+def test_weather():
+    from planner.relay.weather import evaluate_plan
+
+    table = key_table(TWO_NIGHTS, clear=0.5)
+    plan = plan_ok(table, ["A:B::1e5"])
+    assert plan.notes == []
+    evaluate_plan(plan, table, n_scenarios=200, seed=1)
+    (note,) = notes_of(plan, "weather")
+    assert note.startswith("A:B: weather: the target is met in")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -182,6 +183,10 @@ def schedule(
     seed: SeedOption = 0,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", help="Solver time limit [s].")] = 60.0,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="Measured state of the campaign (YAML or JSON; docs/relay-state.md): "
+        "key on board, ground storage, delivered key, passes flown. Re-plans the rest of the "
+        "period from its time.")] = None,
     tonight: Annotated[bool, typer.Option(
         "--tonight", help="Only the first night's sheet of each --station.")] = False,
     payload: PayloadOption = None,
@@ -207,6 +212,11 @@ def schedule(
         if scenarios is not None:
             check_scenarios(scenarios, DEFAULT_PERSISTENCE)
         resolve_seed(seed)
+    measured = None
+    if state is not None:  # a malformed state file fails before the work
+        from planner.relay.state import load_state
+
+        measured = load_state(state)
     inputs = load_inputs(tle, stations, None, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
     if station:
@@ -225,7 +235,7 @@ def schedule(
                             reserve_bits=reserve_bits, objective=objective.value,
                             solver=solver.value, fibre=fibre or [],
                             unavailable=unavailable or [], scenarios=scenarios, seed=seed,
-                            time_limit_s=time_limit)
+                            time_limit_s=time_limit, state=measured)
     _warn(inputs.warnings[known:])
     _warn(plan.notes)
     sheets = _station_sheets(plan, run.table, inputs.stations, station, tonight)

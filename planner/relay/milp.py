@@ -413,7 +413,7 @@ class RelayModel:
                 continue
             base = float(p.state.delivered[d])
             c = lp.cols(1, 0.0, dem.target, cost=1.0 / dem.target)
-            lp.row(-math.inf, base, [c[0], self.D[d]], [1.0, -1.0])
+            lp.row(-math.inf, -base, [c[0], self.D[d]], [1.0, -1.0])  # c <= D - carried
             top += 1.0
         return top
 

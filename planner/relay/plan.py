@@ -55,8 +55,9 @@ class Plan:
         satellite, station, bits``.
     delivered
         Per demand (index ``demand``): ``station_a, station_b, weight, target_bits,
-        delivered_bits, unmet_bits, completion_utc`` (when the target's last chain is
-        complete).
+        already_delivered_bits`` (before the plan, from a measured state), ``delivered_bits``
+        (by this plan), ``unmet_bits`` (target - already - delivered) and ``completion_utc``
+        (when the target's last chain is complete).
     delivered_by_night
         Delivered key per night (rows) and demand (columns) [bit]: key counts on the night
         its chain is complete (:mod:`planner.relay.chains`), which with order-free chains
@@ -197,6 +198,7 @@ def _delivery_steps(inputs: PlanInputs, relays: pd.DataFrame) -> pd.DataFrame:
 
 def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame,
                      steps: pd.DataFrame) -> pd.DataFrame:
+    before = (inputs.parameters.get("initial_state") or {}).get("delivered_bits", {})
     records = []
     for d in inputs.demands:
         into = relays[(relays["demand"] == d.label) & (relays["to_station"] == d.station_b)]
@@ -204,14 +206,16 @@ def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame,
         done = None
         if d.target_bits is not None:
             mine = steps[steps["demand"] == d.label]
-            cum = mine["bits"].cumsum().to_numpy()
+            cum = before.get(d.label, 0.0) + mine["bits"].cumsum().to_numpy()
             hit = np.flatnonzero(cum >= d.target_bits - _BIT_TOL)
             done = mine["time_utc"].iloc[hit[0]] if hit.size else None
         records.append({"demand": d.label, "station_a": d.station_a, "station_b": d.station_b,
                         "weight": d.weight, "target_bits": d.target_bits,
+                        "already_delivered_bits": before.get(d.label, 0.0),
                         "delivered_bits": total,
                         "unmet_bits": (None if d.target_bits is None else
-                                       _clean(max(d.target_bits - total, 0.0))),
+                                       _clean(max(d.target_bits - before.get(d.label, 0.0)
+                                                  - total, 0.0))),
                         "completion_utc": done})
     return pd.DataFrame.from_records(records).set_index("demand")
 

@@ -33,6 +33,7 @@ from planner.relay.inputs import OBJECTIVES, SOLVERS, PlanInputs, prepare
 from planner.relay.plan import Plan, assemble_plan
 from planner.relay.problem import MBIT, TOL, Solution, reachable_upper_bound
 from planner.relay.rolling import DEFAULT_CARRY_VALUE, solve_rolling, window_bounds
+from planner.relay.state import RelayState
 from planner.relay.tidy import drop_idle_passes
 
 #: On-board key memory per satellite [bit] [A]: no published figure for Jinan-1; 1 Gbit holds
@@ -63,6 +64,7 @@ def plan_schedule(
     start: object | None = None,
     end: object | None = None,
     carry_value: float = DEFAULT_CARRY_VALUE,
+    state: RelayState | None = None,
 ) -> Plan:
     """Plan passes and trusted relays for the given demands.
 
@@ -110,6 +112,11 @@ def plan_schedule(
         it and passes outside it are ignored.
     carry_value
         Rolling horizon: value of key left in buffers at a window's end, fraction of weight.
+    state
+        The measured state of the campaign (:func:`planner.relay.state.load_state`,
+        docs/relay-state.md): the plan covers the rest of the period from its ``as_of`` time,
+        starting from its buffers, ground storage and delivered key; its flown passes are not
+        planned again, and a satellite's next pass keeps the re-pointing gap after them.
 
     Returns
     -------
@@ -127,7 +134,7 @@ def plan_schedule(
                      objective=objective, solver=solver, time_limit_s=time_limit_s,
                      mip_rel_gap=mip_rel_gap, window_nights=window_nights,
                      night_cut_hour_utc=night_cut_hour_utc, ground_relays=ground_relays,
-                     start=start, end=end, carry_value=carry_value)
+                     start=start, end=end, carry_value=carry_value, state=state)
     solution = _solve(inputs, objective, solver, time_limit_s, mip_rel_gap, window_nights,
                       carry_value)
     return assemble_plan(inputs, solution, objective)

@@ -286,7 +286,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
                  reserve_bits: float = 0.0, objective: str = "total", solver: str = "milp",
                  fibre: Sequence[str] = (), unavailable: Sequence[str] = (),
                  scenarios: int | None = None, seed: int | None = 0,
-                 time_limit_s: float = 60.0):
+                 time_limit_s: float = 60.0, state=None):
     """A trusted-relay plan over the run's period for the given demands.
 
     Station telescope counts come from the station file; ``unavailable`` items are
@@ -312,7 +312,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
         memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
         gap_s=schedule.DEFAULT_GAP_S if gap_s is None else gap_s, reserve_bits=reserve_bits,
         objective=objective, solver=solver, fibre_links=list(fibre), unavailable=off,
-        time_limit_s=time_limit_s, start=inputs.start, end=inputs.end)
+        time_limit_s=time_limit_s, start=inputs.start, end=inputs.end, state=state)
     if scenarios is not None:
         plan.weather, plan.weather_info = evaluate_plan(plan, keys, n_scenarios=scenarios,
                                                         seed=seed)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.flags import flags_named
 from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
@@ -45,6 +46,7 @@ FLAG_OF_PARAMETER = {
     "time_limit_s": "--time-limit", "objective": "--objective", "solver": "--solver",
     "n_scenarios": "--scenarios", "seed": "--seed", "start": "--start", "end": "--end",
     "unavailable": "--unavailable", "station": "--station", "state": "--state",
+    "demands": "--demand", "fibre_links": "--fibre",
 }
 
 
@@ -52,7 +54,8 @@ FLAG_OF_PARAMETER = {
 def _flags():
     """Re-raise the relay library's errors naming this command's flags, not its parameters."""
     try:
-        yield
+        with flags_named(FLAG_OF_PARAMETER):
+            yield
     except ScheduleInputError as error:
         head, _, rest = (error.field or "").partition(" ")
         flag = FLAG_OF_PARAMETER.get(head)
@@ -246,7 +249,8 @@ def schedule(
         from planner.mission.stations import select_stations
 
         select_stations(inputs.stations, station)   # unknown names fail before the work
-    wanted = demands_for(inputs, demand, demands)
+    with _flags():
+        wanted = demands_for(inputs, demand, demands)
     if not wanted:  # as the main job: Beijing-Stellenbosch when both stations are there
         from planner.run.pipeline import DEFAULT_DEMANDS
 

@@ -189,7 +189,8 @@ def _check_reachable(inputs: PlanInputs) -> None:
     for demand, most in zip(inputs.demands, bound, strict=True):
         if demand.target_bits is not None and most < demand.target_bits * (1 - 1e-9):
             raise ScheduleInputError(
-                f"objective earliest: target {demand.target_bits:.6g} bits is unreachable: at "
+                f"objective earliest: {demand.label}: target {demand.target_bits:.6g} bits is "
+                f"unreachable: at "
                 f"most {most:.6g} bits of key reach these stations in the period",
                 field=demand.field_name)
 

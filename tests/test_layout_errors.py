@@ -22,8 +22,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 PLANNER = Path(__file__).resolve().parents[1] / "planner"
 
 FIELD_NAMES = {"field", "option", "field_name"}
@@ -31,10 +29,6 @@ FIELD_NAMES = {"field", "option", "field_name"}
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 COMMAND_LINE = re.compile(r"qkdplan(?: [a-z][\w-]*)+(?: --?[a-z][\w-]*(?: [^\s,;)]+)?)*")
-
-PENDING = {"planner/relay/demands.py", "planner/relay/fibre.py"}
-"""Modules that still name flags, being changed on another branch (to be emptied on merge)."""
-
 
 def _strings(node: ast.AST) -> list[str]:
     """The literal text inside ``node``: string constants, and the fixed parts of f-strings."""
@@ -105,20 +99,11 @@ def _name(path: Path) -> str:
 def test_library_errors_name_parameters_not_flags():
     offenders = {}
     for path in library_modules():
-        if _name(path) in PENDING:
-            continue
         flags = flags_named_by_errors(path)
         if flags:
             offenders[_name(path)] = flags
     assert not offenders, ("errors outside planner/cli name command-line flags; name the "
                            f"function's parameter and map it in planner/cli/flags.py: {offenders}")
-
-
-@pytest.mark.parametrize("module", sorted(PENDING))
-def test_pending_modules_still_need_their_exemption(module):
-    """A module that no longer names flags leaves :data:`PENDING` (so it stays checked)."""
-    assert flags_named_by_errors(PLANNER.parent / module), (
-        f"{module} names no flags any more: remove it from PENDING in {Path(__file__).name}")
 
 
 def test_the_check_sees_flags_in_each_place_an_error_gets_its_text(tmp_path):
@@ -163,4 +148,4 @@ def test_the_check_covers_the_library():
     names = {_name(p) for p in library_modules()}
     assert "planner/run/pipeline.py" in names and "planner/errors.py" in names
     assert not any(name.startswith("planner/cli/") for name in names)
-    assert PENDING <= names
+    assert {"planner/relay/demands.py", "planner/relay/fibre.py"} <= names

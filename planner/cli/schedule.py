@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from planner.cli.flags import flags_named
 from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
@@ -44,6 +46,7 @@ FLAG_OF_PARAMETER = {
     "time_limit_s": "--time-limit", "objective": "--objective", "solver": "--solver",
     "n_scenarios": "--scenarios", "seed": "--seed", "start": "--start", "end": "--end",
     "unavailable": "--unavailable", "station": "--station", "state": "--state",
+    "demands": "--demand", "fibre_links": "--fibre",
 }
 
 
@@ -51,7 +54,8 @@ FLAG_OF_PARAMETER = {
 def _flags():
     """Re-raise the relay library's errors naming this command's flags, not its parameters."""
     try:
-        yield
+        with flags_named(FLAG_OF_PARAMETER):
+            yield
     except ScheduleInputError as error:
         head, _, rest = (error.field or "").partition(" ")
         flag = FLAG_OF_PARAMETER.get(head)
@@ -68,22 +72,41 @@ def _plan_keys(inputs, payload, payload_name):
     return keys_for(inputs, night, payload_file=payload, payload_name=payload_name)
 
 
-def _station_sheets(plan, keys: pd.DataFrame, stations, names, first_night_only: bool
+def _station_sheets(plan, keys: pd.DataFrame, stations, names, tonight_of=None
                     ) -> list[tuple[object, pd.DataFrame]]:
-    from planner.relay.nightsheet import station_night_sheet
+    """Each selected station's night sheet; with ``tonight_of`` (a time) only the station's
+    night containing it, or in daytime the coming night (docs/data-contracts.md)."""
+    from planner.relay.nightsheet import dawn_hour_utc, local_night, station_night_sheet
 
     chosen = [s for s in stations if not names or s.name.casefold() in
               {n.casefold() for n in names}]
     sheets = []
     for station in chosen:
-        sheet = station_night_sheet(plan, keys, station.name)
-        if first_night_only and not sheet.empty:
-            sheet = sheet[sheet["night_date"] == sheet["night_date"].iloc[0]]
+        window = {}
+        if tonight_of is not None:
+            night = keys[(keys["station"] == station.name) & keys["night"].astype(bool)]
+            bounds = local_night(tonight_of, station.tz, dawn_hour_utc(night["los_utc"]))
+            window = dict(zip(("start", "end"), bounds, strict=True))
+        sheet = station_night_sheet(plan, keys, station.name,
+                                    pointing=station.effective_min_elevation_deg, **window)
+        sheet.attrs["window"] = window
         sheets.append((station, sheet))
     return sheets
 
 
-def _print_plan(plan, sheets, title: str) -> None:
+def _tonight_relays(plan, sheets) -> pd.DataFrame:
+    """The relays of the selected stations in each one's night."""
+    from planner.relay.nightsheet import night_relays
+
+    parts = [night_relays(plan, station.name, **sheet.attrs["window"])
+             for station, sheet in sheets if sheet.attrs.get("window")]
+    if not parts:
+        return plan.relays.iloc[0:0]
+    frame = pd.concat(parts)
+    return frame[~frame.index.duplicated()].sort_values("time_utc")
+
+
+def _print_plan(plan, sheets, title: str, relays=None) -> None:
     gap = "n/a" if plan.gap is None else f"{100 * plan.gap:.3f}%"
     stdout.print(f"[bold]{title}[/bold]: objective {plan.objective}, solver {plan.method} "
                  f"({plan.status}, gap {gap}, {plan.wall_time_s:.1f} s)", highlight=False)
@@ -105,8 +128,8 @@ def _print_plan(plan, sheets, title: str) -> None:
             if column in weather:
                 view[f"{column[:3].upper()} weather kbit"] = kbit(weather[column])
     _print_frame(view, "Relay key per demand (planned on expected key)")
-    if not plan.relays.empty:
-        relays = plan.relays
+    relays = plan.relays if relays is None else relays
+    if not relays.empty:
         _print_frame(pd.DataFrame({
             "time UTC": pd.to_datetime(relays["time_utc"], utc=True).dt.strftime(
                 "%Y-%m-%d %H:%M:%S"),
@@ -124,10 +147,13 @@ def _print_plan(plan, sheets, title: str) -> None:
             "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
             "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
             "point az°": sheet["aos_azimuth_deg"].round(1),
-            "point el°": station.min_elevation_deg,
+            "point el°": sheet["aos_elevation_deg"].round(1),
             "max el°": sheet["max_elevation_deg"].round(1),
             "satellite": sheet["satellite"],
+            "feeds": [d or "(kept)" for d in sheet["demands"]],
+            "clear sky": sheet["clear_sky_probability"].round(2),
             "expected kbit": (sheet["expected_secure_bits"] / 1e3).round(1),
+            "kept kbit": (sheet["used_bits"] / 1e3).round(1),
         }), f"{station.name}: passes to take (local time {station.timezone}; point at "
             "acquisition)")
 
@@ -143,7 +169,7 @@ def plan_events(sheets) -> list[dict]:
                 "summary": f"QKD {row.satellite} at {station.name}: "
                            f"{row.expected_secure_bits / 1e3:.0f} kbit expected",
                 "description": (f"Point at azimuth {row.aos_azimuth_deg:.1f}°, elevation "
-                                f"{station.min_elevation_deg:.1f}° at {row.aos_utc:%H:%M:%S} "
+                                f"{row.aos_elevation_deg:.1f}° at {row.aos_utc:%H:%M:%S} "
                                 f"UTC; culminates at {row.max_elevation_deg:.1f}°; "
                                 f"sets {row.los_utc:%H:%M:%S} UTC"),
                 "location": station.name})
@@ -182,8 +208,13 @@ def schedule(
     seed: SeedOption = 0,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", help="Solver time limit [s].")] = 60.0,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="Measured state of the campaign (YAML or JSON; docs/relay-state.md): "
+        "key on board, ground storage, delivered key, passes flown. Re-plans the rest of the "
+        "period from its time.")] = None,
     tonight: Annotated[bool, typer.Option(
-        "--tonight", help="Only the first night's sheet of each --station.")] = False,
+        "--tonight", help="Only the night containing --start (default now) in each --station's "
+        "local time: its passes and relays.")] = False,
     payload: PayloadOption = None,
     payload_name: PayloadNameOption = None,
     output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
@@ -207,13 +238,24 @@ def schedule(
         if scenarios is not None:
             check_scenarios(scenarios, DEFAULT_PERSISTENCE)
         resolve_seed(seed)
+    measured = None
+    if state is not None:  # a malformed state file fails before the work
+        from planner.relay.state import load_state
+
+        measured = load_state(state)
     inputs = load_inputs(tle, stations, None, start, _days_default(days, end), end,
                          allow_stale=allow_stale, warn_age_days=warn_age_days)
     if station:
         from planner.mission.stations import select_stations
 
         select_stations(inputs.stations, station)   # unknown names fail before the work
-    wanted = demands_for(inputs, demand, demands)
+    with _flags():
+        wanted = demands_for(inputs, demand, demands)
+    if not wanted:  # as the main job: Beijing-Stellenbosch when both stations are there
+        from planner.run.pipeline import DEFAULT_DEMANDS
+
+        names = {s.name for s in inputs.stations}  # planning uses the whole station file
+        wanted = demands_for(inputs, [d for d in DEFAULT_DEMANDS if set(d.split(":")) <= names])
     if not wanted:
         raise OptionError("name at least one station pair, e.g. --demand "
                           "Beijing:Stellenbosch", field="--demand")
@@ -225,15 +267,19 @@ def schedule(
                             reserve_bits=reserve_bits, objective=objective.value,
                             solver=solver.value, fibre=fibre or [],
                             unavailable=unavailable or [], scenarios=scenarios, seed=seed,
-                            time_limit_s=time_limit)
+                            time_limit_s=time_limit, state=measured)
     _warn(inputs.warnings[known:])
     _warn(plan.notes)
-    sheets = _station_sheets(plan, run.table, inputs.stations, station, tonight)
+    sheets = _station_sheets(plan, run.table, inputs.stations, station,
+                             pd.Timestamp(inputs.start) if tonight else None)
     if output_format is Format.table:
         if output is not None:
             raise OptionError("--format table prints to the terminal; use csv, json or ics "
                               "with --output", field="--format")
-        _print_plan(plan, sheets, "Tonight's plan" if tonight else "Relay plan")
+        if tonight:
+            _print_plan(plan, sheets, "Tonight's plan", _tonight_relays(plan, sheets))
+        else:
+            _print_plan(plan, sheets, "Relay plan")
         return
     provenance = run_provenance(inputs, key_models=run.models, seed=seed)
     if output_format is Format.json:

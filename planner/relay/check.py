@@ -8,14 +8,17 @@ lists every rule the plan breaks:
   keeps no more key than the pass yields;
 * the passes of one satellite never overlap and keep the re-pointing gap; no station serves more
   satellites at once than it has telescopes;
-* replaying deposits (at LOS) and relays in time order, every satellite buffer stays within
-  ``[0, memory]`` after every event, every relay happens during a chosen pass of its satellite
-  over one of its two stations, after both stations received key, and leaves the buffers it uses
-  at or above the reserve; the reported buffer levels match the replay;
+* replaying deposits (at LOS) and relays in time order, every satellite's buffers fit its
+  memory right after each deposit, before that pass's relays (deposit, then relay), and stay at
+  or above zero; every relay happens during a chosen pass of its satellite over one of its two
+  stations, after both stations received key, and leaves the buffers it uses at or above the
+  reserve (key built up over several passes counts towards it); the reported buffer levels
+  match the replay;
 * fibre hops never draw more than the link has produced (rate x elapsed time - reserve);
-* a demand's key leaves only its first station or a station holding its partial key (never
-  more than held), and the delivered (and unmet) key equals the sum of the hops reaching its
-  second station.
+* a demand's key leaves only its first station or an intermediate station, which by the end
+  has received at least what it passed on (trusted-node XORs commute, so the segments of a
+  chain may come in any order); the delivered (and unmet) key equals the sum of the hops
+  reaching its second station, and no night counts key before it has reached that station.
 """
 
 from __future__ import annotations
@@ -173,12 +176,19 @@ class _Checker:
 
     def _replay_satellite(self, sat, events: pd.DataFrame, by_pass: dict, reported: dict) -> None:
         buf: dict[str, float] = defaultdict(float)
-        received: set[str] = set()
+        initial = self.plan.parameters.get("initial_state") or {}
+        for g, bits in ((initial.get("buffers_bits") or {}).get(sat) or {}).items():
+            buf[g] += float(bits)  # key on board when the plan starts (a measured state)
+        received: set[str] = {g for g, level in buf.items() if level > self.tol}
         for pid, ev in events.iterrows():
             station, when = ev["station"], pd.Timestamp(ev["los_utc"])
             buf[station] += float(ev["used_bits"])
             if float(ev["used_bits"]) > self.tol:
                 received.add(station)
+            stored = sum(buf.values())  # deposit, then relay: the deposit must fit first
+            if stored > self.memory + self.tol:
+                self.fail(f"satellite {sat} at pass {pid}: {stored:.1f} bits stored before "
+                          f"relaying, memory {self.memory:g}")
             touched = set()
             ops = by_pass.get(pid)
             for r in ([] if ops is None else ops.itertuples()):
@@ -239,21 +249,43 @@ class _Checker:
 
     def _flows(self) -> None:
         relays = self.plan.relays
+        carried = self.plan.parameters.get("initial_state", {}).get("storage_bits", {})
         for label, d in self.demands.items():
             mine = relays[relays["demand"] == label]
+            # trusted-node XORs commute: segments may come in any order, but by the end every
+            # intermediate has received at least what it passed on
             held: dict[str, float] = defaultdict(float)
-            for when, grp in mine.groupby("time_utc", sort=True):
-                for r in grp.itertuples():
-                    if r.from_station != d.station_a:
-                        held[r.from_station] -= float(r.bits)
-                    if r.to_station != d.station_b:
-                        held[r.to_station] += float(r.bits)
-                for g, level in held.items():
-                    if level < -self.tol:
-                        self.fail(f"{label}: {g} passes on {-level:.1f} bits more than it "
-                                  f"holds at {when}")
+            for g, bits in carried.get(label, {}).items():
+                held[g] += float(bits)
+            for r in mine.itertuples():
+                if r.from_station != d.station_a:
+                    held[r.from_station] -= float(r.bits)
+                if r.to_station != d.station_b:
+                    held[r.to_station] += float(r.bits)
+            for g, level in held.items():
+                if level < -self.tol:
+                    self.fail(f"{label}: {g} passes on {-level:.1f} bits more than it ever "
+                              "received")
             into = float(mine.loc[mine["to_station"] == d.station_b, "bits"].sum())
             self._delivered(label, d, into)
+            self._not_before_arrival(label, d, mine)
+
+    def _not_before_arrival(self, label: str, d, mine: pd.DataFrame) -> None:
+        """Key cannot count as delivered on a night before it reaches ``station_b``."""
+        by_night = self.plan.delivered_by_night
+        if label not in by_night.columns or by_night.empty:
+            return
+        into = mine[mine["to_station"] == d.station_b]
+        arrived = (into.groupby(pd.to_datetime(into["night_date"]))["bits"].sum()
+                   if len(into) else pd.Series(dtype=float))
+        counted = by_night[label].copy()
+        counted.index = pd.to_datetime(counted.index)
+        nights = counted.index.union(arrived.index).sort_values()
+        got = counted.reindex(nights, fill_value=0.0).cumsum()
+        came = arrived.reindex(nights, fill_value=0.0).cumsum()
+        for night in nights[(got > came + self.tol).to_numpy()]:
+            self.fail(f"{label}: {got[night]:.1f} bits counted as delivered by the night of "
+                      f"{night.date()}, only {came[night]:.1f} reached {d.station_b}")
 
     def _delivered(self, label: str, d, into: float) -> None:
         table = self.plan.delivered
@@ -264,10 +296,12 @@ class _Checker:
         if abs(claimed - into) > self.tol:
             self.fail(f"{label}: delivered {claimed:.1f} bits claimed, relays sum to {into:.1f}")
         if d.target_bits is not None:
+            before = float((self.plan.parameters.get("initial_state") or {})
+                           .get("delivered_bits", {}).get(label, 0.0))
             unmet = float(table.at[label, "unmet_bits"])
-            if abs(unmet - max(d.target_bits - into, 0.0)) > self.tol:
-                self.fail(f"{label}: unmet {unmet:.1f} bits, expected "
-                          f"{max(d.target_bits - into, 0.0):.1f}")
+            expect = max(d.target_bits - before - into, 0.0)
+            if abs(unmet - expect) > self.tol:
+                self.fail(f"{label}: unmet {unmet:.1f} bits, expected {expect:.1f}")
         by_night = self.plan.delivered_by_night
         if label in by_night.columns and abs(float(by_night[label].sum()) - into) > self.tol:
             self.fail(f"{label}: per-night deliveries do not add up to the total")

@@ -41,7 +41,7 @@ class Demand:
     @property
     def field_name(self) -> str:
         """Where the demand came from, for error messages."""
-        return self.source or f"--demand {self.label!r}"
+        return self.source or "demands"
 
 
 def _number(text, what: str, field_name: str) -> float:
@@ -100,17 +100,20 @@ def parse_demand(text: str, known_stations: Iterable[str] | None = None) -> Dema
     Raises
     ------
     ScheduleInputError
-        Malformed text or an invalid demand; the message names ``--demand '<text>'``.
+        Malformed text or an invalid demand; the field is the parameter ``demands`` (the CLI
+        names its flag) and the message starts with the text.
     """
-    field_name = f"--demand {text!r}"
     parts = [p.strip() for p in str(text).split(":")]
-    if not 2 <= len(parts) <= 4:
-        raise ScheduleInputError("expected STATION_A:STATION_B[:WEIGHT[:TARGET_BITS]]",
-                                 field=field_name)
-    weight = parts[2] if len(parts) > 2 and parts[2] else 1.0
-    target = parts[3] if len(parts) > 3 and parts[3] else None
-    return make_demand(parts[0], parts[1], weight, target, known_stations=known_stations,
-                       field_name=field_name)
+    try:
+        if not 2 <= len(parts) <= 4:
+            raise ScheduleInputError("expected STATION_A:STATION_B[:WEIGHT[:TARGET_BITS]]",
+                                     field="demands")
+        weight = parts[2] if len(parts) > 2 and parts[2] else 1.0
+        target = parts[3] if len(parts) > 3 and parts[3] else None
+        return make_demand(parts[0], parts[1], weight, target, known_stations=known_stations,
+                           field_name="demands")
+    except ScheduleInputError as exc:
+        raise ScheduleInputError(f"{str(text)!r}: {exc.message}", field="demands") from None
 
 
 def load_demands(path: str | Path, known_stations: Iterable[str] | None = None) -> list[Demand]:
@@ -163,7 +166,7 @@ def check_demands(demands: Sequence[Demand]) -> list[Demand]:
     """Reject an empty list and pairs given twice; return the demands as a list."""
     demands = list(demands)
     if not demands:
-        raise ScheduleInputError("give at least one station pair", field="--demand")
+        raise ScheduleInputError("give at least one station pair", field="demands")
     seen: dict[frozenset, Demand] = {}
     for demand in demands:
         pair = frozenset((demand.station_a.casefold(), demand.station_b.casefold()))

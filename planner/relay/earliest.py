@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from planner.relay.milp import RelayModel, fill_kept_key
+from planner.relay.exact import fill_kept_key
+from planner.relay.milp import RelayModel
 from planner.relay.problem import Problem, Solution
 
 

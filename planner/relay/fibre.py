@@ -114,7 +114,7 @@ def resolve_station(name: str, known: Iterable[str], field: str) -> str:
     known
         The known station names.
     field
-        What to name in the error message, e.g. ``"--demand 'Bejing:Hefei'"``.
+        The field to name in the error, e.g. ``"demands"``.
 
     Raises
     ------
@@ -215,9 +215,16 @@ def parse_fibre_link(text: str, known_stations: Iterable[str], **kwargs: float) 
     Raises
     ------
     ScheduleInputError
-        If the text is malformed or the link is invalid; the message names ``--fibre '<text>'``.
+        If the text is malformed or the link is invalid; the field is the parameter
+        ``fibre_links`` (the CLI names its flag) and the message starts with the text.
     """
-    field = f"--fibre {text!r}"
+    try:
+        return _parse_fibre_link(text, known_stations, "fibre_links", **kwargs)
+    except ScheduleInputError as exc:
+        raise ScheduleInputError(f"{str(text)!r}: {exc.message}", field="fibre_links") from None
+
+
+def _parse_fibre_link(text: str, known_stations, field: str, **kwargs) -> FibreLink:
     parts = str(text).split(":")
     if len(parts) != 3:
         raise ScheduleInputError("expected STATION_A:STATION_B:RATE_BPS or ...:LENGTHkm",

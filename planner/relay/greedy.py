@@ -133,7 +133,7 @@ class _GreedyFlight:
         p, ledger = self.p, self.ledger
         s, g, k = int(p.sat[q]), int(p.sta[q]), float(p.key[q])
         saved = ledger.snapshot(s)
-        ledger.deposit(s, g, k, makes_ready=k >= p.reserve)
+        used = float(ledger.deposit(s, g, k)[0])  # deposit, then relay
         hops = []
         for d in self.order(g):
             dem = p.demands[d]
@@ -144,9 +144,7 @@ class _GreedyFlight:
                 ledger.relay(s, g, h, amount)
                 hops.append(Hop(d, float(p.los[q]), dem.a, dem.b, amount, s, q))
                 self.got[d] += amount
-        used = k - float(ledger.trim_memory(s, g)[0])
-        floor = p.reserve * float(ledger.ready[0, s, g])
-        if float(ledger.buffers[0, s, g]) < floor - ledger.tol or used < -ledger.tol:
+        if used < -ledger.tol:
             for hop in hops:
                 self.got[hop.demand] -= hop.amount
             ledger.restore(s, saved)

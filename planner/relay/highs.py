@@ -69,14 +69,22 @@ class LpBuilder:
 
     def solve(self, *, maximize: bool, time_limit: float, mip_rel_gap: float,
               threads: int | None = None, bonus: tuple | None = None,
-              relax: bool = False) -> dict:
+              relax: bool = False, fixed: tuple | None = None,
+              start: np.ndarray | None = None) -> dict:
         """Solve; return status, gap, objective, values and wall time.
 
         ``bonus = (columns, costs)`` is added to the objective only when the continuous part is
         re-solved with the integers fixed (a tie-break that cannot cost any real objective).
+        ``fixed = (columns, values)`` holds those columns at those values for this solve;
+        ``start`` is a complete feasible point handed to the MIP solver as its first incumbent
+        (a warm start).
         """
         cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))  # noqa: E731
         lb, ub, cost = cat(self._col["lb"]), cat(self._col["ub"]), cat(self._col["cost"])
+        if fixed is not None:
+            cols, values = np.asarray(fixed[0], int), np.asarray(fixed[1], float)
+            lb, ub = lb.copy(), ub.copy()
+            lb[cols] = ub[cols] = values
         integer = cat(self._col["int"]).astype(bool) & (not relax)
         matrix = sparse.csc_matrix(
             (cat(self._coef["v"]), (cat(self._coef["r"]).astype(int),
@@ -102,6 +110,11 @@ class LpBuilder:
             h.setOptionValue("threads", int(threads))
         t0 = time.perf_counter()
         h.passModel(lp)
+        if start is not None and integer.any():
+            seed = highspy.HighsSolution()
+            seed.col_value = np.asarray(start, float).tolist()
+            seed.value_valid = True
+            h.setSolution(seed)
         h.run()
         status = h.getModelStatus()
         info = h.getInfo()

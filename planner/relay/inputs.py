@@ -18,6 +18,7 @@ from planner.relay.demands import Demand, check_demands, make_demand, parse_dema
 from planner.relay.fibre import FibreLink, make_fibre_link, parse_fibre_link, resolve_station
 from planner.relay.nights import auto_night_cut_hour, night_dates
 from planner.relay.problem import MBIT, DemandSpec, FibreSpec, Problem
+from planner.relay.resume import after_flown, carried_state, check_state, state_parameters
 
 OBJECTIVES = ("total", "fair", "earliest")
 SOLVERS = ("milp", "greedy", "rolling")
@@ -43,7 +44,7 @@ class PlanInputs:
 def prepare(key_table: pd.DataFrame, demands, *, known_stations, memory_bits, gap_s,
             reserve_bits, telescopes, unavailable, fibre_links, objective, solver,
             time_limit_s, mip_rel_gap, window_nights, night_cut_hour_utc, ground_relays,
-            start, end, carry_value) -> PlanInputs:
+            start, end, carry_value, state=None) -> PlanInputs:
     """Validate every input and build the model :class:`Problem` (see :func:`plan_schedule`)."""
     _check_key_table(key_table)
     known = sorted(set(known_stations) if known_stations is not None
@@ -65,14 +66,23 @@ def prepare(key_table: pd.DataFrame, demands, *, known_stations, memory_bits, ga
                                      "(A:B:WEIGHT:TARGET_BITS)", field=missing[0].field_name)
     scopes = _telescopes(telescopes, known)
     t0, t_end = _period(key_table, start, end)
+    if state is not None:
+        check_state(state, key_table, known, demand_list, memory_bits)
+        if state.as_of >= t_end:
+            raise state.error(f"the state's time {state.as_of} is at or after the period's "
+                              f"end {t_end}: nothing is left to plan", ("as_of_utc",))
+        t0 = max(t0, state.as_of)
     nights_all = key_table[key_table["night"].astype(bool)]
     cut = (auto_night_cut_hour(nights_all["tca_utc"]) if night_cut_hour_utc is None
            else _check_cut(night_cut_hour_utc))
     off = _unavailable(unavailable, known)
     table = _candidates(key_table, t0, t_end, cut, off)
-    return _build(table, demand_list, links, known, scopes, t0, t_end, cut, off,
-                  memory_bits=memory_bits, gap_s=gap_s, reserve_bits=reserve_bits,
-                  ground_relays=ground_relays, objective=objective)
+    if state is not None:
+        table = table[~after_flown(table, state, float(gap_s))]
+    inputs = _build(table, demand_list, links, known, scopes, t0, t_end, cut, off,
+                    memory_bits=memory_bits, gap_s=gap_s, reserve_bits=reserve_bits,
+                    ground_relays=ground_relays, objective=objective, state=state)
+    return inputs
 
 
 def _check_key_table(key_table) -> None:
@@ -215,15 +225,18 @@ def _candidates(key_table: pd.DataFrame, t0, t1, cut: float, off: set) -> pd.Dat
 
 def _build(table: pd.DataFrame, demands: list[Demand], links: list[FibreLink],
            known: list[str], scopes: dict[str, int], t0, t1, cut, off, *, memory_bits, gap_s,
-           reserve_bits, ground_relays, objective) -> PlanInputs:
+           reserve_bits, ground_relays, objective, state=None) -> PlanInputs:
     stations = sorted(set(known) | set(table["station"].astype(str)))
     g_of = {g: i for i, g in enumerate(stations)}
-    satellites = sorted(set(table["satellite"].astype(str)))
+    carried_sats = set() if state is None else {s for s, _ in state.buffers}
+    satellites = sorted(set(table["satellite"].astype(str)) | carried_sats)
     s_of = {s: i for i, s in enumerate(satellites)}
     secs = (lambda col: (table[col] - t0).dt.total_seconds().to_numpy(float))  # noqa: E731
     all_targets = all(d.target_bits is not None for d in demands)
+    before = {} if state is None else state.delivered
     specs = [DemandSpec(g_of[d.station_a], g_of[d.station_b], d.weight,
-                        None if d.target_bits is None else d.target_bits / MBIT,
+                        None if d.target_bits is None else
+                        max(d.target_bits - before.get(d.label, 0.0), 0.0) / MBIT,
                         norm=(d.target_bits / MBIT if all_targets else d.weight))
              for d in demands]
     fib = [FibreSpec(g_of[f.station_a], g_of[f.station_b], f.rate_bps / MBIT) for f in links]
@@ -236,6 +249,8 @@ def _build(table: pd.DataFrame, demands: list[Demand], links: list[FibreLink],
         float(memory_bits) / MBIT, float(gap_s), float(reserve_bits) / MBIT,
         np.array([scopes.get(g, 1) for g in stations], int), (t1 - t0).total_seconds(),
         bool(ground_relays))
+    if state is not None:
+        problem.state = carried_state(state, satellites, stations, demands, len(fib))
     useful = {g for nodes in problem.relay_nodes() for g in nodes}
     mask = np.isin(problem.sta, sorted(useful))
     problem, idx = problem.subset(mask)
@@ -249,6 +264,8 @@ def _build(table: pd.DataFrame, demands: list[Demand], links: list[FibreLink],
         "night_cut_hour_utc": float(cut), "start_utc": t0, "end_utc": t1,
         "ground_relays": bool(ground_relays), "planning_key": "expected_secure_bits",
     }
+    if state is not None:
+        parameters["initial_state"] = state_parameters(state)
     return PlanInputs(problem, table, t0, cut, table["night_date"].to_numpy("datetime64[D]"),
                    demands, links, parameters)
 

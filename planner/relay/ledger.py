@@ -9,13 +9,18 @@ re-derives them on purpose without this module.
 Rules (docs/architecture.md, relay):
 
 * a pass deposits its kept key into the satellite's buffer for that station at LOS;
+* deposit, then relay: the deposit is stored before it can be XORed, so the satellite's memory
+  is checked right after the deposit, before the pass's relays (key that does not fit is the
+  part of the new deposit that is not kept); relays only lower the buffers;
 * a relay of ``y`` bits during a pass takes ``y`` from the satellite's buffers of both stations
-  it joins (the satellite publishes ``K_a XOR K_b``, docs/reference.md §1) and is limited by
-  what each buffer holds above the authentication reserve once the link is *ready*;
-* after a pass's relays the satellite keeps at most its memory: any excess is the part of the
-  new deposit that could not be stored;
+  it joins (the satellite publishes ``K_a XOR K_b``, docs/reference.md §1) and never draws a
+  buffer below the authentication reserve ``R``: key built up over several passes counts
+  towards the reserve (a cumulative reserve), so a link relays once its buffer holds more than
+  ``R``, and only what lies above it;
 * a demand's key travels ``a -> (intermediates) -> b``; intermediate stations hold the partial
-  key in ground storage; key reaching ``b`` is delivered;
+  key in ground storage; trusted-node XORs commute, so segments may be made in any order and
+  only the end of the period needs every intermediate to have received at least what it
+  passed on; key reaching ``b`` is delivered;
 * a fibre link hands out at most ``rate x elapsed - reserve``.
 
 All amounts carry a leading scenario axis of length ``N`` (one for planning, many for weather),
@@ -43,8 +48,6 @@ class Ledger:
     ----------
     buffers
         (N, S, G) key each satellite shares with each station.
-    ready
-        (N, S, G) bool: the link's authentication reserve is established.
     storage
         (N, D, G) partial key of each demand held at intermediate stations.
     fibre_used
@@ -58,7 +61,6 @@ class Ledger:
     """
 
     buffers: np.ndarray
-    ready: np.ndarray
     storage: np.ndarray
     fibre_used: np.ndarray
     delivered: np.ndarray
@@ -71,9 +73,9 @@ class Ledger:
               memory: float, reserve: float, unit_bits: float = 1.0) -> Ledger:
         """A ledger with nothing held yet (``unit_bits``: bits per unit of the amounts)."""
         n = int(n_scenarios)
-        return cls(np.zeros((n, n_sat, n_sta)), np.zeros((n, n_sat, n_sta), bool),
-                   np.zeros((n, n_dem, n_sta)), np.zeros((n, n_fib)), np.zeros((n, n_dem)),
-                   float(memory), float(reserve), TOL_BITS / unit_bits)
+        return cls(np.zeros((n, n_sat, n_sta)), np.zeros((n, n_dem, n_sta)),
+                   np.zeros((n, n_fib)), np.zeros((n, n_dem)), float(memory), float(reserve),
+                   TOL_BITS / unit_bits)
 
     @classmethod
     def start(cls, state: State, *, memory: float, reserve: float, unit_bits: float,
@@ -84,25 +86,26 @@ class Ledger:
         def tile(a):
             return np.repeat(np.asarray(a)[None], n, axis=0)
 
-        return cls(tile(state.buffers).astype(float), tile(state.ready).astype(bool),
-                   tile(state.storage).astype(float), tile(state.fibre_used).astype(float),
+        return cls(tile(state.buffers).astype(float), tile(state.storage).astype(float),
+                   tile(state.fibre_used).astype(float),
                    tile(state.delivered).astype(float), float(memory), float(reserve),
                    TOL_BITS / unit_bits)
 
     # ---- satellite buffers ---------------------------------------------------------------
 
-    def deposit(self, s: int, g: int, amount, *, makes_ready=False) -> None:
-        """Key of a pass of satellite ``s`` over station ``g`` enters the buffer at LOS."""
+    def deposit(self, s: int, g: int, amount) -> np.ndarray:
+        """Key of a pass of satellite ``s`` over station ``g`` enters the buffer at LOS.
+
+        The memory is checked at once (deposit, then relay): what does not fit is not kept.
+        Returns the key kept (N,).
+        """
+        amount = np.broadcast_to(np.asarray(amount, float), self.buffers.shape[:1])
         self.buffers[:, s, g] += amount
-        if self.reserve > 0:
-            self.ready[:, s, g] |= np.asarray(makes_ready, bool)
+        return amount - self.trim_memory(s, g)
 
     def available(self, s: int, g: int) -> np.ndarray:
-        """Key a relay may take from buffer ``(s, g)``: above the reserve, on ready links."""
-        if self.reserve <= 0:
-            return self.buffers[:, s, g].copy()
-        return np.where(self.ready[:, s, g],
-                        np.maximum(self.buffers[:, s, g] - self.reserve, 0.0), 0.0)
+        """Key a relay may take from buffer ``(s, g)``: what lies above the reserve."""
+        return np.maximum(self.buffers[:, s, g] - self.reserve, 0.0)
 
     def relay(self, s: int, src: int, dst: int, amount) -> None:
         """A relay through satellite ``s`` spends ``amount`` from both stations' buffers."""
@@ -141,18 +144,18 @@ class Ledger:
 
     # ---- transactions ---------------------------------------------------------------------
 
-    def snapshot(self, s: int) -> tuple[np.ndarray, np.ndarray]:
-        """Copy of satellite ``s``'s buffers and readiness (to undo a tentative pass)."""
-        return self.buffers[:, s].copy(), self.ready[:, s].copy()
+    def snapshot(self, s: int) -> np.ndarray:
+        """Copy of satellite ``s``'s buffers (to undo a tentative pass)."""
+        return self.buffers[:, s].copy()
 
-    def restore(self, s: int, saved: tuple[np.ndarray, np.ndarray]) -> None:
+    def restore(self, s: int, saved: np.ndarray) -> None:
         """Undo to a :meth:`snapshot`."""
-        self.buffers[:, s], self.ready[:, s] = saved
+        self.buffers[:, s] = saved
 
     def state(self, k: int = 0) -> State:
         """Scenario ``k`` as a :class:`~planner.relay.problem.State` (levels clipped at 0)."""
-        return State(np.maximum(self.buffers[k], 0.0), self.ready[k].copy(),
-                     np.maximum(self.storage[k], 0.0), self.fibre_used[k].copy(),
+        return State(np.maximum(self.buffers[k], 0.0), np.maximum(self.storage[k], 0.0),
+                     self.fibre_used[k].copy(),
                      self.delivered[k].copy())
 
 
@@ -175,7 +178,7 @@ def replay(problem: Problem, solution: Solution) -> tuple[State, list[tuple]]:
                for s in range(len(p.satellites))}
     for q in order.tolist():
         s, g = int(p.sat[q]), int(p.sta[q])
-        ledger.deposit(s, g, solution.used[q], makes_ready=p.key[q] >= p.reserve)
+        ledger.deposit(s, g, solution.used[q])
         touched[s].add(g)
         for hop in hops_at.get((s, q), []):
             ledger.relay(s, hop.src, hop.dst, hop.amount)

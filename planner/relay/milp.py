@@ -10,20 +10,20 @@ For each candidate pass ``p`` (satellite ``s``, station ``g``, key ``k_p``) a bi
 The passes of one satellite, ordered by LOS, are its *events*; the key of a pass enters the
 satellite's buffer ``B[s, i, g]`` (key shared with ``g`` after event ``i``) at LOS. A relay for
 demand ``d = (a, b)`` takes ``y`` bits from ``B[s, ., a]`` and ``B[s, ., b]`` at an event of a
-used pass over ``a`` or ``b`` and delivers ``y`` to the pair (relaying later than the next pass
-over one of the two stations never helps: it only holds memory longer). Constraints:
+used pass over ``a`` or ``b`` and delivers ``y`` to the pair (any used pass over either station
+may relay, so key can wait on board for the other half of a chain). Constraints:
 
 * balance ``B[i, g] = B[i-1, g] + u_p [g = g_p] - (relays at i that use g)``, ``B >= 0``;
-* memory ``sum_g B[i, g] <= M`` after every event (deposit and relays of a pass are
-  simultaneous: key is combined in real time during the pass);
+* memory, deposit then relay: the key of a pass is stored before it can be XORed, so
+  ``sum_g B[i-1, g] + u_i <= M`` (the buffers before the pass's relays; relays only lower them);
 * relays only during used passes: ``sum(relays at i) <= Cap_i x_p``;
 * non-overlap: one row ``sum x_p <= 1`` per maximal clique of the satellite's intervals
   ``[aos - gap, los)`` and ``sum x_p <= telescopes_g`` per maximal clique of a station's intervals
   ``[aos, los)`` (interval graphs: cliques from one sweep, far tighter than pairwise big-M);
-* authentication reserve ``R`` (optional): a link is *ready* (``A = 1``) from its first used pass
-  of at least ``R`` bits; then ``B >= R`` forever and only ready links may be relayed from, so no
-  relay ever draws a buffer below the reserve. ``A`` is continuous but forced to 0/1 by
-  ``A[i] - A[i-1] <= x_p`` and ``A[i] >= x_p``.
+* authentication reserve ``R`` (optional), cumulative: a binary ``A[i, g]`` says the link is
+  *ready*; it may switch on only at a deposit into ``g`` and never switches off, a ready link
+  keeps ``B >= R A`` and only ready links are relayed from. Key built up over several passes
+  therefore counts towards the reserve, and no relay ever draws a buffer below it.
 
 Trusted nodes on the ground (several satellites, fibre)
 -------------------------------------------------------
@@ -31,8 +31,11 @@ Demand ``d`` is a commodity flowing from ``a`` to ``b`` over *hops*: a satellite
 (at a used pass of that satellite over ``v`` or ``w``; consumes ``B[s, ., v]`` and
 ``B[s, ., w]``) or a fibre hop (consumes the link's pool, which grows at the link's rate:
 cumulative use ``<= rate * t - R``). An intermediate station ``v`` keeps the partial key
-(``a`` shares with ``v``) in ground storage ``H[d, v, k] >= 0`` (unbounded), balanced at every
-global time point ``k``. Intermediates are only stations with two or more *channels*
+in ground storage (unbounded). Trusted-node XORs commute, so a chain need not be built source to
+sink: ``v`` may first share key with ``b`` and combine it with ``a``'s key when that arrives;
+only at the horizon must ``H[d, v] = carried + in - out >= 0`` (order-free storage; a chain
+delivers when its last segment is made, which :mod:`planner.relay.chains` works out for the
+plan's times). Intermediates are only stations with two or more *channels*
 (satellites or fibre links): a chain through the same satellite twice is never better than the
 direct relay, so in the single-satellite case the model reduces exactly to the one above.
 Ground relaying is switched on by the caller (:mod:`planner.relay.schedule` does so when fibre links
@@ -53,7 +56,6 @@ that, among equally good schedules, key is relayed at the first opportunity.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,10 +67,11 @@ from planner.relay.problem import (
     Problem,
     Solution,
     maximal_cliques,
-    weighted_total,
 )
 
 _EARLY_BONUS = 1e-6  # per Mbit x weight: tie-break towards early relays (LP polish only)
+_RELAY_COST = 1e-5  # per Mbit x weight of its demand: every relay must raise some delivery
+_PASS_COST = 1e-7  # per pass x the smallest weight: every flown pass must serve some relay
 
 
 @dataclass
@@ -152,7 +155,7 @@ class RelayModel:
 
     def _sat_stations(self, s: int, events: np.ndarray) -> list[int]:
         p = self.p
-        carried = np.flatnonzero((p.state.buffers[s] > TOL) | p.state.ready[s])
+        carried = np.flatnonzero(p.state.buffers[s] > TOL)
         return sorted(set(p.sta[events].tolist()) | set(carried.tolist()))
 
     def _add_hop(self, d: int, src: int, dst: int, tpoint: int, ub: float, *,
@@ -237,13 +240,16 @@ class RelayModel:
                                 self.hop_cols[mine]]),
                 np.concatenate([np.ones(n * m), -np.ones((n - 1) * m), -np.ones(n),
                                 np.ones(2 * mine.size)]))
-        if m >= 2:  # memory after every event
-            lp.rows(np.full(n, -math.inf), np.full(n, p.memory),
-                    np.repeat(np.arange(n), m), B.ravel(), 1.0)
+        if m >= 2:  # deposit, then relay: memory holds B[i-1] + u_i before the pass's relays
+            held = np.full(n, p.memory)
+            held[0] -= float(p.state.buffers[s, stations].sum())
+            lp.rows(np.full(n, -math.inf), held,
+                    np.r_[np.repeat(np.arange(1, n), m), np.arange(n)],
+                    np.r_[B[:-1].ravel(), u_cols], 1.0)
         cum_key = self._cumulative_key(events, stations, g_ev)
         self._relay_on_used_pass(hop_i, mine, x_cols, cum_key[np.arange(n), g_ev])
         if p.reserve > 0:
-            self._reserve_rows(s, events, stations, B, mine, hop_ends, g_ev, x_cols, cum_key)
+            self._reserve_rows(B, mine, hop_ends, g_ev, cum_key)
 
     def _cumulative_key(self, events, stations, g_ev) -> np.ndarray:
         """Upper bound on each buffer after each event: carried + all key so far, <= memory."""
@@ -264,32 +270,21 @@ class RelayModel:
                      np.r_[rows, np.arange(has.size)], np.r_[self.hop_cols[mine], x_cols[has]],
                      np.r_[np.ones(mine.size), -cap[has]])
 
-    def _reserve_rows(self, s, events, stations, B, mine, hop_ends, g_ev, x_cols,
-                      cum_key) -> None:
-        """Readiness ``A`` of each link and the reserve rows (see the module docstring)."""
+    def _reserve_rows(self, B, mine, hop_ends, g_ev, cum_key) -> None:
+        """Readiness ``A`` of each link and the cumulative reserve (see the module docstring)."""
         p, lp = self.p, self.lp
         n, m = B.shape
-        A = lp.cols(n * m, 0.0, 1.0).reshape(n, m)
-        a0 = p.state.ready[s, stations].astype(float)
-        big = p.key[events] >= p.reserve
+        A = lp.cols(n * m, 0.0, 1.0, integer=True).reshape(n, m)
         flat = np.arange(n * m)
-        base = np.zeros((n, m))
-        base[0] = a0
-        # A[i] - A[i-1] >= 0  and  A[i] - A[i-1] - [triggered] x_i <= 0
-        diff_r = np.r_[flat, flat[m:]]
-        diff_c = np.r_[A.ravel(), A[:-1].ravel()]
-        diff_v = np.r_[np.ones(n * m), -np.ones((n - 1) * m)]
-        lp.rows(base.ravel(), np.full(n * m, math.inf), diff_r, diff_c, diff_v)
-        trig = np.flatnonzero(big)
-        trig_rows = trig * m + g_ev[trig]
-        lp.rows(np.full(n * m, -math.inf), base.ravel(), np.r_[diff_r, trig_rows],
-                np.r_[diff_c, x_cols[trig]], np.r_[diff_v, -np.ones(trig.size)])
-        # A[i] >= x_i where the pass triggers readiness
-        lp.rows(np.zeros(trig.size), np.full(trig.size, math.inf),
-                np.r_[np.arange(trig.size), np.arange(trig.size)],
-                np.r_[A.ravel()[trig_rows], x_cols[trig]],
-                np.r_[np.ones(trig.size), -np.ones(trig.size)])
-        # B >= R A
+        # A[i, g] >= A[i-1, g]; A only changes at a deposit into g: A[i, g] = A[i-1, g] else
+        later = flat[m:]
+        own = np.zeros((n, m), bool)
+        own[np.arange(n), g_ev] = True
+        upper = np.where(own[1:].ravel(), math.inf, 0.0)
+        lp.rows(np.zeros(later.size), upper, np.r_[np.arange(later.size), np.arange(later.size)],
+                np.r_[A.ravel()[later], A.ravel()[later - m]],
+                np.r_[np.ones(later.size), -np.ones(later.size)])
+        # B >= R A: a ready link never falls below the reserve
         lp.rows(np.zeros(n * m), np.full(n * m, math.inf), np.r_[flat, flat],
                 np.r_[B.ravel(), A.ravel()], np.r_[np.ones(n * m), -p.reserve * np.ones(n * m)])
         # only ready links are relayed from: sum(hops at i using g) <= cap A[i, g]
@@ -302,8 +297,12 @@ class RelayModel:
                     np.r_[np.ones(ends.size), -cum_key.ravel()[keys]])
 
     def _storage_rows(self) -> None:
+        """Order-free ground storage: by the horizon every intermediate received what it sent.
+
+        Trusted-node XORs commute, so a segment ``v -> b`` may be made before ``a -> v``; only
+        the net key of demand ``d`` held at ``v`` at the end, ``H[d, v]``, must be >= 0.
+        """
         p, lp = self.p, self.lp
-        k_n = self.times.size
         self.H: dict[tuple[int, int], np.ndarray] = {}
         for d, _dem in enumerate(p.demands):
             for v in self.nodes[d][2:]:
@@ -311,15 +310,12 @@ class RelayModel:
                 outflow = np.flatnonzero((self.hop_dem == d) & (self.hop_src == v))
                 if inflow.size == 0 and outflow.size == 0 and p.state.storage[d, v] <= TOL:
                     continue
-                H = lp.cols(k_n, 0.0, math.inf)
+                H = lp.cols(1, 0.0, math.inf)
                 self.H[(d, v)] = H
-                rhs = np.zeros(k_n)
-                rhs[0] = p.state.storage[d, v]
-                r = [np.arange(k_n), np.arange(1, k_n), self.hop_tp[inflow], self.hop_tp[outflow]]
-                c = [H, H[:-1], self.hop_cols[inflow], self.hop_cols[outflow]]
-                v_ = [np.ones(k_n), -np.ones(k_n - 1), -np.ones(inflow.size),
-                      np.ones(outflow.size)]
-                lp.rows(rhs, rhs, np.concatenate(r), np.concatenate(c), np.concatenate(v_))
+                held = float(p.state.storage[d, v])
+                lp.rows([held], [held], np.zeros(1 + inflow.size + outflow.size, int),
+                        np.r_[H, self.hop_cols[inflow], self.hop_cols[outflow]],
+                        np.r_[1.0, -np.ones(inflow.size), np.ones(outflow.size)])
 
     def _fibre_rows(self) -> None:
         p, lp = self.p, self.lp
@@ -349,7 +345,12 @@ class RelayModel:
     # ---- objectives -----------------------------------------------------------------------
 
     def objective_total(self, terminal: dict | None = None) -> None:
-        """Maximise ``sum_d w_d min(D_d, T_d)`` (plus optional end-of-window key values)."""
+        """Maximise ``sum_d w_d min(D_d, T_d)`` (plus optional end-of-window key values).
+
+        Small costs make operations that raise no delivery lose: ``_RELAY_COST x w_d`` per
+        Mbit relayed for demand ``d`` and ``_PASS_COST x min w`` per pass flown. They are far
+        below any delivered bit's value (a chain has a few hops), so they only break ties.
+        """
         p, lp = self.p, self.lp
         for d, dem in enumerate(p.demands):
             if dem.target is None:
@@ -357,21 +358,39 @@ class RelayModel:
             else:
                 c = lp.cols(1, 0.0, dem.target + float(p.state.delivered[d]), cost=dem.weight)
                 lp.row(-math.inf, 0.0, [c[0], self.D[d]], [1.0, -1.0])
+        weights = np.array([d.weight for d in p.demands], float)
+        if self.hop_cols.size:
+            lp.set_cost(self.hop_cols, -_RELAY_COST * weights[self.hop_dem])
+        if self.x.size and weights.size:
+            lp.set_cost(self.x, -_PASS_COST * float(weights.min()))
         if terminal:
             self._terminal(terminal)
 
     def _terminal(self, terminal: dict) -> None:
-        """Value per Mbit left in satellite buffers / ground storage at the window's end."""
-        lp = self.lp
+        """Value per Mbit left in satellite buffers / ground storage at the window's end.
+
+        A value applies only up to its cap (``buffer_cap[(s, g)]``, ``storage_cap[(d, v)]``
+        in Mbit, default unbounded): key the rest of the period can still use.
+        """
         for s, B in self.B.items():
             for j, g in enumerate(self.sat_stations[s]):
                 value = terminal["buffer"].get(g, 0.0)
                 if value:
-                    lp.set_cost([B[-1, j]], value)
-        for (d, _v), H in self.H.items():
+                    self._bounded_value(B[-1, j], value,
+                                        terminal.get("buffer_cap", {}).get((s, g), math.inf))
+        for (d, v), H in self.H.items():
             value = terminal["storage"].get(d, 0.0)
             if value:
-                lp.set_cost([H[-1]], value)
+                self._bounded_value(H[-1], value,
+                                    terminal.get("storage_cap", {}).get((d, v), math.inf))
+
+    def _bounded_value(self, col: int, value: float, cap: float) -> None:
+        """``value`` per Mbit of column ``col``, for at most ``cap`` Mbit of it."""
+        if not math.isfinite(cap):
+            self.lp.set_cost([col], value)
+            return
+        c = self.lp.cols(1, 0.0, max(cap, 0.0), cost=value)
+        self.lp.row(-math.inf, 0.0, [c[0], col], [1.0, -1.0])
 
     def objective_fair(self, floor: float | None = None) -> int:
         """Maximise ``z`` with ``z n_d <= D_d``; with ``floor`` the level is held instead."""
@@ -394,7 +413,7 @@ class RelayModel:
                 continue
             base = float(p.state.delivered[d])
             c = lp.cols(1, 0.0, dem.target, cost=1.0 / dem.target)
-            lp.row(-math.inf, base, [c[0], self.D[d]], [1.0, -1.0])
+            lp.row(-math.inf, -base, [c[0], self.D[d]], [1.0, -1.0])  # c <= D - carried
             top += 1.0
         return top
 
@@ -426,121 +445,35 @@ class RelayModel:
                         result["wall_s"], result["objective"], dict(result["size"]))
 
     def solve(self, *, maximize: bool = True, time_limit: float = 60.0,
-              mip_rel_gap: float = 1e-4, relax: bool = False) -> dict:
-        """Solve the model as built so far (``relax``: its LP relaxation)."""
+              mip_rel_gap: float = 1e-4, relax: bool = False,
+              chosen: np.ndarray | None = None, start: np.ndarray | None = None) -> dict:
+        """Solve the model as built so far.
+
+        ``relax``: its LP relaxation; ``chosen`` (bool per pass of the problem): fly exactly
+        these passes (the relays are optimised for them); ``start``: a complete point of this
+        model (a previous result's ``values``) as the first incumbent.
+        """
+        fixed = None
+        if chosen is not None:
+            fixed = (self.x, np.asarray(chosen, bool)[self.active].astype(float))
         return self.lp.solve(maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
                              bonus=self._early_bonus() if maximize and not relax else None,
-                             relax=relax)
+                             relax=relax, fixed=fixed, start=start)
 
     def _early_bonus(self) -> tuple[np.ndarray, np.ndarray]:
-        """Tie-break: among equally good schedules deliver key as early as possible."""
+        """Tie-breaks: no relay that raises no delivery; deliver key as early as possible."""
         span = max(float(self.times[-1]), 1.0)
-        cols, costs = [], []
+        weights = np.array([d.weight for d in self.p.demands], float)
+        cols = [self.hop_cols]  # and the relay cost, whatever the objective (polish only)
+        costs = [-_RELAY_COST * weights[self.hop_dem]]
         for d, into in enumerate(self.into):
             w = self.p.demands[d].weight
             cols.append(self.hop_cols[into])
             costs.append(_EARLY_BONUS * w * (1.0 - self.times[self.hop_tp[into]] / span))
         if not cols:
             return np.zeros(0, int), np.zeros(0)
-        return np.concatenate(cols), np.concatenate(costs)
-
-
-
-
-def terminal_values(problem: Problem, fraction: float) -> dict:
-    """End-of-window values for rolling horizons [per Mbit].
-
-    Key left in a satellite buffer for station ``g`` is worth ``fraction`` x the largest weight of
-    a still-open demand at ``g`` (``fraction < 0.5`` keeps relaying now strictly better than
-    holding both halves); partial key at an intermediate is worth ``2 * fraction`` x its
-    demand's weight.
-    """
-    buffer: dict[int, float] = {}
-    storage: dict[int, float] = {}
-    for d, dem in enumerate(problem.demands):
-        if dem.target is not None and dem.target <= TOL:
-            continue
-        for g in (dem.a, dem.b):
-            buffer[g] = max(buffer.get(g, 0.0), fraction * dem.weight)
-        storage[d] = 2 * fraction * dem.weight
-    for nodes in problem.relay_nodes():
-        for g in nodes[2:]:
-            buffer.setdefault(g, fraction * min((d.weight for d in problem.demands),
-                                                default=0.0))
-    return {"buffer": buffer, "storage": storage}
-
-
-def solve_milp(problem: Problem, objective: str, *, time_limit: float = 60.0,
-               mip_rel_gap: float = 1e-4, terminal: dict | None = None) -> Solution:
-    """Solve a problem exactly for objective ``total`` or ``fair``.
-
-    ``fair`` is lexicographic: the max-min level first, then the weighted total at that level
-    (the wall time and the gap reported are those of both solves together / the first solve).
-    """
-    start = time.perf_counter()
-    model = RelayModel(problem)
-    if objective == "total":
-        model.objective_total(terminal)
-        result = model.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap)
-        sol = fill_kept_key(problem, model.solution(result))
-        sol.objective = _objective_value(problem, model, result)
-        return sol
-    if objective != "fair":
-        raise ValueError(f"unknown objective {objective!r}")
-    model.objective_fair()
-    first = model.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap)
-    if not first["has_solution"]:
-        sol = model.solution(first)
-        sol.wall_s = time.perf_counter() - start
-        return sol
-    level = first["objective"]
-    second_model = RelayModel(problem)
-    second_model.objective_fair(floor=max(level * (1 - 1e-7) - 1e-9, 0.0))
-    second_model.objective_total(terminal)
-    remaining = max(time_limit - (time.perf_counter() - start), 1.0)
-    second = second_model.solve(time_limit=remaining, mip_rel_gap=mip_rel_gap)
-    chosen = second if second["has_solution"] else first
-    sol = fill_kept_key(problem, (second_model if second["has_solution"] else model)
-                        .solution(chosen))
-    sol.status, sol.gap = first["status"], first["gap"]
-    sol.objective = level
-    sol.wall_s = time.perf_counter() - start
-    sol.stats["second_stage_status"] = second["status"]
-    return sol
-
-
-def _objective_value(problem: Problem, model: RelayModel, result: dict) -> float | None:
-    if result["values"] is None:
-        return None
-    delivered = result["values"][model.D]
-    return weighted_total(problem, delivered)
-
-
-
-def fill_kept_key(problem: Problem, solution: Solution) -> Solution:
-    """Keep as much of each used pass's key as memory allows (in place; returns the solution).
-
-    The objectives do not care how much unused key a satellite keeps, so the solver may keep
-    less than a pass yields. This raises every ``used`` to ``min(key, headroom)``, where the
-    headroom is the least free memory from that pass on (later passes first), which changes no
-    relay and no constraint other than memory.
-    """
-    p = problem
-    spent: dict[int, float] = {}
-    for hop in solution.hops:
-        if hop.event is not None:
-            spent[hop.event] = spent.get(hop.event, 0.0) + 2.0 * hop.amount
-    for s in range(len(p.satellites)):
-        events = np.flatnonzero(solution.chosen & (p.sat == s))
-        if events.size == 0:
-            continue
-        events = events[np.lexsort((p.aos[events], p.los[events]))]
-        change = solution.used[events] - np.array([spent.get(int(q), 0.0) for q in events])
-        level = p.state.buffers[s].sum() + np.cumsum(change)
-        for i in range(events.size - 1, -1, -1):
-            q = events[i]
-            extra = min(p.key[q] - solution.used[q], p.memory - level[i:].max())
-            if extra > TOL:
-                solution.used[q] += extra
-                level[i:] += extra
-    return solution
+        # one entry per column: a hop into b carries both its cost and its bonus
+        unique, where = np.unique(np.concatenate(cols), return_inverse=True)
+        total = np.zeros(unique.size)
+        np.add.at(total, where, np.concatenate(costs))
+        return unique, total

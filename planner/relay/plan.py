@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from planner.relay.chains import delivery_steps
 from planner.relay.demands import Demand
 from planner.relay.fibre import FibreLink
 from planner.relay.inputs import PlanInputs
 from planner.relay.ledger import replay
 from planner.relay.nights import night_dates
 from planner.relay.problem import MBIT, Solution
+from planner.relay.shortfall import explain
 
 _BIT_TOL = 1.0  # bit: the MILP's feasibility tolerance is 1e-7 Mbit = 0.1 bit
 _DECIMALS = 3  # bit values in plans are rounded to millibits (float noise removed)
@@ -53,15 +55,23 @@ class Plan:
         satellite, station, bits``.
     delivered
         Per demand (index ``demand``): ``station_a, station_b, weight, target_bits,
-        delivered_bits, unmet_bits, completion_utc``.
+        already_delivered_bits`` (before the plan, from a measured state), ``delivered_bits``
+        (by this plan), ``unmet_bits`` (target - already - delivered) and ``completion_utc``
+        (when the target's last chain is complete).
     delivered_by_night
-        Delivered key per night (rows) and demand (columns) [bit].
+        Delivered key per night (rows) and demand (columns) [bit]: key counts on the night
+        its chain is complete (:mod:`planner.relay.chains`), which with order-free chains
+        through ground stations may be after its last hop into ``station_b``.
     parameters
         Every setting the plan depends on (memory, gap, reserve, telescopes, ...).
     weather, weather_info
         P10/P50/P90 of delivered key over weather scenarios and the seed etc. (if evaluated).
     provenance
         Slot for element-set epochs, station file, package version (filled by the caller).
+    notes
+        Why each demand gets less than it asked for (:mod:`planner.relay.shortfall`: no common
+        visibility, period too short, memory, reserve, weather), and a solver stopped short of
+        optimality.
     """
 
     objective: str
@@ -99,11 +109,10 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
          "station": [p.stations[g] for _, _, g, _ in levels],
          "bits": [v * MBIT for *_, v in levels]})
     buffers["time_utc"] = pd.to_datetime(buffers["time_utc"], utc=True)
-    delivered = _delivered_frame(inputs, relays)
-    end_of = {d.label: d.station_b for d in inputs.demands}
-    by_night = (relays[relays["to_station"] == relays["demand"].map(end_of)]
-                .pivot_table(index="night_date", columns="demand", values="bits",
-                             aggfunc="sum", fill_value=0.0)
+    steps = _delivery_steps(inputs, relays)
+    delivered = _delivered_frame(inputs, relays, steps)
+    by_night = (steps.pivot_table(index="night_date", columns="demand", values="bits",
+                                  aggfunc="sum", fill_value=0.0)
                 .reindex(columns=[d.label for d in inputs.demands], fill_value=0.0))
     value = sol.objective
     if objective == "earliest":
@@ -116,9 +125,13 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
     params["solver_stats"] = dict(sol.stats)
     for frame, col in ((passes, "used_bits"), (relays, "bits"), (buffers, "bits")):
         frame[col] = frame[col].astype(float).round(_DECIMALS)
+    notes = explain(p, passes, delivered, params)
+    if sol.gap is not None and sol.gap > 1e-3 and objective != "earliest":
+        notes.append(f"the solver stopped with a proven gap of {100 * sol.gap:.3g}% "
+                     f"({sol.status}): a better plan may exist; raise the time limit")
     return Plan(objective, sol.method, sol.status, sol.gap, sol.wall_s, value,
                 inputs.demands, inputs.fibre_links, passes, relays, buffers, delivered,
-                by_night.round(_DECIMALS), params)
+                by_night.round(_DECIMALS), params, notes=notes)
 
 
 def _all_targets(inputs: PlanInputs) -> bool:
@@ -166,21 +179,43 @@ def _relays_frame(inputs: PlanInputs, sol: Solution) -> pd.DataFrame:
     return frame.sort_values(["time_utc", "demand"], kind="stable").reset_index(drop=True)[cols]
 
 
-def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame) -> pd.DataFrame:
+def _delivery_steps(inputs: PlanInputs, relays: pd.DataFrame) -> pd.DataFrame:
+    """Key each demand receives at each time, chains completed in any order (bits)."""
+    p = inputs.problem
+    records = []
+    for d, dem in enumerate(inputs.demands):
+        mine = relays[relays["demand"] == dem.label]
+        hops = zip(mine["time_utc"], mine["from_station"], mine["to_station"],
+                   mine["bits"].astype(float), strict=True)
+        carried = {p.stations[g]: float(v) * MBIT for g, v in enumerate(p.state.storage[d])}
+        for when, bits in delivery_steps(hops, dem.station_a, dem.station_b, carried):
+            records.append({"time_utc": when, "demand": dem.label, "bits": bits})
+    frame = pd.DataFrame.from_records(records, columns=["time_utc", "demand", "bits"])
+    frame["time_utc"] = pd.to_datetime(frame["time_utc"], utc=True)
+    frame["night_date"] = night_dates(frame["time_utc"], inputs.cut_hour)
+    return frame
+
+
+def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame,
+                     steps: pd.DataFrame) -> pd.DataFrame:
+    before = (inputs.parameters.get("initial_state") or {}).get("delivered_bits", {})
     records = []
     for d in inputs.demands:
         into = relays[(relays["demand"] == d.label) & (relays["to_station"] == d.station_b)]
         total = round(float(into["bits"].astype(float).round(_DECIMALS).sum()), _DECIMALS)
         done = None
         if d.target_bits is not None:
-            cum = into["bits"].cumsum().to_numpy()
+            mine = steps[steps["demand"] == d.label]
+            cum = before.get(d.label, 0.0) + mine["bits"].cumsum().to_numpy()
             hit = np.flatnonzero(cum >= d.target_bits - _BIT_TOL)
-            done = into["time_utc"].iloc[hit[0]] if hit.size else None
+            done = mine["time_utc"].iloc[hit[0]] if hit.size else None
         records.append({"demand": d.label, "station_a": d.station_a, "station_b": d.station_b,
                         "weight": d.weight, "target_bits": d.target_bits,
+                        "already_delivered_bits": before.get(d.label, 0.0),
                         "delivered_bits": total,
                         "unmet_bits": (None if d.target_bits is None else
-                                       _clean(max(d.target_bits - total, 0.0))),
+                                       _clean(max(d.target_bits - before.get(d.label, 0.0)
+                                                  - total, 0.0))),
                         "completion_utc": done})
     return pd.DataFrame.from_records(records).set_index("demand")
 

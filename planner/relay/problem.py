@@ -44,7 +44,6 @@ class State:
     """Carried state between planning windows (all key in Mbit)."""
 
     buffers: np.ndarray  # (S, G) key each satellite shares with each station
-    ready: np.ndarray  # (S, G) bool: authentication reserve established
     storage: np.ndarray  # (D, G) partial key of each demand held at intermediate stations
     fibre_used: np.ndarray  # (F,) key drawn from each fibre link so far
     delivered: np.ndarray  # (D,) key delivered to each demand so far
@@ -52,13 +51,13 @@ class State:
     @classmethod
     def zeros(cls, n_sat: int, n_sta: int, n_dem: int, n_fib: int) -> State:
         """The empty state at the start of a plan."""
-        return cls(np.zeros((n_sat, n_sta)), np.zeros((n_sat, n_sta), bool),
-                   np.zeros((n_dem, n_sta)), np.zeros(n_fib), np.zeros(n_dem))
+        return cls(np.zeros((n_sat, n_sta)), np.zeros((n_dem, n_sta)), np.zeros(n_fib),
+                   np.zeros(n_dem))
 
     def copy(self) -> State:
         """Deep copy."""
-        return State(self.buffers.copy(), self.ready.copy(), self.storage.copy(),
-                     self.fibre_used.copy(), self.delivered.copy())
+        return State(self.buffers.copy(), self.storage.copy(), self.fibre_used.copy(),
+                     self.delivered.copy())
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """Rolling horizon: the MILP night by night, carrying the state from one window to the next.
 
-Each window of ``window_nights`` nights is solved exactly, carrying buffers, ground storage,
-fibre use and delivered key; key left in a buffer at the end of a window is valued at
-``carry_value`` x its demand's weight so windows do not waste it.
+Each window of ``window_nights`` nights is solved exactly (warm-started from the greedy plan of
+the window), carrying buffers, ground storage, fibre use and delivered key; key left in a buffer
+at the end of a window is valued at ``carry_value`` x its demand's weight, and partial key at an
+intermediate station at twice that, each only up to what the rest of the period can still use
+(:func:`planner.relay.exact.terminal_values`), so windows neither waste key nor hoard it. The
+relays of the chosen passes are finally re-optimised over the whole period
+(:func:`planner.relay.tidy.tidy_relays`) so that no relay is left that raises no delivery.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import time
 import numpy as np
 import pandas as pd
 
+from planner.relay.exact import solve_milp, terminal_values
 from planner.relay.greedy import objective_of, solve_greedy
 from planner.relay.inputs import PlanInputs
 from planner.relay.ledger import replay
-from planner.relay.milp import solve_milp, terminal_values
 from planner.relay.problem import Hop, Problem, Solution
+from planner.relay.tidy import tidy_relays
 
 #: Value of a bit left in a buffer at the end of a window, as a fraction of the weight of the
 #: demands it can serve (< 0.5 keeps relaying now better than holding).
@@ -65,9 +70,13 @@ def solve_rolling(problem: Problem, objective: str, windows: list[tuple[np.ndarr
             if full.target is not None:
                 spec.target = max(full.target - state.delivered[d], 0.0)
         last = w == len(windows) - 1
-        terminal = None if last else terminal_values(sub, carry_value)
+        terminal = None
+        if not last:
+            later, _ = problem.subset(problem.aos >= end, state=state)
+            terminal = terminal_values(sub, carry_value, future=later)
         sol = solve_milp(sub, window_objective, time_limit=time_limit_s,
-                         mip_rel_gap=mip_rel_gap, terminal=terminal)
+                         mip_rel_gap=mip_rel_gap, terminal=terminal,
+                         seed=solve_greedy(sub, window_objective))
         if not sol.chosen.any() and sol.status not in ("optimal",):
             sol = solve_greedy(sub, window_objective)
         statuses.append(sol.status)
@@ -82,6 +91,10 @@ def solve_rolling(problem: Problem, objective: str, windows: list[tuple[np.ndarr
     sol = Solution(chosen, used, hops, "rolling", f"{status} per window" if statuses else status,
                    max(known_gaps) if known_gaps else None, time.perf_counter() - start)
     sol.objective = objective_of(problem, sol, objective)
+    sol.stats["windows"] = len(windows)
+    # a window values the key it leaves behind, which later windows may not use: the relays
+    # of the chosen passes are re-optimised over the whole period, no demand getting less
+    sol = tidy_relays(problem, sol, objective, time_limit=time_limit_s, mip_rel_gap=mip_rel_gap)
     sol.stats["windows"] = len(windows)
     return sol
 

@@ -7,7 +7,8 @@ passes each satellite uses, when it combines stored keys to relay them (the sate
 solvers share one problem definition (:mod:`planner.relay.problem`):
 
 * ``milp`` — the exact mixed-integer program (:mod:`planner.relay.milp`), solved by HiGHS
-  (status, gap and wall time are reported);
+  warm-started from the greedy plan (:mod:`planner.relay.exact`); the better of the two is
+  returned, and status, gap and wall time are reported;
 * ``greedy`` — a fast baseline (:mod:`planner.relay.greedy`);
 * ``rolling`` — the MILP night by night (:mod:`planner.relay.rolling`).
 
@@ -25,13 +26,15 @@ import pandas as pd
 from planner.errors import ScheduleInputError
 from planner.relay.demands import Demand
 from planner.relay.earliest import solve_earliest
+from planner.relay.exact import solve_milp
 from planner.relay.fibre import FibreLink
-from planner.relay.greedy import solve_greedy
+from planner.relay.greedy import objective_of, solve_greedy
 from planner.relay.inputs import OBJECTIVES, SOLVERS, PlanInputs, prepare
-from planner.relay.milp import solve_milp
 from planner.relay.plan import Plan, assemble_plan
-from planner.relay.problem import MBIT, Solution, reachable_upper_bound
+from planner.relay.problem import MBIT, TOL, Solution, reachable_upper_bound
 from planner.relay.rolling import DEFAULT_CARRY_VALUE, solve_rolling, window_bounds
+from planner.relay.state import RelayState
+from planner.relay.tidy import drop_idle_passes
 
 #: On-board key memory per satellite [bit] [A]: no published figure for Jinan-1; 1 Gbit holds
 #: about three years of 1-Mbit passes, so by default memory only binds when set smaller.
@@ -61,6 +64,7 @@ def plan_schedule(
     start: object | None = None,
     end: object | None = None,
     carry_value: float = DEFAULT_CARRY_VALUE,
+    state: RelayState | None = None,
 ) -> Plan:
     """Plan passes and trusted relays for the given demands.
 
@@ -108,6 +112,11 @@ def plan_schedule(
         it and passes outside it are ignored.
     carry_value
         Rolling horizon: value of key left in buffers at a window's end, fraction of weight.
+    state
+        The measured state of the campaign (:func:`planner.relay.state.load_state`,
+        docs/relay-state.md): the plan covers the rest of the period from its ``as_of`` time,
+        starting from its buffers, ground storage and delivered key; its flown passes are not
+        planned again, and a satellite's next pass keeps the re-pointing gap after them.
 
     Returns
     -------
@@ -125,7 +134,7 @@ def plan_schedule(
                      objective=objective, solver=solver, time_limit_s=time_limit_s,
                      mip_rel_gap=mip_rel_gap, window_nights=window_nights,
                      night_cut_hour_utc=night_cut_hour_utc, ground_relays=ground_relays,
-                     start=start, end=end, carry_value=carry_value)
+                     start=start, end=end, carry_value=carry_value, state=state)
     solution = _solve(inputs, objective, solver, time_limit_s, mip_rel_gap, window_nights,
                       carry_value)
     return assemble_plan(inputs, solution, objective)
@@ -133,6 +142,13 @@ def plan_schedule(
 
 def _solve(inputs: PlanInputs, objective: str, solver: str, time_limit_s: float,
            mip_rel_gap: float, window_nights: int, carry_value: float) -> Solution:
+    sol = _solve_with(inputs, objective, solver, time_limit_s, mip_rel_gap, window_nights,
+                      carry_value)
+    return drop_idle_passes(inputs.problem, sol)
+
+
+def _solve_with(inputs: PlanInputs, objective: str, solver: str, time_limit_s: float,
+                mip_rel_gap: float, window_nights: int, carry_value: float) -> Solution:
     problem = inputs.problem
     if objective == "earliest":
         _check_reachable(inputs)
@@ -147,12 +163,24 @@ def _solve(inputs: PlanInputs, objective: str, solver: str, time_limit_s: float,
         if completion is None:
             _raise_unmet(sol.status, time_limit_s)
         return sol
-    sol = solve_milp(problem, objective, time_limit=time_limit_s, mip_rel_gap=mip_rel_gap)
-    if sol.objective is None:  # no incumbent within the time limit: fall back on the greedy
-        fallback = solve_greedy(problem, objective)
-        fallback.status = f"{sol.status}: no MILP solution, greedy plan"
-        fallback.wall_s += sol.wall_s
-        return fallback
+    seed = solve_greedy(problem, objective)
+    sol = solve_milp(problem, objective, time_limit=time_limit_s, mip_rel_gap=mip_rel_gap,
+                     seed=seed)
+    return _better(problem, objective, sol, seed)
+
+
+def _better(problem, objective: str, sol: Solution, seed: Solution) -> Solution:
+    """The MILP's plan unless the greedy seed is better (a MILP stopped early); gap kept."""
+    if sol.objective is None:  # no incumbent within the time limit: the greedy plan
+        seed.status = f"{sol.status}: no MILP solution, greedy plan"
+        seed.wall_s += sol.wall_s
+        return seed
+    mine, theirs = objective_of(problem, sol, objective), objective_of(problem, seed, objective)
+    if theirs > mine * (1 + 1e-6) + TOL:  # beyond the solvers' tolerance
+        seed.status = f"{sol.status}: the greedy plan is better, kept"
+        seed.gap, seed.wall_s = sol.gap, seed.wall_s + sol.wall_s
+        seed.stats = dict(sol.stats, kept="greedy")
+        return seed
     return sol
 
 
@@ -161,7 +189,8 @@ def _check_reachable(inputs: PlanInputs) -> None:
     for demand, most in zip(inputs.demands, bound, strict=True):
         if demand.target_bits is not None and most < demand.target_bits * (1 - 1e-9):
             raise ScheduleInputError(
-                f"objective earliest: target {demand.target_bits:.6g} bits is unreachable: at "
+                f"objective earliest: {demand.label}: target {demand.target_bits:.6g} bits is "
+                f"unreachable: at "
                 f"most {most:.6g} bits of key reach these stations in the period",
                 field=demand.field_name)
 

@@ -35,6 +35,7 @@ from planner.errors import ScheduleInputError
 from planner.relay.ledger import TOL_BITS, Ledger
 from planner.relay.nights import auto_night_cut_hour, night_dates
 from planner.relay.plan import Plan
+from planner.relay.shortfall import weather_notes
 
 #: Lag-one correlation of clear/cloudy nights at one station [A].
 DEFAULT_PERSISTENCE = 0.5
@@ -146,6 +147,7 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
     up later on any hop that fell short (never getting ahead of the plan on it); key beyond the
     planned buffer levels is relayed on the spot for the pass's own demands (direct relays, up to
     the targets). Memory and reserves apply as in planning; fibre links are unaffected by cloud.
+    A demand whose target the plan meets but some scenarios miss gets a note in ``plan.notes``.
 
     Parameters
     ----------
@@ -182,6 +184,7 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
     realized = clear * rows["secure_bits"].to_numpy(float)[None, :]
     delivered = _Replay(plan, realized).run()
     summary = _summarise(plan, delivered)
+    plan.notes.extend(n for n in weather_notes(plan, summary) if n not in plan.notes)
     info = {"seed": seed, "scenarios": int(n_scenarios), "persistence": float(persistence),
             "clear_fraction": float(clear.mean()) if clear.size else math.nan}
     return summary, info
@@ -192,6 +195,9 @@ def _summarise(plan: Plan, delivered: dict[str, np.ndarray]) -> pd.DataFrame:
     for demand in plan.demands:
         got = delivered[demand.label]
         target = demand.target_bits
+        if target is not None:  # key a measured state already holds counts towards it
+            target -= float((plan.parameters.get("initial_state") or {})
+                            .get("delivered_bits", {}).get(demand.label, 0.0))
         records.append({
             "demand": demand.label,
             "planned_bits": float(plan.delivered.loc[demand.label, "delivered_bits"]),
@@ -215,8 +221,12 @@ class _Replay:
         par = plan.parameters
         self.start = pd.Timestamp(par["start_utc"])
         passes, relays = plan.passes, plan.relays
-        self.sat = {s: i for i, s in enumerate(sorted(set(passes["satellite"])))}
+        carried = (par.get("initial_state") or {}).get("buffers_bits") or {}
+        self.sat = {s: i for i, s in
+                    enumerate(sorted(set(passes["satellite"]) | set(carried)))}
         names = set(passes["station"]) | set(relays["from_station"]) | set(relays["to_station"])
+        for per in carried.values():
+            names |= set(per)
         for d in plan.demands:
             names |= {d.station_a, d.station_b}
         self.sta = {g: i for i, g in enumerate(sorted(names))}
@@ -228,6 +238,17 @@ class _Replay:
                                    len(self.dem), len(self.fibre),
                                    memory=float(par["memory_bits"]),
                                    reserve=float(par["reserve_bits"]))
+        initial = par.get("initial_state") or {}
+        for sat, per in (initial.get("buffers_bits") or {}).items():
+            for station, bits in per.items():  # key on board at the start (a measured state)
+                if sat in self.sat and station in self.sta:
+                    self.ledger.buffers[:, self.sat[sat], self.sta[station]] = float(bits)
+        for label, per in (initial.get("storage_bits") or {}).items():
+            for station, bits in per.items():
+                if station in self.sta:
+                    self.ledger.storage[:, self.dem[label], self.sta[station]] = float(bits)
+        self.before = {label: float(bits) for label, bits in
+                       (initial.get("delivered_bits") or {}).items()}
         self.planned_cum: dict[tuple, float] = {}
         self.done_cum: dict[tuple, np.ndarray] = {}
         self.levels: dict = {}
@@ -247,23 +268,27 @@ class _Replay:
                 self._pass_event(j, sat_ops.get(pid))
             else:
                 self._hop(fibre_rows[j], time_utc)
-        return {label: self.ledger.delivered[:, d] for label, d in self.dem.items()}
+        # order-free chains: key an intermediate passed on beyond what reached it (its
+        # storage below zero) never completed a chain; that much of its delivery is lost
+        unbacked = np.maximum(-self.ledger.storage, 0.0).sum(axis=2)
+        got = np.maximum(self.ledger.delivered - unbacked, 0.0)
+        return {label: got[:, d] for label, d in self.dem.items()}
 
     def _pass_event(self, j: int, ops: pd.DataFrame | None) -> None:
         row = self.plan.passes.iloc[j]
         s, g = self.sat[row["satellite"]], self.sta[row["station"]]
-        self.ledger.deposit(s, g, self.realized[:, j], makes_ready=True)
+        self.ledger.deposit(s, g, self.realized[:, j])  # deposit (memory checked), then relay
         if ops is not None:
             for op in ops.itertuples():
                 self._hop(op, row["los_utc"])
         self._extras(row["satellite"], row["station"], row["los_utc"])
-        self.ledger.trim_memory(s, g)
 
     def _remaining(self, d: int) -> np.ndarray:
         target = self.demands[d].target_bits
         if target is None:
             return np.full(self.realized.shape[0], np.inf)
-        return np.maximum(target - self.ledger.delivered[:, d], 0.0)
+        before = self.before.get(self.demands[d].label, 0.0)
+        return np.maximum(target - before - self.ledger.delivered[:, d], 0.0)
 
     def _hop(self, op, time_utc: pd.Timestamp) -> None:
         """A planned hop, catching up on what earlier hops of its edge fell short of."""
@@ -276,8 +301,6 @@ class _Replay:
         amount = np.maximum(self.planned_cum[edge] - done, 0.0)
         from_source = op.from_station == demand.station_a
         to_sink = op.to_station == demand.station_b
-        if not from_source:
-            amount = np.minimum(amount, ledger.held(d, src))
         if to_sink:
             amount = np.minimum(amount, self._remaining(d))
         if op.via in self.fibre:

@@ -283,23 +283,16 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
     Raises
     ------
     ScheduleInputError
-        For a bad demand string (field ``demands '<text>'``), or a bad file (its file, line
-        and field), or a pair given twice.
+        For a bad demand string (field ``demands``, the message starts with the text), or a
+        bad file (its file, line and field), or a pair given twice.
     """
-    from planner.errors import ScheduleInputError
     from planner.mission.stations import load_stations
     from planner.relay.demands import check_demands, load_demands, parse_demand
 
     known = [s.name for s in load_stations(inputs.station_file)]
     wanted = []
     for text in demands or []:
-        where = f"demands {text!r}"  # errors name this function's parameter and the item
-        try:
-            wanted.append(replace(parse_demand(text, known), source=where))
-        except ScheduleInputError as error:
-            if error.path is not None:
-                raise
-            raise ScheduleInputError(error.message, field=where) from None
+        wanted.append(replace(parse_demand(text, known), source=f"demands {text!r}"))
     if demands_file is not None:
         wanted += load_demands(demands_file, known)
     return check_demands(wanted) if wanted else []
@@ -310,7 +303,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
                  reserve_bits: float = 0.0, objective: str = "total", solver: str = "milp",
                  fibre: Sequence[str] = (), unavailable: Sequence[str] = (),
                  scenarios: int | None = None, seed: int | None = 0,
-                 time_limit_s: float = 60.0):
+                 time_limit_s: float = 60.0, state=None):
     """A trusted-relay plan over the run's period for the given demands.
 
     Station telescope counts come from the station file; ``unavailable`` items are
@@ -336,7 +329,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
         memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
         gap_s=schedule.DEFAULT_GAP_S if gap_s is None else gap_s, reserve_bits=reserve_bits,
         objective=objective, solver=solver, fibre_links=list(fibre), unavailable=off,
-        time_limit_s=time_limit_s, start=inputs.start, end=inputs.end)
+        time_limit_s=time_limit_s, start=inputs.start, end=inputs.end, state=state)
     if scenarios is not None:
         plan.weather, plan.weather_info = evaluate_plan(plan, keys, n_scenarios=scenarios,
                                                         seed=seed)

@@ -379,7 +379,10 @@ MICIUS_PERIOD = ["--start", "2021-04-27T12:00:00Z", "--days", "1", "--allow-stal
 GOOD_LOSS_CSV = TESTS / "data" / "keys" / "loss_good.csv"
 GOOD_PAYLOAD = TESTS / "data" / "keys" / "minimal_payload.yaml"
 COMMANDS = {"tle": ("check", "passes"), "omm": ("check", "passes"),
-            "stations": ("check", "passes"), "payloads": ("keys",), "loss": ("keys",)}
+            "stations": ("check", "passes"), "payloads": ("keys",), "loss": ("keys",),
+            "state": ("schedule",)}
+STATE_RUN = ["--demand", "Beijing:Stellenbosch", "--start", "2026-12-01", "--days", "1",
+             "--memory-bits", "1e6"]
 
 
 def _corpus() -> list:
@@ -406,6 +409,8 @@ def _command(data: Path, command: str, micius: Path, output: Path) -> list[str]:
         args = ["keys", "--loss-csv", GOOD_LOSS_CSV, "--payload", data]
     elif kind == "loss":
         args = ["keys", "--loss-csv", data, "--payload", GOOD_PAYLOAD]
+    elif kind == "state":
+        args = ["schedule", "--state", data, *STATE_RUN]
     else:
         args = (["tle", "check", data] if command == "check" else
                 ["passes", "--tle", data, *MICIUS_PERIOD])

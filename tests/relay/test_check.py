@@ -120,9 +120,23 @@ def test_memory_and_negative_buffers():
     table = key_table(ROWS)
     plan = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:B", "A", "B", 300_000)], AB,
                      memory=400_000)
-    assert "after pass 0: 500000.0 bits stored, memory 400000" in errors_of(plan, table)
+    assert "at pass 0: 500000.0 bits stored before relaying, memory 400000" in \
+        errors_of(plan, table)
     plan = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:B", "A", "B", 350_000)], AB)
     assert "buffer B is -50000.0 bits" in errors_of(plan, table)
+
+
+def test_memory_is_checked_after_the_deposit_before_the_relays():
+    # 500 kbit A, then 300 kbit B, relay 300 kbit: 200 kbit after the relay, but 800 kbit
+    # held once the B key is stored, which a 700 kbit memory cannot hold
+    table = key_table(ROWS)
+    plan = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:B", "A", "B", 300_000)], AB,
+                     memory=700_000)
+    assert "at pass 1: 800000.0 bits stored before relaying, memory 700000" in \
+        errors_of(plan, table)
+    plan = hand_plan(table, {0: 400_000, 1: 300_000}, [(1, "A:B", "A", "B", 300_000)], AB,
+                     memory=700_000)
+    assert check_plan(plan, table) == []
 
 
 def test_relay_before_both_keys_exist_or_outside_its_pass():
@@ -180,7 +194,7 @@ def test_fibre_and_ground_storage():
     leak = hand_plan(table, {0: 500_000, 1: 300_000},
                      [(1, "A:C", "A", "B", 10_000), ((t, "B~C"), "A:C", "B", "C", 40_000)],
                      demands, fibre=fibre)
-    assert "A:C: B passes on 30000.0 bits more than it holds" in errors_of(leak, table)
+    assert "A:C: B passes on 30000.0 bits more than it ever received" in errors_of(leak, table)
     backwards = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:C", "B", "A", 10_000)],
                           demands, fibre=fibre)
     assert "runs backwards" in errors_of(backwards, table)

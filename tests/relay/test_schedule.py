@@ -63,7 +63,7 @@ def test_parse_demand_forms():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("Beijing:Beijing", "--demand 'Beijing:Beijing': the two stations must differ"),
+    ("Beijing:Beijing", "demands: 'Beijing:Beijing': the two stations must differ"),
     ("Bejing:Hefei", "did you mean 'Beijing'"),
     ("Beijing:Hefei:-1", "weight -1 must be positive"),
     ("Beijing:Hefei:1:-5", "target -5 bits must be positive"),
@@ -123,8 +123,8 @@ def test_pair_given_twice():
 def test_earliest_unreachable_target_is_reported_at_once():
     with pytest.raises(ScheduleInputError) as err:
         plan_schedule(key_table(TWO_NIGHTS), ["A:B:1:400000"], objective="earliest")
-    assert "target 400000 bits is unreachable: at most 300000 bits" in str(err.value)
-    assert "--demand 'A:B:1:400000'" in str(err.value)
+    assert "A:B: target 400000 bits is unreachable: at most 300000 bits" in str(err.value)
+    assert err.value.field == "demands"
 
 
 def test_earliest_jointly_infeasible_targets():
@@ -156,9 +156,28 @@ def test_relay_at_second_pass_delivers_min(method):
 
 
 def test_memory_smaller_than_first_pass_caps_relay():
+    # deposit, then relay: the B deposit must fit beside the A key before the XOR, so
+    # kept A + kept B <= 200 kbit and the relay is at most 100 kbit (hand count)
     plan = plan_ok(key_table(TWO_NIGHTS), ["A:B"], memory_bits=200_000)
-    assert delivered(plan, "A:B") == pytest.approx(200_000)
-    assert plan.passes.loc[10, "used_bits"] == pytest.approx(200_000)
+    assert delivered(plan, "A:B") == pytest.approx(100_000)
+    assert plan.passes["used_bits"].sum() == pytest.approx(200_000)
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy", "rolling"])
+def test_deposit_then_relay_memory_rule(method):
+    # 500 kbit over A, then 500 kbit over B, memory 600 kbit. Relaying during the B pass
+    # before storing it would deliver 500 kbit; the key must be stored before it is XORed, so
+    # kept A + kept B <= 600 kbit and at most 300 kbit is relayed (the MILP keeps 300 + 300).
+    rows = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 0, 30, 300, 500_000)]
+    table = key_table(rows)
+    plan = plan_ok(table, ["A:B"], memory_bits=600_000, solver=method)
+    got = delivered(plan, "A:B")
+    if method == "greedy":  # keeps all of A first, so only 100 kbit of B fits
+        assert got == pytest.approx(100_000)
+    else:
+        assert got == pytest.approx(300_000)
+    before_relay = plan.passes["used_bits"].sum()
+    assert before_relay <= 600_000 + 1
 
 
 def test_reserve_reduces_relay():
@@ -343,8 +362,17 @@ def _feasible_subset(table, subset, gap, telescopes):
     return True
 
 
-def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates):
-    """Optimal objective of the relays for a fixed set of passes (cumulative-sum LP)."""
+def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
+              ready_from=None):
+    """Optimal objective of the relays for a fixed set of passes (cumulative-sum LP).
+
+    Key is in Mbit inside the LP (in bits HiGHS's dual simplex can stop short on the ``fair``
+    objective); the result is in bits (or a fraction of the targets).
+
+    ``ready_from`` maps ``(satellite, station)`` to the position (in that satellite's events) of
+    the first event from which the link keeps the reserve and may be relayed from (``None``:
+    never); only used when ``reserve > 0``.
+    """
     rows = table.loc[list(subset)].sort_values(["los_utc", "aos_utc"])
     stations = sorted(set(table["station"]) | {s for d in demands for s in d[:2]})
     names = []  # variables: ("u", pid) | ("y", d, pid, src, dst) | ("z",) | ("c", d)
@@ -375,52 +403,52 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates)
         b_ub.append(bound)
 
     ys = [n for n in names if n[0] == "y"]
+    norm_unit = MB if all(t is not None for *_, t in demands) else 1.0
     order = list(rows.index)
     ready_needed = {}
-    for _, grp in rows.groupby("satellite"):
+    for sat, grp in rows.groupby("satellite"):
         ev = [p for p in order if p in grp.index]
         for i, pid in enumerate(ev):
             upto = ev[: i + 1]
-            level_terms = {}
+            before = ev[:i]
+            held = []  # deposit, then relay: what is stored before this pass's relays
             for g in set(grp["station"]):
-                terms = [(("u", q), 1.0) for q in upto if rows.at[q, "station"] == g]
-                terms += [(y, -1.0) for y in ys if y[2] in upto and g in (y[3], y[4])]
-                level_terms[g] = terms
+                deposits = [(("u", q), 1.0) for q in upto if rows.at[q, "station"] == g]
+                drawn = [y for y in ys if g in (y[3], y[4])]
+                terms = deposits + [(y, -1.0) for y in drawn if y[2] in upto]
+                held += deposits + [(y, -1.0) for y in drawn if y[2] in before]
                 add([(n, -v) for n, v in terms], 0.0)  # level >= 0
-                ready = any(rows.at[q, "station"] == g and
-                            rows.at[q, "expected_secure_bits"] >= reserve for q in upto)
+                first = None if reserve == 0 else ready_from.get((sat, g))
+                ready = reserve == 0 or (first is not None and i >= first)
                 if reserve > 0 and ready:
-                    add([(n, -v) for n, v in terms], -reserve)  # level >= reserve
-                ready_needed[(pid, g)] = ready or reserve == 0
-            add([t for terms in level_terms.values() for t in terms], memory)
+                    add([(n, -v) for n, v in terms], -reserve / MB)  # level >= reserve
+                ready_needed[(pid, g)] = ready
+            add(held, memory / MB)
     bounds = []
     for n in names:
         if n[0] == "u":
-            bounds.append((0, rows.at[n[1], "expected_secure_bits"]))
+            bounds.append((0, rows.at[n[1], "expected_secure_bits"] / MB))
         elif n[0] == "y":
             ok = ready_needed[(n[2], n[3])] and ready_needed[(n[2], n[4])]
             bounds.append((0, None if ok else 0))
         else:
             bounds.append((0, None))
-    times = sorted(set(rows["los_utc"]))
     for d, (a, b, _, target) in enumerate(demands):
         into_b = [(y, 1.0) for y in ys if y[1] == d and y[4] == b]
-        for g in stations:
+        for g in stations:  # trusted-node XORs commute: only the totals must balance
             if g in (a, b):
                 continue
-            for t in times:
-                inflow = [(y, -1.0) for y in ys if y[1] == d and y[4] == g
-                          and rows.at[y[2], "los_utc"] <= t]
-                outflow = [(y, 1.0) for y in ys if y[1] == d and y[3] == g
-                           and rows.at[y[2], "los_utc"] <= t]
-                if outflow:
-                    add(inflow + outflow, 0.0)
+            inflow = [(y, -1.0) for y in ys if y[1] == d and y[4] == g]
+            outflow = [(y, 1.0) for y in ys if y[1] == d and y[3] == g]
+            if outflow:
+                add(inflow + outflow, 0.0)
         if objective == "fair":
-            add([(("z",), demands_norm(demands)[d])] + [(y, -v) for y, v in into_b], 0.0)
+            add([(("z",), demands_norm(demands)[d] / norm_unit)]
+                + [(y, -v) for y, v in into_b], 0.0)
         else:
             add([(("c", d), 1.0)] + [(y, -v) for y, v in into_b], 0.0)
             if target is not None:
-                add([(("c", d), 1.0)], target)
+                add([(("c", d), 1.0)], target / MB)
     cost = np.zeros(nv)
     if objective == "fair":
         cost[col[("z",)]] = -1.0
@@ -430,7 +458,7 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates)
     res = linprog(cost, A_ub=np.array(a_ub) if a_ub else None,
                   b_ub=np.array(b_ub) if b_ub else None, bounds=bounds, method="highs")
     assert res.status == 0, res.message
-    return -res.fun
+    return -res.fun * (1.0 if objective == "fair" and norm_unit == MB else MB)
 
 
 def demands_norm(demands):
@@ -439,17 +467,35 @@ def demands_norm(demands):
     return [w for _, _, w, _ in demands]
 
 
+def _ready_choices(table, subset):
+    """Every way the links of a pass subset can become ready: at one of their deposits, or never."""
+    rows = table.loc[list(subset)].sort_values(["los_utc", "aos_utc"])
+    options = {}
+    for sat, grp in rows.groupby("satellite"):
+        ev = list(grp.index)
+        for g in sorted(set(grp["station"])):
+            at = [i for i, q in enumerate(ev) if grp.at[q, "station"] == g]
+            options[(sat, g)] = [None, *at]
+    links = sorted(options)
+    for combo in itertools.product(*(options[k] for k in links)):
+        yield dict(zip(links, combo, strict=True))
+
+
 def brute_force(table, demands, memory, reserve, gap, telescopes, objective, intermediates):
     ids = list(table.index)
     feasible = [s for r in range(len(ids) + 1) for s in itertools.combinations(ids, r)
                 if _feasible_subset(table, s, gap, telescopes)]
-    if reserve == 0:  # adding a pass never hurts then: only maximal subsets matter
-        feasible = [s for s in feasible if not any(set(s) < set(o) for o in feasible)]
-    return max(_relay_lp(table, s, demands, memory, reserve, objective, intermediates)
-               for s in feasible)
+    # a flown pass may keep nothing, so adding a pass never hurts: maximal subsets suffice
+    feasible = [s for s in feasible if not any(set(s) < set(o) for o in feasible)]
+    if reserve == 0:
+        return max(_relay_lp(table, s, demands, memory, reserve, objective, intermediates)
+                   for s in feasible)
+    return max(_relay_lp(table, s, demands, memory, reserve, objective, intermediates, ready)
+               for s in feasible for ready in _ready_choices(table, s))
 
 
 STATIONS = ["A", "B", "C"]
+MB = 1e6  # bits per Mbit, the brute force's LP unit
 
 
 @st.composite

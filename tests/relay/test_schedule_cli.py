@@ -62,6 +62,31 @@ def test_library_errors_name_the_parameter(kwargs, parameter):
     assert "--" not in str(err.value)
 
 
+@pytest.mark.parametrize("kwargs, parameter", [
+    ({"demands": ["A:A"]}, "demands"), ({"demands": ["A:Q"]}, "demands"),
+    ({"fibre_links": ["A:B:fast"]}, "fibre_links"), ({"fibre_links": ["A:Q:1bps"]}, "fibre_links"),
+])
+def test_demand_and_fibre_errors_name_the_parameter(kwargs, parameter):
+    table = synthetic_key_table([("S1", "A", 0, 0, 300, 500_000),
+                                 ("S1", "B", 1, 0, 300, 300_000)])
+    kwargs = {"demands": ["A:B"], **kwargs}
+    with pytest.raises(ScheduleInputError) as err:
+        plan_schedule(table, **kwargs)
+    assert err.value.field == parameter
+    assert "--" not in str(err.value)
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--demand", "Beijing:Beijing"], "--demand: 'Beijing:Beijing'"),
+    (["--demand", "Beijing:Nowhere"], "--demand: 'Beijing:Nowhere'"),
+    (["--fibre", "Beijing:Xinglong:fast"], "--fibre: 'Beijing:Xinglong:fast'"),
+])
+def test_demand_and_fibre_errors_name_the_flag(args, flag, capsys):
+    code, out, err = run(["schedule", *DAY, *args], capsys)
+    line = assert_one_line_error(code, out, err, flag)
+    assert "demands" not in line and "fibre_links" not in line
+
+
 def test_highs_prints_nothing():
     # a fresh process: HiGHS logs its banner once per process, at the first instance
     script = ("from tests.conftest import synthetic_key_table\n"

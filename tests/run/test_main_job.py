@@ -108,7 +108,6 @@ def test_schedule_tonight_and_ics_per_station(tmp_path, capsys):
     (["--demand", "Beijing:Stellenbosch", "--fibre", "Beijing:Jinan:-5bps"], "rate"),
     (["--demand", "Beijing:Stellenbosch", "--scenarios", "0"], "scenarios"),
     (["--demand", "Beijing:Stellenbosch:1:1e12", "--objective", "earliest"], "target"),
-    ([], "--demand"),
 ])
 def test_schedule_bad_input(args, needle, tmp_path, capsys):
     output = tmp_path / "plan.json"

@@ -13,7 +13,7 @@ Two ratios are printed: against the whole planning run, and against passes + tra
 only (the report is also drawn without a relay plan). Rendering is the best of ``--repeat``
 runs; the machine may be shared, so compare ratios, not seconds.
 
-Run:  python benchmarks/report.py [--days 365] [--method rolling] [--repeat 3] [--keep DIR]
+Run:  python benchmarks/report.py [--days 365] [--solver rolling] [--repeat 3] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def timed(function, *args, **kwargs):
     return value, time.perf_counter() - t0
 
 
-def plan_year(days: float, method: str, time_limit_s: float) -> tuple[dict, dict]:
+def plan_year(days: float, solver: str, time_limit_s: float) -> tuple[dict, dict]:
     """Run the planning pipeline; its outputs and the time of each stage [s]."""
     inputs = jobs.load_inputs(start=START, days=days, station_names=list(JINAN1_STATIONS),
                               allow_stale=True)
@@ -53,7 +53,7 @@ def plan_year(days: float, method: str, time_limit_s: float) -> tuple[dict, dict
     payload = payload_for_satellite(load_payloads(), passes["satellite"].iloc[0])
     keys, t_keys = timed(pass_key_table, passes, tracks, {s.name: s for s in inputs.stations},
                          payload)
-    plan, t_plan = timed(plan_schedule, keys, DEMANDS, solver=method, time_limit_s=time_limit_s)
+    plan, t_plan = timed(plan_schedule, keys, DEMANDS, solver=solver, time_limit_s=time_limit_s)
     plan.weather, plan.weather_info = evaluate_plan(plan, keys, n_scenarios=200, seed=1)
     outputs = {"inputs": inputs, "passes": passes, "tracks": tracks, "keys": keys,
                "plan": plan, "payload": payload.name}
@@ -78,14 +78,14 @@ def render(outputs: dict, directory: Path, *, with_plan: bool = True) -> tuple[d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=365.0)
-    parser.add_argument("--method", default="rolling", choices=["rolling", "greedy", "milp"])
+    parser.add_argument("--solver", default="rolling", choices=["rolling", "greedy", "milp"])
     parser.add_argument("--time-limit", type=float, default=10.0,
                         help="solver time limit per window [s]")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="copy the report files to this directory")
     args = parser.parse_args()
 
-    outputs, stages = plan_year(args.days, args.method, args.time_limit)
+    outputs, stages = plan_year(args.days, args.solver, args.time_limit)
     planning = sum(stages.values())
     without_plan = planning - stages["plan"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,7 +107,7 @@ def main() -> None:
     passes = outputs["passes"]
     print(f"1 satellite x {len(outputs['inputs'].stations)} stations x {args.days:g} days: "
           f"{len(passes):,} passes ({int(passes['night'].sum()):,} at night), "
-          f"{len(outputs['tracks']):,} track samples; plan method {args.method}")
+          f"{len(outputs['tracks']):,} track samples; relay solver {args.solver}")
     print("\nplanning stage        time [s]")
     for name, seconds in stages.items():
         print(f"  {name:<18}{seconds:10.2f}")

@@ -108,7 +108,7 @@ def _tonight_relays(plan, sheets) -> pd.DataFrame:
 
 def _print_plan(plan, sheets, title: str, relays=None) -> None:
     gap = "n/a" if plan.gap is None else f"{100 * plan.gap:.3f}%"
-    stdout.print(f"[bold]{title}[/bold]: objective {plan.objective}, solver {plan.method} "
+    stdout.print(f"[bold]{title}[/bold]: objective {plan.objective}, solver {plan.solver} "
                  f"({plan.status}, gap {gap}, {plan.wall_time_s:.1f} s)", highlight=False)
     delivered = plan.delivered.reset_index()
     def kbit(values) -> list[str]:

@@ -419,7 +419,7 @@ class RelayModel:
 
     # ---- solution -------------------------------------------------------------------------
 
-    def solution(self, result: dict, method: str = "milp") -> Solution:
+    def solution(self, result: dict, solver: str = "milp") -> Solution:
         """Turn a solver result into a :class:`Solution`."""
         p = self.p
         chosen = np.zeros(p.n_pass, bool)
@@ -441,7 +441,7 @@ class RelayModel:
                     satellite=None if self.hop_sat[j] < 0 else int(self.hop_sat[j]),
                     event=None if self.hop_event[j] < 0 else int(self.hop_event[j]),
                     fibre=None if self.hop_fibre[j] < 0 else int(self.hop_fibre[j])))
-        return Solution(chosen, used, hops, method, result["status"], result["gap"],
+        return Solution(chosen, used, hops, solver, result["status"], result["gap"],
                         result["wall_s"], result["objective"], dict(result["size"]))
 
     def solve(self, *, maximize: bool = True, time_limit: float = 60.0,

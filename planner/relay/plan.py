@@ -28,8 +28,9 @@ class Plan:
 
     Attributes
     ----------
-    objective, method
-        What was optimised and how (``milp``, ``greedy``, ``rolling``).
+    objective, solver
+        What was optimised and the algorithm that found the plan (``milp``, ``greedy``,
+        ``rolling``).
     status
         ``optimal``, ``time_limit``, ``heuristic`` (greedy) or the solver's word.
     gap
@@ -75,7 +76,7 @@ class Plan:
     """
 
     objective: str
-    method: str
+    solver: str
     status: str
     gap: float | None
     wall_time_s: float
@@ -121,7 +122,7 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
                  (pd.Timestamp(done.max()) - inputs.t0).total_seconds())
     elif value is not None:
         value = value * (1.0 if objective == "fair" and _all_targets(inputs) else MBIT)
-    params = dict(inputs.parameters, method=sol.method)
+    params = dict(inputs.parameters, solver=sol.solver)
     params["solver_stats"] = dict(sol.stats)
     for frame, col in ((passes, "used_bits"), (relays, "bits"), (buffers, "bits")):
         frame[col] = frame[col].astype(float).round(_DECIMALS)
@@ -129,7 +130,7 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
     if sol.gap is not None and sol.gap > 1e-3 and objective != "earliest":
         notes.append(f"the solver stopped with a proven gap of {100 * sol.gap:.3g}% "
                      f"({sol.status}): a better plan may exist; raise the time limit")
-    return Plan(objective, sol.method, sol.status, sol.gap, sol.wall_s, value,
+    return Plan(objective, sol.solver, sol.status, sol.gap, sol.wall_s, value,
                 inputs.demands, inputs.fibre_links, passes, relays, buffers, delivered,
                 by_night.round(_DECIMALS), params, notes=notes)
 
@@ -272,8 +273,8 @@ def plan_to_json(plan: Plan) -> dict:
     by_night = plan.delivered_by_night.copy()
     by_night.index = [str(np.datetime64(i, "D")) for i in by_night.index]
     return _jsonable({
-        "objective": plan.objective, "method": plan.method,
-        "solver": {"status": plan.status, "gap": plan.gap,
+        "objective": plan.objective,
+        "solver": {"name": plan.solver, "status": plan.status, "gap": plan.gap,
                    "objective_value": plan.objective_value},
         "demands": [{"label": d.label, "station_a": d.station_a, "station_b": d.station_b,
                      "weight": d.weight, "target_bits": d.target_bits} for d in plan.demands],

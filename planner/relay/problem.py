@@ -161,7 +161,7 @@ class Solution:
     chosen: np.ndarray  # (P,) bool
     used: np.ndarray  # (P,) Mbit kept from each pass (0 if not chosen)
     hops: list[Hop]
-    method: str
+    solver: str
     status: str
     gap: float | None = None
     wall_s: float = 0.0

@@ -49,7 +49,7 @@ def tidy_relays(problem: Problem, solution: Solution, objective: str, *,
     if not result["has_solution"]:
         return solution
     tidy = fill_kept_key(problem, model.solution(result))
-    tidy.method, tidy.status, tidy.gap = solution.method, solution.status, solution.gap
+    tidy.solver, tidy.status, tidy.gap = solution.solver, solution.status, solution.gap
     tidy.wall_s = solution.wall_s + result["wall_s"]
     tidy.stats = dict(solution.stats, relays_tidied=True)
     tidy.objective = objective_of(problem, tidy, objective)

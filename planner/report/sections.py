@@ -156,7 +156,7 @@ def _relay_table(plan: Plan, summary: Summary) -> list[dict[str, Any]]:
                     "—" if pd.isna(p) else f"{p:.0%}"]
         rows.append(row)
     gap = "—" if plan.gap is None else f"{plan.gap:.2%}"
-    text = (f"Plan: objective {plan.objective}, method {plan.method}, status {plan.status}, "
+    text = (f"Plan: objective {plan.objective}, solver {plan.solver}, status {plan.status}, "
             f"optimality gap {gap}, solver time {plan.wall_time_s:.1f} s. Planned on expected "
             "key; P10–P90 replay the plan under sampled weather.")
     return [parts.table(header, rows), parts.paragraph(text, "small")]
@@ -180,7 +180,7 @@ def report_provenance(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
 
 
 def _plan_record(plan: Plan) -> dict[str, Any]:
-    return {"objective": plan.objective, "method": plan.method, "status": plan.status,
+    return {"objective": plan.objective, "solver": plan.solver, "status": plan.status,
             "gap": plan.gap,
             "demands": [{"demand": d.label, "weight": d.weight, "target_bits": d.target_bits}
                         for d in plan.demands],

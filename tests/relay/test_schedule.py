@@ -290,6 +290,7 @@ def test_plan_outputs_json_and_night_sheet():
     plan = plan_ok(table, ["A:B"])
     plan.weather, plan.weather_info = evaluate_plan(plan, table, n_scenarios=5, seed=7)
     doc = json.loads(json.dumps(plan_to_json(plan)))
+    assert doc["solver"]["name"] == "milp" and "method" not in doc  # the --solver that ran
     assert doc["solver"]["status"] == "optimal" and doc["solver"]["gap"] <= 1e-4
     assert doc["weather"]["info"]["seed"] == 7
     assert doc["passes"][0]["aos_utc"].endswith("Z")

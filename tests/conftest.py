@@ -88,6 +88,21 @@ def synthetic_key_table(rows, *, clear: float = 1.0, bits_are_expected: bool = T
     return pd.DataFrame(records, index=index)
 
 
+def plan_ok(table, demands, **kwargs):
+    """A relay plan of ``table`` for ``demands``, checked by the independent plan checker."""
+    from planner.relay.check import assert_plan_valid
+    from planner.relay.schedule import plan_schedule
+
+    plan = plan_schedule(table, demands, **kwargs)
+    assert_plan_valid(plan, table)
+    return plan
+
+
+def delivered(plan, label) -> float:
+    """Bits a plan delivers to the demand ``label`` (``A:B``)."""
+    return float(plan.delivered.loc[label, "delivered_bits"])
+
+
 def run(args, capsys):
     """Run the CLI in-process; return (exit status, stdout, stderr)."""
     with pytest.raises(SystemExit) as exit_info:

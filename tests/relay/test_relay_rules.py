@@ -11,9 +11,8 @@ import json
 import pandas as pd
 import pytest
 
-from planner.relay.check import assert_plan_valid, check_plan
-from planner.relay.schedule import plan_schedule
-from tests.conftest import run, synthetic_key_table
+from planner.relay.check import check_plan
+from tests.conftest import delivered, plan_ok, run, synthetic_key_table
 
 METHODS = ["milp", "greedy", "rolling"]
 
@@ -21,16 +20,6 @@ METHODS = ["milp", "greedy", "rolling"]
 def key_table(rows, clear=1.0):
     """Key table from ``(satellite, station, night, minute, duration_s, expected bits)``."""
     return synthetic_key_table(rows, clear=clear, first_id=10)
-
-
-def plan_ok(table, demands, **kwargs):
-    plan = plan_schedule(table, demands, **kwargs)
-    assert_plan_valid(plan, table)
-    return plan
-
-
-def delivered(plan, label):
-    return float(plan.delivered.loc[label, "delivered_bits"])
 
 
 # --------------------------------------------------------------------------------------------

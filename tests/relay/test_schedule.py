@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from planner.errors import ScheduleInputError
-from planner.relay.check import assert_plan_valid
 from planner.relay.demands import Demand, load_demands, parse_demand
 from planner.relay.fibre import FibreLink
 from planner.relay.nightsheet import station_night_sheet
@@ -28,7 +27,7 @@ from planner.relay.plan import plan_to_json
 from planner.relay.problem import Solution, maximal_cliques
 from planner.relay.schedule import plan_schedule
 from planner.relay.weather import evaluate_plan
-from tests.conftest import synthetic_key_table
+from tests.conftest import delivered, plan_ok, synthetic_key_table
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "schedule"
 
@@ -36,16 +35,6 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "schedule"
 def key_table(rows, clear=1.0) -> pd.DataFrame:
     """Key table from ``(satellite, station, night, minute, duration_s, expected bits)``."""
     return synthetic_key_table(rows, clear=clear, first_id=10)
-
-
-def plan_ok(table, demands, **kwargs):
-    plan = plan_schedule(table, demands, **kwargs)
-    assert_plan_valid(plan, table)
-    return plan
-
-
-def delivered(plan, label):
-    return float(plan.delivered.loc[label, "delivered_bits"])
 
 
 # --------------------------------------------------------------------------------------------

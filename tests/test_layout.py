@@ -74,3 +74,20 @@ def test_imports_go_one_way(module):
 def test_modules_are_small(module):
     lines = len(module.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES, f"{module.relative_to(PACKAGE)} has {lines} lines"
+
+
+def test_test_files_share_helpers_only_through_conftest():
+    """A helper two test files need lives in ``tests/conftest.py``, not in one of them."""
+    tests = Path(__file__).resolve().parent
+    wrong = []
+    for path in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            wrong += [f"{path.relative_to(tests)}:{node.lineno} imports {name}" for name in names
+                      if name.startswith("tests.") and name != "tests.conftest"]
+    assert not wrong, wrong

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from planner.relay.check import check_plan
-from tests.conftest import delivered, plan_ok, run, synthetic_key_table
+from tests.conftest import brute_force, delivered, plan_ok, run, synthetic_key_table
 
 METHODS = ["milp", "greedy", "rolling"]
 
@@ -94,8 +94,6 @@ def test_checker_rejects_an_intermediate_passing_on_more_than_it_ever_received()
 
 
 def test_brute_force_agrees_the_four_pass_chain_delivers_1_mbit():
-    from tests.relay.test_schedule import brute_force
-
     best = brute_force(key_table(FOUR_PASSES), [("A", "B", 1.0, None)], 5e6, 0.0, 120.0, {},
                        "total", intermediates=True)
     assert best == pytest.approx(1.0e6)

@@ -17,7 +17,7 @@ from scipy.optimize import linprog
 from benchmarks.relay_scale import CASES, case_keys
 from planner.relay.check import assert_plan_valid
 from planner.relay.schedule import plan_schedule
-from tests.relay.test_schedule import STATIONS, _texts, tiny_instances
+from tests.conftest import TINY_STATIONS, demand_texts, tiny_relay_instances
 
 
 def flow_value(hops, source, sink) -> float:
@@ -55,13 +55,13 @@ def assert_every_relay_raises_delivery(plan) -> None:
                 f"only {whole - without:.0f} bits")
 
 
-@given(tiny_instances(), st.sampled_from([None, "A:B:2bps", "B:C:5bps", "A:C:1bps"]),
+@given(tiny_relay_instances(), st.sampled_from([None, "A:B:2bps", "B:C:5bps", "A:C:1bps"]),
        st.sampled_from(["milp", "rolling", "greedy"]), st.sampled_from(["total", "fair"]))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_no_relay_on_random_instances_is_without_value(instance, fibre, solver, objective):
     table, demands, memory, reserve, scopes, _ = instance
-    plan = plan_schedule(table, _texts(demands), memory_bits=memory, reserve_bits=reserve,
-                         telescopes=scopes, known_stations=STATIONS, objective=objective,
+    plan = plan_schedule(table, demand_texts(demands), memory_bits=memory, reserve_bits=reserve,
+                         telescopes=scopes, known_stations=TINY_STATIONS, objective=objective,
                          fibre_links=[fibre] if fibre else [], solver=solver)
     assert_plan_valid(plan, table)
     assert_every_relay_raises_delivery(plan)

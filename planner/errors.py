@@ -64,7 +64,11 @@ class OutputError(PlannerError, OSError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         self.message = message
         self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """``field: message`` (or the message alone)."""
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class ElementSetError(PlannerInputError):

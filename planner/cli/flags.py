@@ -2,7 +2,7 @@
 
 The library (everything outside ``planner.cli``) raises errors whose ``field`` is the parameter
 of the function called (``days``, ``station_names``) and whose message names other parameters
-in backticks (```payload_name```) or, when they contain an underscore, as plain words. The CLI
+in backticks (```payload_name```). The CLI
 turns those into its flags in one place, the error handler of :mod:`planner.cli.root`, with
 :data:`RUN_FLAGS`; a command whose own parameters need other flags wraps its library calls in
 :func:`flags_named` with its mapping (``tle fetch``, ``constellation walker``).
@@ -55,31 +55,23 @@ def _flag_field(field: str | None, flags: Mapping[str, str]) -> str | None:
     return flags[head] + space + rest if head in flags else field
 
 
-def _flag_message(message: str, flags: Mapping[str, str], *, words: bool = True) -> str:
-    """``message`` with ```parameter``` and, with ``words``, bare ``parameter_with_underscore``
-    words replaced by their flags (a plain word such as ``days`` is left alone: it may be
-    ordinary prose)."""
+def _flag_message(message: str, flags: Mapping[str, str]) -> str:
+    """``message`` with each ```parameter``` replaced by its flag (bare words are left alone:
+    they may be prose, a file's key or part of a path)."""
     if not flags:
         return message
-    names = sorted(flags, key=len, reverse=True)
-    quoted = re.compile(r"`(" + "|".join(map(re.escape, names)) + r")`")
-    message = quoted.sub(lambda match: flags[match.group(1)], message)
-    bare = [name for name in names if "_" in name] if words else []
-    if bare:
-        pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, bare)) + r")\b")
-        message = pattern.sub(lambda match: flags[match.group(1)], message)
-    return message
+    quoted = re.compile(r"`(" + "|".join(map(re.escape, flags)) + r")`")
+    return quoted.sub(lambda match: flags[match.group(1)], message)
 
 
-def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str], *,
-               words_in_file_errors: bool = True) -> PlannerInputError | OutputError:
+def with_flags(error: PlannerInputError | OutputError,
+               flags: Mapping[str, str]) -> PlannerInputError | OutputError:
     """``error`` with parameter names replaced by the flags that set them.
 
     The field is replaced when it is a parameter, alone or followed by the item at fault
     (``demands 'A:B'``), and the error names no file (a field of a file is that file's key,
     not a parameter). In the message, parameters in backticks (```payload_name```) are
-    replaced, and so are parameter names containing an underscore (``read_timeout_s``) standing
-    as words.
+    replaced.
 
     Parameters
     ----------
@@ -87,22 +79,10 @@ def with_flags(error: PlannerInputError | OutputError, flags: Mapping[str, str],
         The library's error; changed in place and returned.
     flags
         Parameter name -> flag, e.g. ``{"read_timeout_s": "--read-timeout"}``.
-    words_in_file_errors
-        Whether those words are replaced in the message of an error naming a file too (a
-        command's own mapping: its library names its parameters so, e.g. ``tle fetch``'s
-        errors naming the URL). ``False`` for a mapping used for every command
-        (:data:`RUN_FLAGS`): the keys of a file may be spelt like parameters
-        (``min_elevation_deg`` of a station file).
     """
-    if isinstance(error, OutputError):
+    if getattr(error, "path", None) is None:
         error.field = _flag_field(error.field, flags)
-        error.message = _flag_message(error.message, flags)
-        error.args = (f"{error.field}: {error.message}" if error.field else error.message,)
-        return error
-    if error.path is None:
-        error.field = _flag_field(error.field, flags)
-    error.message = _flag_message(error.message, flags,
-                                  words=words_in_file_errors or error.path is None)
+    error.message = _flag_message(error.message, flags)
     error.args = (error.one_line(),)
     return error
 

@@ -298,7 +298,7 @@ def _main(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
     except PlannerInputError as error:  # the library names parameters; the user sees flags
-        error = with_flags(error, RUN_FLAGS, words_in_file_errors=False)
+        error = with_flags(error, RUN_FLAGS)
         _print_error(shown_paths(error.one_line()))
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
@@ -310,7 +310,7 @@ def _main(argv: list[str] | None) -> None:
         _silence_stdout()
         sys.exit(0)
     except OutputError as error:
-        _print_error(str(with_flags(error, RUN_FLAGS, words_in_file_errors=False)))
+        _print_error(str(with_flags(error, RUN_FLAGS)))
         sys.exit(1)
     except OSError as error:
         if error.errno not in _WRITE_ERRNOS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -35,33 +34,18 @@ from planner.cli.root import (
     stdout,
 )
 from planner.cli.terminal import styled
-from planner.errors import OptionError, ScheduleInputError
+from planner.errors import OptionError
 from planner.io.output import check_output_path, to_csv, to_ics, to_json
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
-#: The library's parameter names (the field of its errors) and this command's flags.
-FLAG_OF_PARAMETER = {
+#: The relay library's parameter names (the field of its errors) and this command's flags,
+#: beside the run parameters every command maps (planner.cli.flags.RUN_FLAGS).
+SCHEDULE_FLAGS = {
     "memory_bits": "--memory-bits", "gap_s": "--gap-s", "reserve_bits": "--reserve-bits",
-    "time_limit_s": "--time-limit", "objective": "--objective", "solver": "--solver",
-    "n_scenarios": "--scenarios", "seed": "--seed", "start": "--start", "end": "--end",
-    "unavailable": "--unavailable", "station": "--station", "state": "--state",
-    "demands": "--demand", "fibre_links": "--fibre",
+    "time_limit_s": "--time-limit", "objective": "--objective", "station": "--station",
+    "state": "--state",
 }
-
-
-@contextlib.contextmanager
-def _flags():
-    """Re-raise the relay library's errors naming this command's flags, not its parameters."""
-    try:
-        with flags_named(FLAG_OF_PARAMETER):
-            yield
-    except ScheduleInputError as error:
-        head, _, rest = (error.field or "").partition(" ")
-        flag = FLAG_OF_PARAMETER.get(head)
-        if error.path is not None or flag is None:
-            raise
-        raise OptionError(error.message, field=f"{flag} {rest}".strip()) from None
 
 
 def _plan_keys(inputs, payload, payload_name):
@@ -231,7 +215,7 @@ def schedule(
 
     if output is not None:
         check_output_path(output)
-    with _flags():  # bad options fail before the work
+    with flags_named(SCHEDULE_FLAGS):  # bad options fail before the work
         check_options(memory_bits=1.0 if memory_bits is None else memory_bits,
                       gap_s=0.0 if gap_s is None else gap_s, reserve_bits=reserve_bits,
                       time_limit_s=time_limit)
@@ -249,7 +233,7 @@ def schedule(
         from planner.mission.stations import select_stations
 
         select_stations(inputs.stations, station)   # unknown names fail before the work
-    with _flags():
+    with flags_named(SCHEDULE_FLAGS):
         wanted = demands_for(inputs, demand, demands)
     if not wanted:  # as the main job: Beijing-Stellenbosch when both stations are there
         from planner.run.pipeline import DEFAULT_DEMANDS
@@ -262,7 +246,7 @@ def schedule(
     _warn(inputs.warnings)
     known = len(inputs.warnings)
     run = _plan_keys(inputs, payload, payload_name)
-    with _flags():
+    with flags_named(SCHEDULE_FLAGS):
         plan = schedule_for(inputs, run.table, wanted, memory_bits=memory_bits, gap_s=gap_s,
                             reserve_bits=reserve_bits, objective=objective.value,
                             solver=solver.value, fibre=fibre or [],

@@ -122,16 +122,16 @@ def _status_error(url: str, code: int, reason: str, location: str | None, text: 
 
 def _status_hint(code: int, location: str | None) -> str:
     hints = {
-        301: f"the server moved it to {location}; pass that as base_url",
-        302: f"the server redirects to {location}; pass that as base_url",
+        301: f"the server moved it to {location}; pass that as `base_url`",
+        302: f"the server redirects to {location}; pass that as `base_url`",
         403: "CelesTrak blocks clients that ask too often: wait before asking again, and do "
              "not fetch the same data more often than it is updated (about every two hours)",
-        404: "check base_url (CelesTrak's is " + DEFAULT_BASE_URL + ")",
+        404: "check `base_url` (CelesTrak's is " + DEFAULT_BASE_URL + ")",
     }
     return hints.get(code) or (
-        f"redirected to {location}; pass that as base_url" if 300 <= code < 400
+        f"redirected to {location}; pass that as `base_url`" if 300 <= code < 400
         else "the server has a problem: try again later" if code >= 500
-        else "check the query and base_url")
+        else "check the query and `base_url`")
 
 
 def _connect_error(url: str, error: urllib.error.URLError, connect_timeout_s: float
@@ -139,7 +139,7 @@ def _connect_error(url: str, error: urllib.error.URLError, connect_timeout_s: fl
     reason = error.reason
     if isinstance(reason, (TimeoutError, socket.timeout)):
         return FetchError(f"no connection within the {connect_timeout_s:g} s connect timeout "
-                          "(connect_timeout_s)", path=url)
+                          "(`connect_timeout_s`)", path=url)
     text = getattr(reason, "strerror", None) or str(reason)
     return FetchError(f"cannot connect: {text}", path=url)
 
@@ -168,7 +168,7 @@ def _read_body(response: http.client.HTTPResponse, url: str, *, max_bytes: int,
     """Read the body in chunks, stopping as soon as it is larger than ``max_bytes``."""
     if declared is not None and declared > max_bytes:
         raise FetchError(f"the answer is {_megabytes(declared)} (Content-Length), larger than "
-                         f"the {_megabytes(max_bytes)} limit (max_bytes); nothing was read",
+                         f"the {_megabytes(max_bytes)} limit (`max_bytes`); nothing was read",
                          path=url)
     chunks: list[bytes] = []
     size = 0
@@ -177,13 +177,13 @@ def _read_body(response: http.client.HTTPResponse, url: str, *, max_bytes: int,
             chunk = response.read1(_CHUNK_BYTES)
         except TimeoutError:
             raise FetchError(f"the answer stalled: no data for {read_timeout_s:g} s after "
-                             f"{size} bytes (read_timeout_s)", path=url) from None
+                             f"{size} bytes (`read_timeout_s`)", path=url) from None
         if not chunk:
             break
         size += len(chunk)
         if size > max_bytes:
             raise FetchError(f"the answer is larger than the {_megabytes(max_bytes)} limit "
-                             "(max_bytes); stopped reading", path=url)
+                             "(`max_bytes`); stopped reading", path=url)
         chunks.append(chunk)
     if declared is not None and size != declared:
         raise FetchError(f"the answer was cut off: {size} of {declared} bytes "
@@ -243,7 +243,7 @@ def http_get(url: str, *, connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         raise FetchError(f"no complete answer within the {deadline_s:g} s deadline "
-                         "(deadline_s); gave up", path=url)
+                         "(`deadline_s`); gave up", path=url)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["answer"]
@@ -271,7 +271,7 @@ def _get_once(url: str, sockets: list[socket.socket], *, connect_timeout_s: floa
         raise _connect_error(url, error, connect_timeout_s) from None
     except TimeoutError:
         raise FetchError(f"no answer within the {read_timeout_s:g} s read timeout "
-                         "(read_timeout_s)", path=url) from None
+                         "(`read_timeout_s`)", path=url) from None
     except (http.client.HTTPException, OSError) as error:
         raise FetchError(f"the connection failed: {type(error).__name__}: {error}",
                          path=url) from None

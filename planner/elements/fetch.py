@@ -107,7 +107,7 @@ def validate_answer(answer: Answer, query: GPQuery) -> list[ElementSet]:
                          f"answered {_NO_GP_DATA!r}); check {query.parameter}", path=url)
     if not head.startswith(("[", "{")):
         shown = " ".join(head[:40].split())
-        raise FetchError(f"the answer is not JSON (it starts with {shown!r}); is base_url a "
+        raise FetchError(f"the answer is not JSON (it starts with {shown!r}); is `base_url` a "
                          "CelesTrak GP interface?", path=url)
     try:
         sets = parse_omm_json(text, source=url)

@@ -150,8 +150,12 @@ def test_with_flags_maps_named_parameters_in_messages():
     error = with_flags(OptionError("give `dask` or `processes`, not both; the days stay",
                                    field="dask"), RUN_FLAGS)
     assert str(error) == "--dask: give --dask or --processes, not both; the days stay"
-    error = with_flags(OptionError("choose it with payload_name", field="optimise"), RUN_FLAGS)
+    error = with_flags(OptionError("choose it with `payload_name`", field="optimise"), RUN_FLAGS)
     assert error.message == "choose it with --payload-name"
+    # a bare word is prose, a file's key or part of a path: left as written
+    error = with_flags(OutputError("cannot write '/data/chunk_days/x.csv': disk full",
+                                   field="output"), RUN_FLAGS)
+    assert str(error) == "--output: cannot write '/data/chunk_days/x.csv': disk full"
 
 
 def test_with_flags_leaves_a_files_fields_alone():
@@ -159,9 +163,9 @@ def test_with_flags_leaves_a_files_fields_alone():
                                     field="min_elevation_deg"), RUN_FLAGS)
     assert str(error) == "s.yaml:3: min_elevation_deg: below the horizon"
     error = with_flags(StationError("pass `allow_stale`; min_elevation_deg stays", path="s.yaml",
-                                    field="epoch"), RUN_FLAGS, words_in_file_errors=False)
+                                    field="epoch"), RUN_FLAGS)
     assert error.message == "pass --allow-stale; min_elevation_deg stays"
-    error = with_flags(StationError("too slow (deadline_s)", path="https://host/gp.php"),
+    error = with_flags(StationError("too slow (`deadline_s`)", path="https://host/gp.php"),
                        {"deadline_s": "--deadline"})
     assert error.message == "too slow (--deadline)"
 

@@ -73,17 +73,6 @@ class _Steps:
         self.progress.__exit__(*exc)
 
 
-def _default_demands(inputs, texts, demands_file):
-    """The Beijing-Stellenbosch relay when none is named and both stations are selected."""
-    from planner.run.pipeline import DEFAULT_DEMANDS, demands_for
-
-    if texts or demands_file:
-        return demands_for(inputs, texts, demands_file)
-    names = {s.name for s in inputs.stations}
-    usable = [d for d in DEFAULT_DEMANDS if set(d.split(":")) <= names]
-    return demands_for(inputs, usable)
-
-
 def _print_tonight(run, inputs, zone=None) -> None:
     """The night passes of the first 24 hours: local date, time and zone of each (or in
     ``zone``), with the UTC time beside it."""
@@ -112,7 +101,13 @@ def _print_tonight(run, inputs, zone=None) -> None:
 def _report_job(options: dict, *, main_job: bool) -> None:
     """``plan`` and ``report``: one pipeline; the main job adds defaults and a summary."""
     from planner.report.page import check_report_path
-    from planner.run.pipeline import check_weather_options, demands_for, load_inputs, run_plan
+    from planner.run.pipeline import (
+        check_weather_options,
+        default_demands,
+        demands_for,
+        load_inputs,
+        run_plan,
+    )
 
     o = options
     zone = resolve_zone(o["tz"])
@@ -121,7 +116,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     inputs = load_inputs(o["tle"], o["stations"], o["station"], o["start"],
                          _days_default(o["days"], o["end"]), o["end"],
                          allow_stale=o["allow_stale"], warn_age_days=o["warn_age_days"])
-    wanted = (_default_demands(inputs, o["demand"], o["demands"]) if main_job
+    wanted = (default_demands(inputs, o["demand"], o["demands"]) if main_job
               else demands_for(inputs, o["demand"], o["demands"]))
     _warn(inputs.warnings)
     known = len(inputs.warnings)

@@ -210,8 +210,13 @@ def schedule(
     # the relay stages load pandas and HiGHS: imported here, not at CLI start-up
     from planner.relay.inputs import check_options
     from planner.relay.plan import plan_to_json
-    from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, resolve_seed
-    from planner.run.pipeline import demands_for, load_inputs, run_provenance, schedule_for
+    from planner.run.pipeline import (
+        check_weather_options,
+        default_demands,
+        load_inputs,
+        run_provenance,
+        schedule_for,
+    )
 
     if output is not None:
         check_output_path(output)
@@ -219,9 +224,7 @@ def schedule(
         check_options(memory_bits=1.0 if memory_bits is None else memory_bits,
                       gap_s=0.0 if gap_s is None else gap_s, reserve_bits=reserve_bits,
                       time_limit_s=time_limit)
-        if scenarios is not None:
-            check_scenarios(scenarios, DEFAULT_PERSISTENCE)
-        resolve_seed(seed)
+        check_weather_options(scenarios, seed)
     measured = None
     if state is not None:  # a malformed state file fails before the work
         from planner.relay.state import load_state
@@ -233,13 +236,7 @@ def schedule(
         from planner.mission.stations import select_stations
 
         select_stations(inputs.stations, station)   # unknown names fail before the work
-    with flags_named(SCHEDULE_FLAGS):
-        wanted = demands_for(inputs, demand, demands)
-    if not wanted:  # as the main job: Beijing-Stellenbosch when both stations are there
-        from planner.run.pipeline import DEFAULT_DEMANDS
-
-        names = {s.name for s in inputs.stations}  # planning uses the whole station file
-        wanted = demands_for(inputs, [d for d in DEFAULT_DEMANDS if set(d.split(":")) <= names])
+    wanted = default_demands(inputs, demand, demands)  # as the main job
     if not wanted:
         raise OptionError("name at least one station pair, e.g. --demand "
                           "Beijing:Stellenbosch", field="--demand")

@@ -62,9 +62,9 @@ def sweep(
     """Design sweep: the key budget as each axis (aperture, divergence, minimum elevation,
     station subset, number of satellites, ...) varies from the base case."""
     from planner.io.output import check_output_path, provenance, to_csv, to_json, write_atomic
+    from planner.run.executors import executor_spec
     from planner.run.sweep import (
         EXAMPLE_SWEEP_YAML,
-        check_sweep_executor_option,
         load_sweep,
         run_sweep,
         sweep_figure_html,
@@ -80,7 +80,7 @@ def sweep(
         if path is not None:
             check_output_path(path, option)
     check_output(output, output_format is TableFormat.table)
-    spec = check_sweep_executor_option(dask, processes)
+    spec = executor_spec(dask, processes)
     plan = load_sweep(file)
     if not always_parallel:
         spec = _in_process_if_small(spec, plan)

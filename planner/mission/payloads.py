@@ -77,10 +77,12 @@ def _number(value: Any) -> Any:
             float(value)
         except ValueError:
             raise ValueError(f"expected a number, got text {value!r}") from None
-        # YAML 1.2 numbers (1e-10, 625e6, .inf) arrive as floats; this is quoted text or
+        # YAML 1.2 numbers (1e-10, 625e6) arrive as floats; this is quoted text or
         # Python-only spellings (1_000, nan, infinity): planner.io.yamlfile
+        if not math.isfinite(float(value)):
+            raise ValueError(f"expected a finite number, got text {value!r}")
         raise ValueError(f"{value!r} was read as text, not a number; write a plain number "
-                         "without quotes or underscores (e.g. 1e-10, 625e6, .inf)")
+                         "without quotes or underscores (e.g. 1e-10, 625e6)")
     if not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {type(value).__name__}")
     if not math.isfinite(float(value)):

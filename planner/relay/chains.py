@@ -77,15 +77,11 @@ def delivery_steps(hops: Iterable[tuple[object, str, str, float]], source: str, 
     for station, bits in (carried or {}).items():
         if bits > 0:
             edges[(source, station)] += float(bits)
-    direct_only = all(src == source and dst == sink for group in by_time.values()
-                      for src, dst, _ in group)
     steps, before = [], 0.0
     for when in sorted(by_time):
         for src, dst, bits in by_time[when]:
             edges[(src, dst)] += bits
-        now = (edges[(source, sink)] + max_flow({k: v for k, v in edges.items()
-                                                 if k != (source, sink)}, source, sink)
-               if not direct_only else edges[(source, sink)])
+        now = max_flow(edges, source, sink)
         if now > before:
             steps.append((when, now - before))
             before = now

@@ -146,7 +146,10 @@ def load_demands(path: str | Path, known_stations: Iterable[str] | None = None) 
 
 def _demand_from_item(item, known_stations, where: str) -> Demand:
     if isinstance(item, str):
-        demand = parse_demand(item, known_stations)
+        try:
+            demand = parse_demand(item, known_stations)
+        except ScheduleInputError as exc:  # the file's item, not the parameter, is at fault
+            raise ScheduleInputError(exc.message, field=where) from None
         return Demand(demand.station_a, demand.station_b, demand.weight, demand.target_bits,
                       source=where)
     if not isinstance(item, dict):

@@ -14,7 +14,15 @@ import time
 import numpy as np
 
 from planner.relay.ledger import Ledger
-from planner.relay.problem import MBIT, Hop, Problem, Solution, fair_level, weighted_total
+from planner.relay.problem import (
+    MBIT,
+    Hop,
+    Problem,
+    Solution,
+    delivered_by,
+    fair_level,
+    weighted_total,
+)
 
 
 def _demand_values(problem: Problem, objective: str) -> np.ndarray:
@@ -128,13 +136,11 @@ class _GreedyFlight:
         delivered = self.p.state.delivered
         return sorted(at, key=lambda d: (delivered[d] + self.got[d]) / dem[d].norm)
 
-    def fly(self, q: int) -> float | None:
-        """Fly pass ``q``; return the key kept, or ``None`` if it cannot be flown."""
+    def fly(self, q: int) -> float:
+        """Fly pass ``q``; return the key kept (what fits in memory: deposit, then relay)."""
         p, ledger = self.p, self.ledger
         s, g, k = int(p.sat[q]), int(p.sta[q]), float(p.key[q])
-        saved = ledger.snapshot(s)
-        used = float(ledger.deposit(s, g, k)[0])  # deposit, then relay
-        hops = []
+        used = float(ledger.deposit(s, g, k)[0])
         for d in self.order(g):
             dem = p.demands[d]
             h = dem.b if g == dem.a else dem.a
@@ -142,15 +148,9 @@ class _GreedyFlight:
                          self.caps[d] - self.got[d])
             if amount > ledger.tol:
                 ledger.relay(s, g, h, amount)
-                hops.append(Hop(d, float(p.los[q]), dem.a, dem.b, amount, s, q))
+                self.hops.append(Hop(d, float(p.los[q]), dem.a, dem.b, amount, s, q))
                 self.got[d] += amount
-        if used < -ledger.tol:
-            for hop in hops:
-                self.got[hop.demand] -= hop.amount
-            ledger.restore(s, saved)
-            return None
-        self.hops.extend(hops)
-        return max(used, 0.0)
+        return used
 
     def fibre(self) -> None:
         """Direct fibre deliveries for demands whose stations a fibre link joins."""
@@ -177,9 +177,7 @@ def solve_greedy(problem: Problem, objective: str) -> Solution:
     chosen = np.zeros(problem.n_pass, bool)
     used = np.zeros(problem.n_pass)
     for q in order.tolist():
-        kept = flight.fly(q)
-        if kept is not None:
-            chosen[q], used[q] = True, kept
+        chosen[q], used[q] = True, flight.fly(q)
     flight.fibre()
     sol = Solution(chosen, used, flight.hops, "greedy", "heuristic", None,
                    time.perf_counter() - start)
@@ -188,10 +186,7 @@ def solve_greedy(problem: Problem, objective: str) -> Solution:
 
 
 def objective_of(problem: Problem, sol: Solution, objective: str) -> float:
-    delivered = problem.state.delivered.copy()
-    for hop in sol.hops:
-        if hop.dst == problem.demands[hop.demand].b:
-            delivered[hop.demand] += hop.amount
+    delivered = delivered_by(problem, sol)
     if objective == "fair":
         return fair_level(problem, delivered)
     return weighted_total(problem, delivered)

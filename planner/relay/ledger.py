@@ -120,10 +120,6 @@ class Ledger:
 
     # ---- ground storage, fibre and delivery -------------------------------------------------
 
-    def held(self, d: int, g: int) -> np.ndarray:
-        """Partial key of demand ``d`` held at station ``g`` (N,)."""
-        return self.storage[:, d, g]
-
     def fibre_left(self, f: int, produced) -> np.ndarray:
         """Key fibre link ``f`` can still hand out, given what it has ``produced`` (N,)."""
         return np.maximum(np.asarray(produced, float) - self.fibre_used[:, f], 0.0)
@@ -143,14 +139,6 @@ class Ledger:
             self.storage[:, d, dst] += amount
 
     # ---- transactions ---------------------------------------------------------------------
-
-    def snapshot(self, s: int) -> np.ndarray:
-        """Copy of satellite ``s``'s buffers (to undo a tentative pass)."""
-        return self.buffers[:, s].copy()
-
-    def restore(self, s: int, saved: np.ndarray) -> None:
-        """Undo to a :meth:`snapshot`."""
-        self.buffers[:, s] = saved
 
     def state(self, k: int = 0) -> State:
         """Scenario ``k`` as a :class:`~planner.relay.problem.State` (levels clipped at 0)."""

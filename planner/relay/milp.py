@@ -470,8 +470,6 @@ class RelayModel:
             w = self.p.demands[d].weight
             cols.append(self.hop_cols[into])
             costs.append(_EARLY_BONUS * w * (1.0 - self.times[self.hop_tp[into]] / span))
-        if not cols:
-            return np.zeros(0, int), np.zeros(0)
         # one entry per column: a hop into b carries both its cost and its bonus
         unique, where = np.unique(np.concatenate(cols), return_inverse=True)
         total = np.zeros(unique.size)

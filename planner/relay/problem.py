@@ -209,6 +209,15 @@ def maximal_cliques(start: np.ndarray, end: np.ndarray) -> list[np.ndarray]:
 
 
 
+def delivered_by(problem: Problem, solution: Solution) -> np.ndarray:
+    """Key each demand holds at the end of a solution [Mbit] (carried plus relayed into b)."""
+    got = problem.state.delivered.copy()
+    for hop in solution.hops:
+        if hop.dst == problem.demands[hop.demand].b:
+            got[hop.demand] += hop.amount
+    return got
+
+
 def weighted_total(problem: Problem, delivered: np.ndarray) -> float:
     """``sum_d w_d min(D_d, T_d)`` [weight x Mbit], the ``total`` objective."""
     total = 0.0

@@ -17,16 +17,7 @@ import numpy as np
 from planner.relay.exact import fill_kept_key
 from planner.relay.greedy import objective_of
 from planner.relay.milp import RelayModel
-from planner.relay.problem import Problem, Solution
-
-
-def delivered_by(problem: Problem, solution: Solution) -> np.ndarray:
-    """Key each demand holds at the end of a solution [Mbit] (carried plus relayed into b)."""
-    got = problem.state.delivered.copy()
-    for hop in solution.hops:
-        if hop.dst == problem.demands[hop.demand].b:
-            got[hop.demand] += hop.amount
-    return got
+from planner.relay.problem import Problem, Solution, delivered_by
 
 
 def tidy_relays(problem: Problem, solution: Solution, objective: str, *,

@@ -298,6 +298,16 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
     return check_demands(wanted) if wanted else []
 
 
+def default_demands(inputs: Inputs, demands: Sequence[str] | None = None,
+                    demands_file: str | Path | None = None) -> list:
+    """:func:`demands_for` the demands named, or else the main job's default relay
+    (:data:`DEFAULT_DEMANDS`) among those whose stations are all in the run."""
+    if demands or demands_file:
+        return demands_for(inputs, demands, demands_file)
+    names = {s.name for s in inputs.stations}
+    return demands_for(inputs, [d for d in DEFAULT_DEMANDS if set(d.split(":")) <= names])
+
+
 def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
                  memory_bits: float | None = None, gap_s: float | None = None,
                  reserve_bits: float = 0.0, objective: str = "total", solver: str = "milp",
@@ -322,8 +332,7 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
         if not name or not day:
             raise OptionError(f"{item!r} is not STATION:YYYY-MM-DD", field="unavailable")
         off.append((resolve_station(name, known, "unavailable"), day))
-    if scenarios is not None:
-        check_weather_options(scenarios, seed)  # before the work
+    check_weather_options(scenarios, seed)  # before the work
     plan = schedule.plan_schedule(
         keys, demands, known_stations=known, telescopes=telescopes,
         memory_bits=schedule.DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits,
@@ -337,21 +346,19 @@ def schedule_for(inputs: Inputs, keys: pd.DataFrame, demands: Sequence, *,
     return plan
 
 
-def check_weather_options(scenarios: int, seed: int | None) -> None:
-    """Check the weather replay's options before any work.
+def check_weather_options(scenarios: int | None, seed: int | None) -> None:
+    """Check the weather replay's options before any work (``scenarios=None``: no replay).
 
     Raises
     ------
     ScheduleInputError
-        Naming ``scenarios`` (not a whole number >= 1) or ``seed`` (negative or not whole).
+        Naming ``n_scenarios`` (``scenarios`` is not a whole number >= 1) or ``seed``
+        (negative or not whole).
     """
-    from planner.errors import ScheduleInputError
     from planner.relay.weather import DEFAULT_PERSISTENCE, check_scenarios, resolve_seed
 
-    try:
+    if scenarios is not None:
         check_scenarios(scenarios, DEFAULT_PERSISTENCE)
-    except ScheduleInputError as error:  # the relay names its own parameter, n_scenarios
-        raise ScheduleInputError(error.message, field="scenarios") from None
     resolve_seed(seed)
 
 

@@ -293,11 +293,3 @@ def sweep_figure_html(table: pd.DataFrame, title: str = "Key budget against each
     from planner.report.figures.sweep import sweep_figure  # plotly: slow, only plots need it
 
     return sweep_figure(table, AXES, title=title).to_html(include_plotlyjs=True, full_html=True)
-
-
-def check_sweep_executor_option(dask: str | None, processes: int | None):
-    """The executor spec for ``dask`` or ``processes`` (one at most; see
-    :func:`~planner.run.executors.executor_spec`)."""
-    from planner.run.executors import executor_spec
-
-    return executor_spec(dask, processes)

@@ -126,6 +126,12 @@ def test_memory_and_negative_buffers():
     assert "buffer B is -50000.0 bits" in errors_of(plan, table)
 
 
+def test_a_relay_must_carry_key():
+    table = key_table(ROWS)
+    plan = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:B", "A", "B", -100_000)], AB)
+    assert "relay during pass 1 carries -100000 bits" in errors_of(plan, table)
+
+
 def test_memory_is_checked_after_the_deposit_before_the_relays():
     # 500 kbit A, then 300 kbit B, relay 300 kbit: 200 kbit after the relay, but 800 kbit
     # held once the B key is stored, which a 700 kbit memory cannot hold

@@ -86,6 +86,15 @@ def test_load_demands_yaml_error_names_line():
     assert "demands_bad.yaml:4" in text and "demands[1]" in text and "Hefie" in text
 
 
+def test_a_bad_text_item_of_a_demands_file_is_named_by_its_place(tmp_path):
+    path = tmp_path / "demands.yaml"
+    path.write_text("demands:\n  - Beijing:Stellenbosch\n  - Beijing:Hefie\n")
+    with pytest.raises(ScheduleInputError) as err:
+        load_demands(path, KNOWN)
+    assert (err.value.line, err.value.field) == (3, "demands[1]")
+    assert "Hefie" in err.value.message
+
+
 TWO_NIGHTS = [("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 1, 0, 300, 300_000)]
 
 

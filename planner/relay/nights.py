@@ -23,13 +23,20 @@ def auto_night_cut_hour(times_utc: pd.Series | pd.DatetimeIndex) -> float:
     float
         Hour in [0, 24); 12.0 if there are no times.
     """
+    gap = largest_daily_gap(times_utc)
+    return 12.0 if gap is None else float((gap[0] + gap[1] / 2) % 24.0)
+
+
+def largest_daily_gap(times_utc) -> tuple[float, float] | None:
+    """The largest gap between the given times of day: (UTC hour at which it starts, its
+    length [h]); ``None`` without times."""
     times = pd.DatetimeIndex(pd.to_datetime(pd.Series(times_utc), utc=True))
     if times.size == 0:
-        return 12.0
+        return None
     hours = np.sort((times.hour + times.minute / 60 + times.second / 3600).to_numpy(float))
     gaps = np.diff(np.r_[hours, hours[0] + 24.0])
     j = int(np.argmax(gaps))
-    return float((hours[j] + gaps[j] / 2) % 24.0)
+    return float(hours[j]), float(gaps[j])
 
 
 def night_dates(times_utc, cut_hour_utc: float) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner.relay.fibre import resolve_station
+from planner.relay.nights import largest_daily_gap
 from planner.relay.plan import Plan
 
 #: Columns of a night sheet (index ``pass_id``).
@@ -28,13 +29,8 @@ SHEET_COLUMNS = ["night_date", "satellite", "aos_utc", "tca_utc", "los_utc", "ao
 def dawn_hour_utc(los_utc) -> float | None:
     """UTC hour of day at which a station's observing night ends: just after the last LOS
     before the largest daily gap in its night passes' times of day (``None``: no passes)."""
-    times = pd.DatetimeIndex(pd.to_datetime(pd.Series(los_utc), utc=True))
-    if times.size == 0:
-        return None
-    hours = np.sort((times.hour + times.minute / 60 + times.second / 3600).to_numpy(float))
-    gaps = np.diff(np.r_[hours, hours[0] + 24.0])
-    j = int(np.argmax(gaps))
-    return float((hours[j] + 1 / 60) % 24.0)
+    gap = largest_daily_gap(los_utc)
+    return None if gap is None else float((gap[0] + 1 / 60) % 24.0)
 
 
 def local_night(when, timezone: str | ZoneInfo, dawn_utc: float | None = None

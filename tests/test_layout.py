@@ -89,5 +89,6 @@ def test_test_files_share_helpers_only_through_conftest():
             else:
                 continue
             wrong += [f"{path.relative_to(tests)}:{node.lineno} imports {name}" for name in names
-                      if name.startswith("tests.") and name != "tests.conftest"]
+                      if (name.startswith("tests.") and name != "tests.conftest")
+                      or name.rpartition(".")[2].startswith("test_")]
     assert not wrong, wrong

@@ -24,18 +24,17 @@ __all__ = ["RUN_FLAGS", "flags_named", "with_flags"]
 #: options (memory, gap, reserve, ...) are mapped by ``qkdplan schedule`` itself.
 RUN_FLAGS = {
     # the period and the inputs (load_inputs, resolve_period, cached_element_file)
-    "start": "--start", "end": "--end", "days": "--days",
-    "tle": "--tle", "norad": "--norad", "stations_file": "--stations",
+    "start": "--start", "end": "--end", "days": "--days", "tle": "--tle", "norad": "--norad",
     "station_names": "--station", "allow_stale": "--allow-stale",
     "warn_age_days": "--warn-age-days",
     # passes and keys (passes_for, keys_for, check_key_options)
-    "min_elevation_deg": "--min-elevation", "payload_file": "--payload",
-    "payload_name": "--payload-name", "optimise": "--optimise", "pool": "--pool",
-    "fluctuation": "--fluctuation", "ec_leakage": "--ec-leakage",
+    "min_elevation_deg": "--min-elevation", "payload_name": "--payload-name",
+    "optimise": "--optimise", "pool": "--pool", "fluctuation": "--fluctuation",
+    "ec_leakage": "--ec-leakage",
     # the relay plan of the main job (demands_for, schedule_for, relay demand/fibre parsing)
-    "demands": "--demand", "demands_file": "--demands", "fibre": "--fibre",
-    "fibre_links": "--fibre", "unavailable": "--unavailable", "solver": "--solver",
-    "scenarios": "--scenarios", "n_scenarios": "--scenarios", "seed": "--seed",
+    "demands": "--demand", "fibre_links": "--fibre", "unavailable": "--unavailable",
+    "solver": "--solver", "scenarios": "--scenarios", "n_scenarios": "--scenarios",
+    "seed": "--seed",
     # the report and other outputs (run_plan, check_output_path, write_atomic)
     "night": "--night", "output": "--output",
     # executors (executor_spec, pass_tasks)

@@ -11,10 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.errors import ScheduleInputError
-from planner.relay.check import assert_plan_valid
-from planner.relay.schedule import plan_schedule
 from planner.relay.state import load_state, state_after, state_from_data
-from tests.conftest import run, synthetic_key_table
+from tests.conftest import delivered, plan_ok, run, synthetic_key_table
 
 STATIONS = ["A", "B", "C"]
 
@@ -31,17 +29,15 @@ def night_cut(table, night: int) -> pd.Timestamp:
 def replan_check(table, demands, k, **kwargs):
     """Plan the whole period, fly k nights, re-plan the rest from the state reached."""
     kwargs = {"start": table["aos_utc"].min(), "end": night_cut(table, 6), **kwargs}
-    whole = plan_schedule(table, demands, **kwargs)
-    assert_plan_valid(whole, table)
+    whole = plan_ok(table, demands, **kwargs)
     cut = night_cut(table, k)
     document = state_after(whole, cut)
     state = state_from_data(json.loads(json.dumps(document)))
-    rest = plan_schedule(table, demands, state=state, **kwargs)
-    assert_plan_valid(rest, table)
+    rest = plan_ok(table, demands, state=state, **kwargs)
     for d in whole.demands:
-        total = float(whole.delivered.loc[d.label, "delivered_bits"])
+        total = delivered(whole, d.label)
         before = next(x["bits"] for x in document["delivered"] if x["demand"] == d.label)
-        got = float(rest.delivered.loc[d.label, "delivered_bits"])
+        got = delivered(rest, d.label)
         assert float(rest.delivered.loc[d.label, "already_delivered_bits"]) == before
         if len(whole.demands) == 1:  # one demand: the rest can only match or beat the plan
             assert got >= total - before - 2.0
@@ -86,8 +82,7 @@ def test_flown_passes_are_not_planned_again_and_keep_the_gap():
         "buffers": [{"satellite": "S1", "station": "A", "bits": 500_000}],
         "flown": [{"satellite": "S1", "station": "A", "aos_utc": str(first["aos_utc"]),
                    "los_utc": str(first["los_utc"]), "measured_bits": 500_000}]})
-    plan = plan_schedule(table, ["A:B"], state=state, known_stations=STATIONS)
-    assert_plan_valid(plan, table)
+    plan = plan_ok(table, ["A:B"], state=state, known_stations=STATIONS)
     # pass 11 starts 60 s after the flown pass ends (< the 120 s gap): only pass 12 is left
     assert list(plan.passes.index) == [12]
     assert float(plan.delivered.loc["A:B", "delivered_bits"]) == pytest.approx(300_000)
@@ -99,8 +94,7 @@ def test_targets_count_key_already_delivered():
     table = key_table(rows)
     state = state_from_data({"as_of_utc": "2025-03-01T00:00:00Z",
                              "delivered": [{"demand": "A:B", "bits": 400_000}]})
-    plan = plan_schedule(table, ["A:B::6e5"], state=state, known_stations=STATIONS)
-    assert_plan_valid(plan, table)
+    plan = plan_ok(table, ["A:B::6e5"], state=state, known_stations=STATIONS)
     row = plan.delivered.loc["A:B"]
     assert row["delivered_bits"] == pytest.approx(200_000)
     assert row["unmet_bits"] == 0 and row["already_delivered_bits"] == 400_000

@@ -126,7 +126,7 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
     params["solver_stats"] = dict(sol.stats)
     for frame, col in ((passes, "used_bits"), (relays, "bits"), (buffers, "bits")):
         frame[col] = frame[col].astype(float).round(_DECIMALS)
-    notes = explain(p, passes, delivered, params)
+    notes = explain(p, passes, delivered)
     if sol.gap is not None and sol.gap > 1e-3 and objective != "earliest":
         notes.append(f"the solver stopped with a proven gap of {100 * sol.gap:.3g}% "
                      f"({sol.status}): a better plan may exist; raise the time limit")

@@ -74,11 +74,11 @@ def solve_rolling(problem: Problem, objective: str, windows: list[tuple[np.ndarr
         if not last:
             later, _ = problem.subset(problem.aos >= end, state=state)
             terminal = terminal_values(sub, carry_value, future=later)
+        seed = solve_greedy(sub, window_objective)
         sol = solve_milp(sub, window_objective, time_limit=time_limit_s,
-                         mip_rel_gap=mip_rel_gap, terminal=terminal,
-                         seed=solve_greedy(sub, window_objective))
+                         mip_rel_gap=mip_rel_gap, terminal=terminal, seed=seed)
         if not sol.chosen.any() and sol.status not in ("optimal",):
-            sol = solve_greedy(sub, window_objective)
+            sol = seed
         statuses.append(sol.status)
         gaps.append(sol.gap)
         state, _ = replay(sub, sol)
@@ -94,9 +94,8 @@ def solve_rolling(problem: Problem, objective: str, windows: list[tuple[np.ndarr
     sol.stats["windows"] = len(windows)
     # a window values the key it leaves behind, which later windows may not use: the relays
     # of the chosen passes are re-optimised over the whole period, no demand getting less
-    sol = tidy_relays(problem, sol, objective, time_limit=time_limit_s, mip_rel_gap=mip_rel_gap)
-    sol.stats["windows"] = len(windows)
-    return sol
+    return tidy_relays(problem, sol, objective, time_limit=time_limit_s,
+                       mip_rel_gap=mip_rel_gap)
 
 
 def _remap(hop: Hop, idx: np.ndarray) -> Hop:

@@ -61,8 +61,7 @@ def _joined(problem: Problem, a: int, b: int) -> bool:
     return b in reached
 
 
-def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame,
-            parameters: dict) -> list[str]:
+def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame) -> list[str]:
     """One note per cause of each demand's shortfall (see the module docstring).
 
     Parameters
@@ -73,12 +72,10 @@ def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame,
         The plan's chosen passes (``station, expected_secure_bits, used_bits``).
     delivered
         The plan's delivered table (index ``demand``).
-    parameters
-        The plan's parameters (``memory_bits``, ``reserve_bits``).
     """
     notes = []
     bound = reachable_upper_bound(problem) * MBIT
-    memory, reserve = float(parameters["memory_bits"]), float(parameters["reserve_bits"])
+    memory, reserve = problem.memory * MBIT, problem.reserve * MBIT
     for d, (label, row) in enumerate(delivered.iterrows()):
         missing = _short(row)
         if missing is None:
@@ -97,6 +94,7 @@ def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame,
         if not causes and not _joined(problem, dem.a, dem.b):
             causes.append(f"no common visibility: no satellite passes over both {a} and {b}, "
                           "and no fibre link or chain of trusted stations joins them")
+        unreachable = bool(causes)
         target = row["target_bits"]
         if not causes and target is not None and not pd.isna(target) \
                 and bound[d] < float(target) - _BIT_TOL:
@@ -109,7 +107,7 @@ def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame,
             causes.append(f"memory: the satellites' memory ({memory:.6g} bits) was full, so "
                           f"{int((dropped > _BIT_TOL).sum())} flown passes over {a} or {b} "
                           f"kept {dropped.sum():.6g} bits less than they yielded")
-        if reserve > 0:
+        if reserve > 0 and not unreachable:
             causes.append(f"reserve: every link to {a} and {b} keeps {reserve:.6g} bits for "
                           "authentication, and a link relays only once its key exceeds that")
         if not causes:

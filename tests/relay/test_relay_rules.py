@@ -158,6 +158,9 @@ def test_no_common_visibility():
     assert any(n.startswith("A:C gets no key") and "no usable pass over C" in n for n in notes)
     assert any(n.startswith("A:B gets no key") and "no satellite passes over both A and B" in n
                for n in notes)
+    # a reserve is not a cause where no key can reach the stations at all
+    plan = plan_ok(key_table(rows), ["A:C"], known_stations=["A", "B", "C"], reserve_bits=1e5)
+    assert notes_of(plan, "no common visibility") and not notes_of(plan, "reserve")
 
 
 def test_weather():

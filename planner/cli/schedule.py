@@ -240,6 +240,13 @@ def schedule(
     if not wanted:
         raise OptionError("name at least one station pair, e.g. --demand "
                           "Beijing:Stellenbosch", field="--demand")
+    if measured is not None:  # its names and amounts fail before the work too
+        from planner.relay.resume import check_state
+        from planner.relay.schedule import DEFAULT_MEMORY_BITS
+
+        check_state(measured, {inputs.catalogue.name(k) for k in inputs.catalogue},
+                    [s.name for s in inputs.stations], wanted,
+                    DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits)
     _warn(inputs.warnings)
     known = len(inputs.warnings)
     run = _plan_keys(inputs, payload, payload_name)

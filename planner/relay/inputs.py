@@ -67,7 +67,8 @@ def prepare(key_table: pd.DataFrame, demands, *, known_stations, memory_bits, ga
     scopes = _telescopes(telescopes, known)
     t0, t_end = _period(key_table, start, end)
     if state is not None:
-        check_state(state, key_table, known, demand_list, memory_bits)
+        check_state(state, set(key_table["satellite"].astype(str)), known, demand_list,
+                    memory_bits)
         if state.as_of >= t_end:
             raise state.error(f"the state's time {state.as_of} is at or after the period's "
                               f"end {t_end}: nothing is left to plan", ("as_of_utc",))

@@ -12,20 +12,19 @@ from planner.relay.problem import MBIT, State
 from planner.relay.state import RelayState
 
 
-def check_state(state: RelayState, key_table: pd.DataFrame, known: list[str], demands,
+def check_state(state: RelayState, satellites: set[str], known: list[str], demands,
                 memory_bits: float) -> None:
     """Resolve the state's names against the inputs (in place) and check its amounts.
 
-    Station names are matched as everywhere (case, close spellings); satellites must be in the
-    key table; demands must be among the plan's demands; no satellite may hold more than its
-    memory.
+    Station names are matched as everywhere (case, close spellings); satellites must be among
+    ``satellites`` (those planned); demands must be among the plan's demands; no satellite may
+    hold more than its memory. Checking twice is harmless (names resolve to themselves).
 
     Raises
     ------
     ScheduleInputError
         Naming the state file, line and field at fault.
     """
-    satellites = set(key_table["satellite"].astype(str))
     labels = {d.label for d in demands}
 
     def station(name, where):

@@ -38,6 +38,18 @@ FIRST_SUPPORTED_UTC = datetime(1900, 1, 1, tzinfo=UTC)
 LAST_SUPPORTED_UTC = datetime(2053, 10, 1, tzinfo=UTC)
 
 
+def utc_timestamp(value):
+    """``value`` as a tz-aware UTC :class:`pandas.Timestamp` (a naive time is taken as UTC).
+
+    Raises what :class:`pandas.Timestamp` raises for unreadable values (``ValueError``,
+    ``TypeError``); callers turn that into their input error.
+    """
+    import pandas as pd  # pandas is not needed to import the time base (start-up)
+
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 @lru_cache(maxsize=1)
 def timescale():
     """Skyfield's time scale from its built-in (offline) leap-second and UT1 tables."""

@@ -19,6 +19,7 @@ from planner.relay.fibre import FibreLink, make_fibre_link, parse_fibre_link, re
 from planner.relay.nights import auto_night_cut_hour, night_dates
 from planner.relay.problem import MBIT, DemandSpec, FibreSpec, Problem
 from planner.relay.resume import after_flown, carried_state, check_state, state_parameters
+from planner.timebase import utc_timestamp
 
 OBJECTIVES = ("total", "fair", "earliest")
 SOLVERS = ("milp", "greedy", "rolling")
@@ -192,10 +193,9 @@ def _unavailable(pairs, known: list[str]) -> set[tuple[str, np.datetime64]]:
 
 def _timestamp(value, field_name: str) -> pd.Timestamp:
     try:
-        stamp = pd.Timestamp(value)
+        return utc_timestamp(value)
     except (TypeError, ValueError):
         raise ScheduleInputError(f"cannot read {value!r} as a time", field=field_name) from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _period(key_table: pd.DataFrame, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -19,6 +19,7 @@ import pandas as pd
 from planner.relay.fibre import resolve_station
 from planner.relay.nights import largest_daily_gap
 from planner.relay.plan import Plan
+from planner.timebase import utc_timestamp
 
 #: Columns of a night sheet (index ``pass_id``).
 SHEET_COLUMNS = ["night_date", "satellite", "aos_utc", "tca_utc", "los_utc", "aos_azimuth_deg",
@@ -42,8 +43,7 @@ def local_night(when, timezone: str | ZoneInfo, dawn_utc: float | None = None
     it: at 09:00 local "tonight" is the coming night, at 02:00 the night under way. Without it,
     local noon to local noon in ``timezone``.
     """
-    stamp = pd.Timestamp(when)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    stamp = utc_timestamp(when)
     if dawn_utc is not None:
         start = stamp.normalize() + pd.Timedelta(hours=dawn_utc)
         if start > stamp:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from planner.errors import ScheduleInputError
 from planner.io.yamlfile import format_location, load_yaml
+from planner.timebase import utc_timestamp
 
 #: Top-level fields of a state file.
 STATE_FIELDS = ("as_of_utc", "buffers", "storage", "delivered", "flown")
@@ -78,12 +79,12 @@ def _time(value, where: str) -> pd.Timestamp:
         raise ScheduleInputError(f"{value!r}: expected an ISO 8601 UTC time as text",
                                  field=where)
     try:
-        stamp = pd.Timestamp(value)
+        stamp = utc_timestamp(value)
     except (TypeError, ValueError):
         raise ScheduleInputError(f"cannot read {value!r} as a time", field=where) from None
     if stamp is pd.NaT:
         raise ScheduleInputError(f"cannot read {value!r} as a time", field=where)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp
 
 
 def _bits(value, where: str) -> float:
@@ -210,8 +211,7 @@ def state_after(plan, until) -> dict:
     """
     from planner.relay.chains import delivery_steps
 
-    until = pd.Timestamp(until)
-    until = until.tz_localize("UTC") if until.tzinfo is None else until.tz_convert("UTC")
+    until = utc_timestamp(until)
     initial = plan.parameters.get("initial_state") or {}
     buffers: dict[tuple[str, str], float] = {}
     for sat, per in (initial.get("buffers_bits") or {}).items():
@@ -260,6 +260,5 @@ def state_after(plan, until) -> dict:
 
 
 def _iso(value) -> str:
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    stamp = utc_timestamp(value)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from planner.timebase import utc_timestamp
+
 __all__ = ["kbit", "mbit", "mbit_short", "period_text", "plain", "utc"]
 
 
@@ -36,8 +38,7 @@ def utc(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A time in UTC (naive times are taken as UTC); ``—`` if missing."""
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    stamp = utc_timestamp(value)
     return stamp.strftime(fmt)
 
 

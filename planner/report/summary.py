@@ -10,6 +10,7 @@ import pandas as pd
 
 from planner.relay.weather_band import month_labels, weather_band
 from planner.report.inputs import ReportInputs
+from planner.timebase import utc_timestamp
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.plan import Plan
@@ -28,11 +29,6 @@ class Summary:
     weather: dict[str, Any] | None
 
 
-def _utc_stamp(value: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def period_of(inputs: ReportInputs) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The planning period: given, from provenance (``period_utc``), or spanned by the passes."""
     text = inputs.provenance.get("period_utc")
@@ -44,7 +40,7 @@ def period_of(inputs: ReportInputs) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         start, end = inputs.passes["aos_utc"].min(), inputs.passes["los_utc"].max()
     else:
         return None
-    return _utc_stamp(start), _utc_stamp(end)
+    return utc_timestamp(start), utc_timestamp(end)
 
 
 def night_keys(inputs: ReportInputs) -> pd.DataFrame | None:

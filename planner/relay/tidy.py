@@ -17,7 +17,7 @@ import numpy as np
 from planner.relay.exact import fill_kept_key
 from planner.relay.greedy import objective_of
 from planner.relay.milp import RelayModel
-from planner.relay.problem import Problem, Solution, delivered_by
+from planner.relay.problem import TOL, Problem, Solution, delivered_by
 
 
 def tidy_relays(problem: Problem, solution: Solution, objective: str, *,
@@ -34,7 +34,7 @@ def tidy_relays(problem: Problem, solution: Solution, objective: str, *,
     model = RelayModel(problem)
     model.objective_total()
     for d, floor in enumerate(floors):
-        model.lp.row(max(float(floor) - 1e-6, 0.0), math.inf, [model.D[d]], [1.0])
+        model.lp.row(max(float(floor) - TOL, 0.0), math.inf, [model.D[d]], [1.0])
     result = model.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap,
                          chosen=solution.chosen)
     if not result["has_solution"]:

@@ -129,7 +129,7 @@ def test_memory_and_negative_buffers():
 def test_a_relay_must_carry_key():
     table = key_table(ROWS)
     plan = hand_plan(table, {0: 500_000, 1: 300_000}, [(1, "A:B", "A", "B", -100_000)], AB)
-    assert "relay during pass 1 carries -100000 bits" in errors_of(plan, table)
+    assert "relay of -100000.0 bits for A:B" in errors_of(plan, table)
 
 
 def test_memory_is_checked_after_the_deposit_before_the_relays():

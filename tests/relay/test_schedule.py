@@ -388,6 +388,24 @@ def test_earliest_matches_brute_force(instance):
     assert (plan.delivered["unmet_bits"] == 0).all()
 
 
+def test_rolling_does_not_trade_a_bit_between_demands_to_beat_the_milp():
+    # found by the test below: re-optimising the rolling plan's relays let each demand fall
+    # 1 bit below what it had, and a bit moved from A:C (weight 1) to A:B (weight 2) by
+    # drawing B's buffer 1 bit under the reserve
+    rows = [("S1", "A", 2, 0, 60, 800_000), ("S1", "A", 0, 0, 60, 100_000),
+            ("S1", "A", 1, 0, 60, 400_000), ("S1", "A", 0, 5, 60, 100_000),
+            ("S1", "B", 0, 0, 60, 900_000), ("S1", "C", 0, 10, 60, 500_000),
+            ("S1", "A", 0, 0, 60, 100_000), ("S1", "A", 0, 5, 60, 100_000)]
+    table = key_table(rows)
+    common = {"memory_bits": 5e6, "reserve_bits": 5e4, "telescopes": {"A": 1},
+              "known_stations": TINY_STATIONS}
+    best = plan_ok(table, ["A:B:2", "A:C:1"], mip_rel_gap=1e-9, **common)
+    rolling = plan_ok(table, ["A:B:2", "A:C:1"], solver="rolling", **common)
+    # B holds 900 kbit and keeps a 50 kbit reserve: A:B gets at most 850 kbit (hand count)
+    assert delivered(best, "A:B") == pytest.approx(850_000, abs=0.5)
+    assert rolling.objective_value <= best.objective_value * (1 + 1e-7) + 1e-3
+
+
 @given(tiny_relay_instances(), st.sampled_from([None, "A:B:2bps", "B:C:5bps", "A:C:1bps"]),
        st.sampled_from(["total", "fair"]))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -61,7 +61,9 @@ def _command_paths() -> list[list[str]]:
     """Every command and command group of ``qkdplan``, as the arguments that name it."""
     import typer.main
 
-    from planner.cli.root import app
+    from planner.cli.root import app, register_commands
+
+    register_commands()
 
     def walk(command, path):
         for name, sub in getattr(command, "commands", {}).items():

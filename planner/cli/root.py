@@ -7,6 +7,7 @@ Exit status: 0 on success, 2 on bad input or usage (one line naming the file, li
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import sys
 import traceback
@@ -295,6 +296,7 @@ def run_command_line(argv: list[str] | None) -> None:
 
 def _main(argv: list[str] | None) -> None:
     fit_to_terminal(stdout, stderr)
+    register_commands(command_word(sys.argv[1:] if argv is None else argv))
     try:
         code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
     except PlannerInputError as error:  # the library names parameters; the user sees flags
@@ -362,14 +364,58 @@ def _silence_stdout() -> None:
         pass
 
 
-def _register_commands() -> None:
-    """Import the command modules: each registers its commands on ``app`` as it loads."""
-    from planner.cli import inputs, operator, passes, plan, schedule, sweep  # noqa: F401
-    from planner.cli.constellation import constellation_app
-    from planner.cli.fetch import fetch_command
+#: Each command (or command group) of ``qkdplan`` and the modules that register it, in the
+#: order ``qkdplan --help`` lists them. A run imports only its own command's modules: each one
+#: costs its imports and Typer's work on its options (about 0.07 s for all of them, of the
+#: 0.8 s start-up budget of ``qkdplan passes``); help and unknown commands load them all.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "stations": ("inputs",), "config": ("inputs",), "next": ("operator",),
+    "track": ("operator",), "passes": ("passes",), "keys": ("passes",),
+    "schedule": ("schedule",), "plan": ("plan",), "report": ("plan",), "sweep": ("sweep",),
+    "tle": ("inputs", "fetch"), "constellation": ("constellation",),
+}
 
-    tle_app.command("fetch")(fetch_command)
-    app.add_typer(constellation_app, name="constellation")
+#: Root options that take a value (the word after them is not a command).
+_ROOT_OPTIONS_WITH_VALUE = {"--config"}
+
+_loaded: set[str] = set()
 
 
-_register_commands()
+def command_word(args: list[str]) -> str | None:
+    """The command named in ``args`` (the first word that is neither an option of the root
+    nor its value), or ``None``."""
+    words = iter(args)
+    for word in words:
+        if word in _ROOT_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif word == "--" or not word.startswith("-"):
+            return None if word == "--" else word
+    return None
+
+
+def register_commands(command: str | None = None) -> None:
+    """Register ``command`` on ``app`` (importing its modules), or every command if ``None``
+    or not a command of ``qkdplan`` (so that help lists them all and a typo gets Typer's
+    suggestion). Commands already registered stay; calling it again is cheap."""
+    for module in COMMAND_MODULES.get(command, sorted({m for ms in COMMAND_MODULES.values()
+                                                        for m in ms})):
+        if module in _loaded:
+            continue
+        _loaded.add(module)
+        if module == "fetch":
+            from planner.cli.fetch import fetch_command
+
+            tle_app.command("fetch")(fetch_command)
+        elif module == "constellation":
+            from planner.cli.constellation import constellation_app
+
+            app.add_typer(constellation_app, name="constellation")
+        else:
+            importlib.import_module(f"planner.cli.{module}")
+    order = list(COMMAND_MODULES)
+    app.registered_commands.sort(key=lambda info: order.index(_command_name(info)))
+
+
+def _command_name(info) -> str:
+    """A registered command's name, as Typer derives it from the function if not given."""
+    return info.name or info.callback.__name__.lower().replace("_", "-")

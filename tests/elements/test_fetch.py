@@ -615,12 +615,6 @@ def test_command_errors_exit_2_with_one_line(cli, gp, tmp_path, scenario, args, 
     assert _files_under(tmp_path) == []
 
 
-def _fetch_registered() -> bool:
-    return any(info.name == "fetch" for info in planner.cli.root.tle_app.registered_commands)
-
-
-@pytest.mark.skipif(not _fetch_registered(), reason="qkdplan tle fetch is not registered yet "
-                    "(planner/cli/root.py: tle_app.command('fetch')(fetch_command))")
 def test_registered_command(gp, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         planner.cli.root.main(["tle", "fetch", "--catnr", "41731", "--base-url", gp("ok"),

@@ -11,6 +11,7 @@ half-written file behind.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -58,6 +59,12 @@ def to_csv(frame: pd.DataFrame, provenance: Mapping[str, Any] | None = None,
            float_digits: int = 6, *, comments: bool = False) -> str:
     """Plain CSV text of a table: the header first, then the rows.
 
+    The text is what ``DataFrame.to_csv(index=False, float_format=f"%.{float_digits}f",
+    lineterminator="\\n")`` writes for the table's serialised form (:func:`_serialisable`);
+    columns of the common types are formatted here, about twice as fast as pandas (which
+    formats floats value by value through a slower path), and a table with any other column
+    type is written by pandas itself (``tests/io/test_csv_writer.py`` checks both are equal).
+
     Parameters
     ----------
     frame
@@ -75,9 +82,49 @@ def to_csv(frame: pd.DataFrame, provenance: Mapping[str, Any] | None = None,
     for key, value in (provenance or {}).items() if comments else ():
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         buffer.write(f"# {key}: {' '.join(str(text).split())}\n")
-    _serialisable(frame).to_csv(buffer, index=False, float_format=f"%.{float_digits}f",
-                                lineterminator="\n")
+    table = _serialisable(frame)
+    cells = _csv_cells(table, float_digits)
+    if cells is None:
+        table.to_csv(buffer, index=False, float_format=f"%.{float_digits}f",
+                     lineterminator="\n")
+    else:
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([str(c) for c in table.columns])
+        writer.writerows(zip(*cells, strict=True))
     return buffer.getvalue()
+
+
+def _csv_cells(table: pd.DataFrame, float_digits: int) -> list[list[str]] | None:
+    """Each column's cells as pandas writes them (missing values empty), or ``None`` if a
+    column is of a type this fast path does not format (then pandas writes the table)."""
+    import numpy as np
+    import pandas as pd
+
+    if table.columns.empty:
+        return None
+    columns = []
+    for _, values in table.items():
+        dtype = values.dtype
+        if dtype == np.float64:
+            columns.append([f"{x:.{float_digits}f}" if x == x else ""
+                            for x in values.to_numpy().tolist()])
+        elif dtype == np.int64 or dtype == np.bool_:
+            columns.append([str(x) for x in values.to_numpy().tolist()])
+        elif isinstance(dtype, (pd.Int64Dtype, pd.BooleanDtype, pd.StringDtype)) or (
+                pd.api.types.is_object_dtype(dtype) and _all_text(values.tolist())):
+            missing = values.isna().to_numpy().tolist()
+            columns.append(["" if gap else str(x)
+                            for x, gap in zip(values.tolist(), missing, strict=True)])
+        else:
+            return None
+    return columns
+
+
+def _all_text(values: list) -> bool:
+    """Whether every value is text or missing (``None``, ``pd.NA``)."""
+    import pandas as pd
+
+    return all(isinstance(x, str) or x is None or x is pd.NA for x in values)
 
 
 def _json_value(value: Any) -> Any:
@@ -97,7 +144,8 @@ def _json_value(value: Any) -> Any:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of a table as JSON-ready dicts (ISO times, None for missing values)."""
-    plain = _serialisable(frame).astype(object).where(_serialisable(frame).notna(), None)
+    table = _serialisable(frame)
+    plain = table.astype(object).where(table.notna(), None)
     return [{k: _json_value(v) for k, v in row.items()} for row in plain.to_dict("records")]
 
 

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import planner
@@ -73,7 +74,7 @@ with open(path, "w", newline="") as file:
 IMPORT_LADDER = {
     "the interpreter": "pass",
     "numpy": "import numpy",
-    "pandas (with numpy, pyarrow)": "import pandas",
+    "pandas (with numpy; pyarrow too if installed)": "import pandas",
     "+ Skyfield, sgp4": "import pandas, skyfield.api, sgp4.api",
     "+ typer, rich, pydantic, PyYAML": ("import pandas, skyfield.api, sgp4.api, typer, "
                                         "rich.console, rich.table, pydantic, yaml"),
@@ -167,7 +168,8 @@ def main() -> None:
         compileall.compile_dir(Path(planner.__file__).parent, quiet=1)
     command = qkdplan()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {command[0]}; "
-          f"planner bytecode {'cached' if bytecode_cached() else 'compiled on every run'}")
+          f"planner bytecode {'cached' if bytecode_cached() else 'compiled on every run'}; "
+          f"pyarrow {'installed (pandas imports it)' if find_spec('pyarrow') else 'absent'}")
     one_day = ["passes", "--days", "1", "--start", f"{START:%Y-%m-%dT%H:%MZ}"]
     ladder = {label: [sys.executable, "-c", code] for label, code in IMPORT_LADDER.items()}
     times = wall_times({**ladder, "help": [*command, "--help"], "day": [*command, *one_day]},

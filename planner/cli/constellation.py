@@ -145,7 +145,8 @@ def passes_command(
         "to gain from them (by default it then runs in-process).")] = False,
 ) -> None:
     """Passes of many satellites over many stations, in parallel; CSV, JSON or Parquet."""
-    from planner.io.output import check_output_path, to_csv, to_json
+    from planner.io.jsonstream import json_chunks
+    from planner.io.output import check_output_path, to_csv
     from planner.run.executors import (
         ExecutorSpec,
         executor_spec,
@@ -207,6 +208,7 @@ def passes_command(
             if not all_passes:
                 table = table[table["night"]].reset_index(drop=True)
             text = (to_csv(table, record, comments=csv_comments)
-                    if output_format is PassFormat.csv else to_json({"passes": table}, record))
+                    if output_format is PassFormat.csv
+                    else json_chunks({"passes": table}, record))  # streamed, as passes does
             _emit(text, output, record)
     _warn(inputs.warnings)

@@ -134,6 +134,24 @@ def test_load_state_names_file_line_and_field(tmp_path):
     assert "\n" not in text
 
 
+def test_state_without_a_file_names_the_field_alone():
+    with pytest.raises(ScheduleInputError) as err:
+        state_from_data({"as_of_utc": "2026-12-01T00:00:00Z",
+                         "delivered": [{"demand": "A:B", "bits": 1},
+                                       {"demand": " A:B", "bits": 2}]})
+    assert str(err.value) == "delivered[1]: 'A:B' is given twice"
+
+
+def test_a_misspelt_field_is_reported_before_the_field_it_leaves_missing(tmp_path):
+    path = tmp_path / "state.yaml"
+    path.write_text('as_of_utc: "2026-12-01T00:00:00Z"\nflown:\n  - satellite: S1\n'
+                    '    station: A\n    aos_utc: "2026-11-30T14:00:00Z"\n'
+                    '    loss_utc: "2026-11-30T14:05:00Z"\n    measured_bits: 1\n')
+    with pytest.raises(ScheduleInputError) as err:
+        load_state(path)
+    assert str(err.value).startswith(f"{path}:6: flown[0].loss_utc: unknown field")
+
+
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
                     st.just("2026-12-01T00:00:00Z"))

@@ -270,30 +270,40 @@ def state_after(plan, until) -> dict:
     """The state a plan leaves at ``until`` if flown as planned, as a state document (dict).
 
     Passes with LOS at or before ``until`` are flown with their kept key as the measured key;
-    relays up to ``until`` are made. Buffers follow the ledger's rules; ground storage is the
-    net partial key at intermediates (a sink-side segment made before its source-side segment,
-    a negative net, is not carried); delivered key counts chains complete by ``until``.
+    relays up to ``until`` are made. Buffers are the ledger's levels the plan records
+    (``plan.buffers``); ground storage is the net partial key at intermediates (a sink-side
+    segment made before its source-side segment, a negative net, is not carried); delivered
+    key counts chains complete by ``until``.
     """
-    from planner.relay.chains import delivery_steps
-
     until = utc_timestamp(until)
     initial = plan.parameters.get("initial_state") or {}
-    buffers: dict[tuple[str, str], float] = {}
-    for sat, per in (initial.get("buffers_bits") or {}).items():
-        for station, bits in per.items():
-            buffers[(sat, station)] = float(bits)
+    buffers = _buffers_at(plan.buffers, initial.get("buffers_bits") or {}, until)
     flown = plan.passes[pd.to_datetime(plan.passes["los_utc"], utc=True) <= until]
-    for row in flown.itertuples():
-        key = (row.satellite, row.station)
-        buffers[key] = buffers.get(key, 0.0) + float(row.used_bits)
     relays = plan.relays[pd.to_datetime(plan.relays["time_utc"], utc=True) <= until]
-    for r in relays[relays["pass_id"] >= 0].itertuples():
-        for station in (r.from_station, r.to_station):
-            buffers[(r.satellite, station)] = buffers.get((r.satellite, station), 0.0) - r.bits
-    storage_in = initial.get("storage_bits") or {}
-    delivered_before = initial.get("delivered_bits") or {}
+    storage, delivered = _ground_at(plan.demands, relays, initial.get("storage_bits") or {},
+                                    initial.get("delivered_bits") or {})
+    earlier = [dict(f, aos_utc=_iso(f["aos_utc"]), los_utc=_iso(f["los_utc"]))
+               for f in initial.get("flown") or []]
+    return {
+        "as_of_utc": _iso(until),
+        "buffers": [{"satellite": s, "station": g, "bits": round(max(b, 0.0), 3)}
+                    for (s, g), b in sorted(buffers.items()) if b > 0.5],
+        "storage": storage,
+        "delivered": delivered,
+        "flown": earlier + [{"satellite": r.satellite, "station": r.station,
+                             "aos_utc": _iso(r.aos_utc), "los_utc": _iso(r.los_utc),
+                             "measured_bits": round(float(r.used_bits), 3)}
+                            for r in flown.itertuples()],
+    }
+
+
+def _ground_at(demands, relays: pd.DataFrame, storage_in: dict, delivered_before: dict
+               ) -> tuple[list[dict], list[dict]]:
+    """Ground storage and delivered key of each demand after ``relays`` (state entries)."""
+    from planner.relay.chains import delivery_steps
+
     storage, delivered = [], []
-    for d in plan.demands:
+    for d in demands:
         mine = relays[relays["demand"] == d.label]
         held = {g: float(b) for g, b in (storage_in.get(d.label) or {}).items()}
         for r in mine.itertuples():
@@ -309,19 +319,23 @@ def state_after(plan, until) -> dict:
                                                   storage_in.get(d.label)))
         delivered.append({"demand": d.label,
                           "bits": round(float(delivered_before.get(d.label, 0.0)) + done, 3)})
-    earlier = [dict(f, aos_utc=_iso(f["aos_utc"]), los_utc=_iso(f["los_utc"]))
-               for f in initial.get("flown") or []]
-    return {
-        "as_of_utc": _iso(until),
-        "buffers": [{"satellite": s, "station": g, "bits": round(max(b, 0.0), 3)}
-                    for (s, g), b in sorted(buffers.items()) if b > 0.5],
-        "storage": storage,
-        "delivered": delivered,
-        "flown": earlier + [{"satellite": r.satellite, "station": r.station,
-                             "aos_utc": _iso(r.aos_utc), "los_utc": _iso(r.los_utc),
-                             "measured_bits": round(float(r.used_bits), 3)}
-                            for r in flown.itertuples()],
-    }
+    return storage, delivered
+
+
+def _buffers_at(levels: pd.DataFrame, carried: dict, until: pd.Timestamp
+                ) -> dict[tuple[str, str], float]:
+    """Satellite buffers at ``until``: the plan's last level of each pair by then, else the
+    carried level (``carried``: ``{satellite: {station: bits}}``).
+
+    ``levels`` is :attr:`Plan.buffers <planner.relay.plan.Plan.buffers>`, the ledger's level of
+    every pair a satellite has touched after each of its events, in time order.
+    """
+    buffers = {(sat, station): float(bits)
+               for sat, per in carried.items() for station, bits in per.items()}
+    done = levels[pd.to_datetime(levels["time_utc"], utc=True) <= until]
+    last = done.groupby(["satellite", "station"], sort=False)["bits"].last()
+    buffers.update((pair, float(bits)) for pair, bits in last.items())
+    return buffers
 
 
 def _iso(value) -> str:

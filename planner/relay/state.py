@@ -154,10 +154,6 @@ class StateFile(_Mapping):
         default_factory=list)
 
 
-#: Top-level fields of a state file.
-STATE_FIELDS = tuple(StateFile.model_fields)
-
-
 # --------------------------------------------------------------------------------------------
 # The planner's view of a state
 # --------------------------------------------------------------------------------------------

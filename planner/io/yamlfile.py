@@ -237,22 +237,28 @@ def load_yaml(path: str | Path, error_cls: type[PlannerInputError] = PlannerInpu
     return YamlDocument(path=path, data=data, lines=lines)
 
 
-def raise_validation_error(exc: ValidationError, doc: YamlDocument, prefix: Location = (),
+def raise_validation_error(exc: ValidationError, doc: YamlDocument | None,
+                           prefix: Location = (),
                            error_cls: type[PlannerInputError] = PlannerInputError) -> NoReturn:
-    """Re-raise the first error of a pydantic ``ValidationError`` as a one-line planner error.
+    """Re-raise one error of a pydantic ``ValidationError`` as a one-line planner error.
+
+    An unknown field is reported before anything else (a misspelt key usually also makes a
+    required field "missing"); otherwise the first error is.
 
     Parameters
     ----------
     exc
         The pydantic error.
     doc
-        The document the validated data came from (for line numbers).
+        The document the validated data came from (for the file and line numbers); ``None``
+        for data that came from no file (the error then names the field alone).
     prefix
         Location of the validated object within the document, e.g. ``("stations", 3)``.
     error_cls
         The planner error type to raise.
     """
-    first = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = (*prefix, *first["loc"])
     message = first["msg"]
     if message.startswith("Value error, "):
@@ -265,5 +271,6 @@ def raise_validation_error(exc: ValidationError, doc: YamlDocument, prefix: Loca
         value = first.get("input")
         if not isinstance(value, (dict, list)):
             message = f"{value!r}: {message[:1].lower()}{message[1:]}"
-    raise error_cls(message, path=str(doc.path), line=doc.line_of(loc),
+    raise error_cls(message, path=None if doc is None else str(doc.path),
+                    line=None if doc is None else doc.line_of(loc),
                     field=format_location(loc)) from None

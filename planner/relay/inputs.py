@@ -19,6 +19,7 @@ from planner.relay.fibre import FibreLink, make_fibre_link, parse_fibre_link, re
 from planner.relay.nights import auto_night_cut_hour, night_dates
 from planner.relay.problem import MBIT, DemandSpec, FibreSpec, Problem
 from planner.relay.resume import after_flown, carried_state, check_state, state_parameters
+from planner.relay.state import RelayState
 from planner.timebase import utc_timestamp
 
 OBJECTIVES = ("total", "fair", "earliest")
@@ -39,6 +40,7 @@ class PlanInputs:
     demands: list[Demand]
     fibre_links: list[FibreLink]
     parameters: dict
+    state: RelayState | None = None  # the measured state re-planned from, names resolved
 
 
 
@@ -268,7 +270,7 @@ def _build(table: pd.DataFrame, demands: list[Demand], links: list[FibreLink],
     if state is not None:
         parameters["initial_state"] = state_parameters(state)
     return PlanInputs(problem, table, t0, cut, table["night_date"].to_numpy("datetime64[D]"),
-                   demands, links, parameters)
+                      demands, links, parameters, state)
 
 
 def _all_direct(table: pd.DataFrame, demands: list[Demand]) -> bool:

@@ -199,7 +199,7 @@ def _delivery_steps(inputs: PlanInputs, relays: pd.DataFrame) -> pd.DataFrame:
 
 def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame,
                      steps: pd.DataFrame) -> pd.DataFrame:
-    before = (inputs.parameters.get("initial_state") or {}).get("delivered_bits", {})
+    before = {} if inputs.state is None else inputs.state.delivered
     records = []
     for d in inputs.demands:
         into = relays[(relays["demand"] == d.label) & (relays["to_station"] == d.station_b)]

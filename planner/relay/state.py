@@ -14,21 +14,149 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
 
 import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from planner.errors import ScheduleInputError
-from planner.io.yamlfile import format_location, load_yaml
+from planner.io.yamlfile import (
+    Location,
+    YamlDocument,
+    format_location,
+    load_yaml,
+    raise_validation_error,
+)
 from planner.timebase import utc_timestamp
 
-#: Top-level fields of a state file.
-STATE_FIELDS = ("as_of_utc", "buffers", "storage", "delivered", "flown")
-_ITEM_FIELDS = {
-    "buffers": ("satellite", "station", "bits"),
-    "storage": ("demand", "station", "bits"),
-    "delivered": ("demand", "bits"),
-    "flown": ("satellite", "station", "aos_utc", "los_utc", "measured_bits"),
-}
+# --------------------------------------------------------------------------------------------
+# The file's schema. Each check raises ValueError with a message that reads well after
+# "file:line: field: " (raise_validation_error strips pydantic's "Value error, ").
+# --------------------------------------------------------------------------------------------
+
+
+def _time(value: Any) -> pd.Timestamp:
+    """An ISO 8601 time given as text, as a UTC timestamp."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r}: expected an ISO 8601 UTC time as text")
+    try:
+        stamp = utc_timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"cannot read {value!r} as a time") from None
+    if stamp is pd.NaT:
+        raise ValueError(f"cannot read {value!r} as a time")
+    return stamp
+
+
+def _bits(value: Any) -> float:
+    """A finite number of bits >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r}: expected a number of bits")
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number too large for a float
+        raise ValueError("too large: must be a finite number >= 0") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{value!r}: must be a finite number >= 0")
+    return number
+
+
+def _name(value: Any) -> str:
+    """A non-empty name, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r}: expected a name")
+    return value.strip()
+
+
+def _listed(value: Any) -> list:
+    """A list; a section left empty (``null``) is an empty list."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError("expected a list")
+    return value
+
+
+Time = Annotated[pd.Timestamp, PlainValidator(_time)]
+Bits = Annotated[float, BeforeValidator(_bits)]
+Name = Annotated[str, BeforeValidator(_name)]
+
+
+class _Mapping(BaseModel):
+    """A mapping of known fields only; anything else is refused with a one-line message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    expected: ClassVar[str] = "expected a mapping"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _is_mapping(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError(cls.expected)
+        return value
+
+
+class BufferEntry(_Mapping):
+    """Key a satellite shares with a station, on board now [bit]."""
+
+    satellite: Name
+    station: Name
+    bits: Bits
+
+
+class StorageEntry(_Mapping):
+    """Partial key of demand ``A:B`` held at an intermediate station [bit]."""
+
+    demand: Name
+    station: Name
+    bits: Bits
+
+
+class DeliveredEntry(_Mapping):
+    """Key a demand already has [bit]."""
+
+    demand: Name
+    bits: Bits
+
+
+class FlownEntry(_Mapping):
+    """A pass already flown and the key measured on it [bit]."""
+
+    satellite: Name
+    station: Name
+    aos_utc: Time
+    los_utc: Time
+    measured_bits: Bits
+
+
+class StateFile(_Mapping):
+    """A state file as written (docs/relay-state.md); cross-field rules are checked after."""
+
+    expected: ClassVar[str] = ("expected a mapping with as_of_utc, buffers, storage, "
+                               "delivered and flown")
+
+    as_of_utc: Time
+    buffers: Annotated[list[BufferEntry], BeforeValidator(_listed)] = Field(
+        default_factory=list)
+    storage: Annotated[list[StorageEntry], BeforeValidator(_listed)] = Field(
+        default_factory=list)
+    delivered: Annotated[list[DeliveredEntry], BeforeValidator(_listed)] = Field(
+        default_factory=list)
+    flown: Annotated[list[FlownEntry], BeforeValidator(_listed)] = Field(
+        default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# The planner's view of a state
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -48,10 +176,9 @@ class RelayState:
         Key each demand already has, ``{demand: bits}``.
     flown
         Passes already flown: ``satellite, station, aos_utc, los_utc, measured_bits``.
-    source
-        Where the state came from (file name), for error messages.
-    lines
-        Line of each entry in the file (``(section, index)`` -> line), for error messages.
+    document
+        The file the state was read from (its name and lines, for error messages), or
+        ``None``.
     """
 
     as_of: pd.Timestamp
@@ -59,134 +186,68 @@ class RelayState:
     storage: dict[tuple[str, str], float] = field(default_factory=dict)
     delivered: dict[str, float] = field(default_factory=dict)
     flown: list[dict] = field(default_factory=list)
-    source: str | None = None
-    lines: dict[tuple, int] = field(default_factory=dict)
+    document: YamlDocument | None = None
 
-    def error(self, message: str, where: tuple = ()) -> ScheduleInputError:
-        """A one-line error naming the state file, line and field at ``where``."""
-        line = None
-        loc = tuple(where)
-        while loc and line is None:
-            line = self.lines.get(loc)
-            loc = loc[:-1]
-        return ScheduleInputError(message, path=self.source,
-                                  line=line if self.source else None,
-                                  field=format_location(where) if where else "state")
+    def error(self, message: str, where: Location = ()) -> ScheduleInputError:
+        """A one-line error naming the state file, line and field at ``where``.
+
+        ``where`` is a location in the file, e.g. ``("buffers", 2, "station")``.
+        """
+        doc = self.document
+        return ScheduleInputError(message, path=None if doc is None else str(doc.path),
+                                  line=None if doc is None else doc.line_of(where),
+                                  field=format_location(where) or None)
 
 
-def _time(value, where: str) -> pd.Timestamp:
-    if not isinstance(value, str):
-        raise ScheduleInputError(f"{value!r}: expected an ISO 8601 UTC time as text",
-                                 field=where)
-    try:
-        stamp = utc_timestamp(value)
-    except (TypeError, ValueError):
-        raise ScheduleInputError(f"cannot read {value!r} as a time", field=where) from None
-    if stamp is pd.NaT:
-        raise ScheduleInputError(f"cannot read {value!r} as a time", field=where)
-    return stamp
-
-
-def _bits(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScheduleInputError(f"{value!r}: expected a number of bits", field=where)
-    if not math.isfinite(float(value)) or value < 0:
-        raise ScheduleInputError(f"{value!r}: must be a finite number >= 0", field=where)
-    return float(value)
-
-
-def _name(value, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ScheduleInputError(f"{value!r}: expected a name", field=where)
-    return value.strip()
-
-
-def state_from_data(data, *, lines: dict | None = None, source: str | None = None
-                    ) -> RelayState:
+def state_from_data(data: Any, document: YamlDocument | None = None) -> RelayState:
     """Validate a parsed state document (a dict) and build a :class:`RelayState`.
+
+    Parameters
+    ----------
+    data
+        The parsed document.
+    document
+        The file it was read from, for the file and line in errors (``None``: name the
+        field alone).
 
     Raises
     ------
     ScheduleInputError
-        Naming the field at fault (and the file and line when ``source`` and ``lines`` are
-        given).
+        Naming the field at fault (and the file and line when ``document`` is given).
     """
-    lines = dict(lines or {})
-    state = RelayState(pd.Timestamp(0, tz="UTC"), source=source, lines=lines)
     try:
-        _fill(state, data)
-    except ScheduleInputError as exc:
-        where = tuple(_parse_location(exc.field))
-        raise state.error(exc.message, where) from None
+        parsed = StateFile.model_validate(data)
+    except ValidationError as exc:
+        raise_validation_error(exc, document, error_cls=ScheduleInputError)
+    state = RelayState(parsed.as_of_utc, document=document)
+    state.buffers = _keyed(state, "buffers", [((e.satellite, e.station), e.bits)
+                                              for e in parsed.buffers])
+    state.storage = _keyed(state, "storage", [((e.demand, e.station), e.bits)
+                                              for e in parsed.storage])
+    state.delivered = _keyed(state, "delivered", [(e.demand, e.bits) for e in parsed.delivered])
+    state.flown = [_flown(state, i, entry) for i, entry in enumerate(parsed.flown)]
     return state
 
 
-def _parse_location(text: str | None) -> list:
-    """``flown[2].aos_utc`` -> ``["flown", 2, "aos_utc"]``."""
-    out: list = []
-    for part in (text or "").replace("]", "").split("."):
-        for j, piece in enumerate(part.split("[")):
-            if piece:
-                out.append(int(piece) if j else piece)
-    return out
+def _keyed(state: RelayState, section: str, items: list[tuple[Any, float]]) -> dict:
+    """``{key: bits}`` of a section whose keys may each be given once."""
+    table: dict = {}
+    for i, (key, bits) in enumerate(items):
+        if key in table:
+            raise state.error(f"{key!r} is given twice", (section, i))
+        table[key] = bits
+    return table
 
 
-def _fill(state: RelayState, data) -> None:
-    if not isinstance(data, dict):
-        raise ScheduleInputError("expected a mapping with as_of_utc, buffers, storage, "
-                                 "delivered and flown", field="")
-    unknown = sorted(set(data) - set(STATE_FIELDS), key=str)
-    if unknown:
-        raise ScheduleInputError(f"unknown field {unknown[0]!r} (check the spelling)",
-                                 field=str(unknown[0]))
-    if "as_of_utc" not in data:
-        raise ScheduleInputError("required field is missing", field="as_of_utc")
-    state.as_of = _time(data["as_of_utc"], "as_of_utc")
-    for section, names in _ITEM_FIELDS.items():
-        items = data.get(section) or []
-        if not isinstance(items, list):
-            raise ScheduleInputError("expected a list", field=section)
-        for i, item in enumerate(items):
-            where = format_location((section, i))
-            if not isinstance(item, dict):
-                raise ScheduleInputError("expected a mapping", field=where)
-            extra = sorted(set(item) - set(names), key=str)
-            if extra:
-                raise ScheduleInputError(f"unknown field {extra[0]!r} (check the spelling)",
-                                         field=f"{where}.{extra[0]}")
-            missing = [n for n in names if n not in item]
-            if missing:
-                raise ScheduleInputError("required field is missing",
-                                         field=f"{where}.{missing[0]}")
-            _add_item(state, section, item, where)
-
-
-def _add_item(state: RelayState, section: str, item: dict, where: str) -> None:
-    if section == "flown":
-        aos = _time(item["aos_utc"], f"{where}.aos_utc")
-        los = _time(item["los_utc"], f"{where}.los_utc")
-        if los <= aos:
-            raise ScheduleInputError("los_utc must be after aos_utc", field=f"{where}.los_utc")
-        if los > state.as_of:
-            raise ScheduleInputError(f"a pass flown by the state's time ends at {los}, after "
-                                     f"as_of_utc {state.as_of}", field=f"{where}.los_utc")
-        state.flown.append({"satellite": _name(item["satellite"], f"{where}.satellite"),
-                            "station": _name(item["station"], f"{where}.station"),
-                            "aos_utc": aos, "los_utc": los,
-                            "measured_bits": _bits(item["measured_bits"],
-                                                   f"{where}.measured_bits")})
-        return
-    bits = _bits(item["bits"], f"{where}.bits")
-    if section == "delivered":
-        key = _name(item["demand"], f"{where}.demand")
-        table = state.delivered
-    else:
-        first = "satellite" if section == "buffers" else "demand"
-        key = (_name(item[first], f"{where}.{first}"), _name(item["station"], f"{where}.station"))
-        table = state.buffers if section == "buffers" else state.storage
-    if key in table:
-        raise ScheduleInputError(f"{key!r} is given twice", field=where)
-    table[key] = bits
+def _flown(state: RelayState, index: int, entry: FlownEntry) -> dict:
+    """A flown pass that ends after it starts and by the state's time, as a dict."""
+    where = ("flown", index, "los_utc")
+    if entry.los_utc <= entry.aos_utc:
+        raise state.error("los_utc must be after aos_utc", where)
+    if entry.los_utc > state.as_of:
+        raise state.error(f"a pass flown by the state's time ends at {entry.los_utc}, after "
+                          f"as_of_utc {state.as_of}", where)
+    return entry.model_dump()
 
 
 def load_state(path: str | Path) -> RelayState:
@@ -198,37 +259,47 @@ def load_state(path: str | Path) -> RelayState:
         One line naming the file, line and field at fault.
     """
     doc = load_yaml(path, ScheduleInputError)
-    return state_from_data(doc.data, lines=doc.lines, source=str(path))
+    return state_from_data(doc.data, doc)
 
 
 def state_after(plan, until) -> dict:
     """The state a plan leaves at ``until`` if flown as planned, as a state document (dict).
 
     Passes with LOS at or before ``until`` are flown with their kept key as the measured key;
-    relays up to ``until`` are made. Buffers follow the ledger's rules; ground storage is the
-    net partial key at intermediates (a sink-side segment made before its source-side segment,
-    a negative net, is not carried); delivered key counts chains complete by ``until``.
+    relays up to ``until`` are made. Buffers are the ledger's levels the plan records
+    (``plan.buffers``); ground storage is the net partial key at intermediates (a sink-side
+    segment made before its source-side segment, a negative net, is not carried); delivered
+    key counts chains complete by ``until``.
     """
-    from planner.relay.chains import delivery_steps
-
     until = utc_timestamp(until)
     initial = plan.parameters.get("initial_state") or {}
-    buffers: dict[tuple[str, str], float] = {}
-    for sat, per in (initial.get("buffers_bits") or {}).items():
-        for station, bits in per.items():
-            buffers[(sat, station)] = float(bits)
+    buffers = _buffers_at(plan.buffers, initial.get("buffers_bits") or {}, until)
     flown = plan.passes[pd.to_datetime(plan.passes["los_utc"], utc=True) <= until]
-    for row in flown.itertuples():
-        key = (row.satellite, row.station)
-        buffers[key] = buffers.get(key, 0.0) + float(row.used_bits)
     relays = plan.relays[pd.to_datetime(plan.relays["time_utc"], utc=True) <= until]
-    for r in relays[relays["pass_id"] >= 0].itertuples():
-        for station in (r.from_station, r.to_station):
-            buffers[(r.satellite, station)] = buffers.get((r.satellite, station), 0.0) - r.bits
-    storage_in = initial.get("storage_bits") or {}
-    delivered_before = initial.get("delivered_bits") or {}
+    storage, delivered = _ground_at(plan.demands, relays, initial.get("storage_bits") or {},
+                                    initial.get("delivered_bits") or {})
+    earlier = [dict(f, aos_utc=_iso(f["aos_utc"]), los_utc=_iso(f["los_utc"]))
+               for f in initial.get("flown") or []]
+    return {
+        "as_of_utc": _iso(until),
+        "buffers": [{"satellite": s, "station": g, "bits": round(max(b, 0.0), 3)}
+                    for (s, g), b in sorted(buffers.items()) if b > 0.5],
+        "storage": storage,
+        "delivered": delivered,
+        "flown": earlier + [{"satellite": r.satellite, "station": r.station,
+                             "aos_utc": _iso(r.aos_utc), "los_utc": _iso(r.los_utc),
+                             "measured_bits": round(float(r.used_bits), 3)}
+                            for r in flown.itertuples()],
+    }
+
+
+def _ground_at(demands, relays: pd.DataFrame, storage_in: dict, delivered_before: dict
+               ) -> tuple[list[dict], list[dict]]:
+    """Ground storage and delivered key of each demand after ``relays`` (state entries)."""
+    from planner.relay.chains import delivery_steps
+
     storage, delivered = [], []
-    for d in plan.demands:
+    for d in demands:
         mine = relays[relays["demand"] == d.label]
         held = {g: float(b) for g, b in (storage_in.get(d.label) or {}).items()}
         for r in mine.itertuples():
@@ -244,19 +315,23 @@ def state_after(plan, until) -> dict:
                                                   storage_in.get(d.label)))
         delivered.append({"demand": d.label,
                           "bits": round(float(delivered_before.get(d.label, 0.0)) + done, 3)})
-    earlier = [dict(f, aos_utc=_iso(f["aos_utc"]), los_utc=_iso(f["los_utc"]))
-               for f in initial.get("flown") or []]
-    return {
-        "as_of_utc": _iso(until),
-        "buffers": [{"satellite": s, "station": g, "bits": round(max(b, 0.0), 3)}
-                    for (s, g), b in sorted(buffers.items()) if b > 0.5],
-        "storage": storage,
-        "delivered": delivered,
-        "flown": earlier + [{"satellite": r.satellite, "station": r.station,
-                             "aos_utc": _iso(r.aos_utc), "los_utc": _iso(r.los_utc),
-                             "measured_bits": round(float(r.used_bits), 3)}
-                            for r in flown.itertuples()],
-    }
+    return storage, delivered
+
+
+def _buffers_at(levels: pd.DataFrame, carried: dict, until: pd.Timestamp
+                ) -> dict[tuple[str, str], float]:
+    """Satellite buffers at ``until``: the plan's last level of each pair by then, else the
+    carried level (``carried``: ``{satellite: {station: bits}}``).
+
+    ``levels`` is :attr:`Plan.buffers <planner.relay.plan.Plan.buffers>`, the ledger's level of
+    every pair a satellite has touched after each of its events, in time order.
+    """
+    buffers = {(sat, station): float(bits)
+               for sat, per in carried.items() for station, bits in per.items()}
+    done = levels[pd.to_datetime(levels["time_utc"], utc=True) <= until]
+    last = done.groupby(["satellite", "station"], sort=False)["bits"].last()
+    buffers.update((pair, float(bits)) for pair, bits in last.items())
+    return buffers
 
 
 def _iso(value) -> str:

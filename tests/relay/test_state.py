@@ -101,6 +101,41 @@ def test_targets_count_key_already_delivered():
     assert row["completion_utc"] == table.loc[11, "los_utc"]
 
 
+def test_state_after_a_plan_is_the_hand_computed_state():
+    # S1 holds 100 kbit with A; its pass over A adds 500 kbit, its pass over B 300 kbit, and
+    # the only relay (B holds nothing before its pass) is min(600, 300) = 300 kbit at 14:35.
+    # S2 plans no pass: its 40 kbit with A stay on board. C's partial key is never touched.
+    table = key_table([("S1", "A", 0, 0, 300, 500_000), ("S1", "B", 0, 30, 300, 300_000),
+                       ("S2", "A", -1, 0, 300, 100_000)])
+    earlier = {"satellite": "S1", "station": "A", "aos_utc": "2025-02-28T14:00:00.000Z",
+               "los_utc": "2025-02-28T14:05:00.000Z", "measured_bits": 100_000.0}
+    state = state_from_data({
+        "as_of_utc": "2025-03-01T12:00:00Z",
+        "buffers": [{"satellite": "S1", "station": "A", "bits": 100_000},
+                    {"satellite": "S2", "station": "A", "bits": 40_000}],
+        "storage": [{"demand": "A:B", "station": "C", "bits": 70_000}],
+        "delivered": [{"demand": "A:B", "bits": 20_000}],
+        "flown": [earlier]})
+    plan = plan_ok(table, ["A:B"], state=state, known_stations=STATIONS)
+    over_a = {"satellite": "S1", "station": "A", "aos_utc": "2025-03-01T14:00:00.000Z",
+              "los_utc": "2025-03-01T14:05:00.000Z", "measured_bits": 500_000.0}
+    over_b = {"satellite": "S1", "station": "B", "aos_utc": "2025-03-01T14:30:00.000Z",
+              "los_utc": "2025-03-01T14:35:00.000Z", "measured_bits": 300_000.0}
+    storage = [{"demand": "A:B", "station": "C", "bits": 70_000.0}]
+    assert state_after(plan, "2025-03-01T14:10:00Z") == {
+        "as_of_utc": "2025-03-01T14:10:00.000Z",
+        "buffers": [{"satellite": "S1", "station": "A", "bits": 600_000.0},
+                    {"satellite": "S2", "station": "A", "bits": 40_000.0}],
+        "storage": storage, "delivered": [{"demand": "A:B", "bits": 20_000.0}],
+        "flown": [earlier, over_a]}
+    assert state_after(plan, "2025-03-02T00:00:00Z") == {
+        "as_of_utc": "2025-03-02T00:00:00.000Z",
+        "buffers": [{"satellite": "S1", "station": "A", "bits": 300_000.0},
+                    {"satellite": "S2", "station": "A", "bits": 40_000.0}],
+        "storage": storage, "delivered": [{"demand": "A:B", "bits": 320_000.0}],
+        "flown": [earlier, over_a, over_b]}
+
+
 def test_state_file_through_the_command_line(tmp_path, capsys):
     state = tmp_path / "state.yaml"
     state.write_text(yaml.safe_dump({
@@ -132,6 +167,24 @@ def test_load_state_names_file_line_and_field(tmp_path):
     text = str(err.value)
     assert text.startswith(f"{path}:4: buffers[0].bits")
     assert "\n" not in text
+
+
+def test_state_without_a_file_names_the_field_alone():
+    with pytest.raises(ScheduleInputError) as err:
+        state_from_data({"as_of_utc": "2026-12-01T00:00:00Z",
+                         "delivered": [{"demand": "A:B", "bits": 1},
+                                       {"demand": " A:B", "bits": 2}]})
+    assert str(err.value) == "delivered[1]: 'A:B' is given twice"
+
+
+def test_a_misspelt_field_is_reported_before_the_field_it_leaves_missing(tmp_path):
+    path = tmp_path / "state.yaml"
+    path.write_text('as_of_utc: "2026-12-01T00:00:00Z"\nflown:\n  - satellite: S1\n'
+                    '    station: A\n    aos_utc: "2026-11-30T14:00:00Z"\n'
+                    '    loss_utc: "2026-11-30T14:05:00Z"\n    measured_bits: 1\n')
+    with pytest.raises(ScheduleInputError) as err:
+        load_state(path)
+    assert str(err.value).startswith(f"{path}:6: flown[0].loss_utc: unknown field")
 
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),

@@ -146,8 +146,10 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
     on a clear night yields its clear-sky key (``secure_bits``). Relays follow the plan, catching
     up later on any hop that fell short (never getting ahead of the plan on it); key beyond the
     planned buffer levels is relayed on the spot for the pass's own demands (direct relays, up to
-    the targets). Memory and reserves apply as in planning; fibre links are unaffected by cloud.
-    A demand whose target the plan meets but some scenarios miss gets a note in ``plan.notes``.
+    the targets; key relayed into a demand's sink through a ground station counts towards its
+    target only while the hops the plan still makes can complete that chain). Memory and
+    reserves apply as in planning; fibre links are unaffected by cloud. A demand whose target
+    the plan meets but some scenarios miss gets a note in ``plan.notes``.
 
     Parameters
     ----------
@@ -251,9 +253,24 @@ class _Replay:
                        (initial.get("delivered_bits") or {}).items()}
         self.planned_cum: dict[tuple, float] = {}
         self.done_cum: dict[tuple, np.ndarray] = {}
+        self._index_edges()
         self.levels: dict = {}
         for row in plan.buffers.itertuples(index=False):
             self.levels.setdefault((row.satellite, row.time_utc), {})[row.station] = row.bits
+
+    def _index_edges(self) -> None:
+        """Each edge's planned total and hop count, and the edges into each intermediate."""
+        self.planned_total: dict[tuple, float] = {}
+        self.hops_left: dict[tuple, int] = {}
+        self.edges_into: dict[tuple[int, int], list[tuple]] = {}
+        for op in self.plan.relays.itertuples():
+            edge = (op.demand, op.via, op.from_station, op.to_station)
+            if edge not in self.hops_left:
+                d = self.dem[op.demand]
+                if op.to_station != self.demands[d].station_b:
+                    self.edges_into.setdefault((d, self.sta[op.to_station]), []).append(edge)
+            self.planned_total[edge] = self.planned_total.get(edge, 0.0) + float(op.bits)
+            self.hops_left[edge] = self.hops_left.get(edge, 0) + 1
 
     def run(self) -> dict[str, np.ndarray]:
         """Replay every event in time order; return delivered bits per demand (N,)."""
@@ -284,11 +301,29 @@ class _Replay:
         self._extras(row["satellite"], row["station"], row["los_utc"])
 
     def _remaining(self, d: int) -> np.ndarray:
+        """Key demand ``d`` still needs (N,): key relayed into its sink counts unless lost."""
         target = self.demands[d].target_bits
         if target is None:
             return np.full(self.realized.shape[0], np.inf)
         before = self.before.get(self.demands[d].label, 0.0)
-        return np.maximum(target - before - self.ledger.delivered[:, d], 0.0)
+        got = self.ledger.delivered[:, d] - self._lost(d)
+        return np.maximum(target - before - got, 0.0)
+
+    def _lost(self, d: int) -> np.ndarray:
+        """Key relayed into demand ``d``'s sink that no chain can complete any more (N,).
+
+        An intermediate that passed on more than reached it (its storage below zero, order-free
+        chains) is backed by the hops into it that the plan still makes, up to what each of
+        their edges has left to catch up; the rest of its deficit is lost. At the end of the
+        plan no hop is left and this is the deficit :meth:`run` subtracts.
+        """
+        lost = np.zeros(self.realized.shape[0])
+        for g in np.flatnonzero((self.ledger.storage[:, d, :] < 0.0).any(axis=0)):
+            backing = sum((np.maximum(self.planned_total[e] - self.done_cum.get(e, 0.0), 0.0)
+                           for e in self.edges_into.get((d, int(g)), ())
+                           if self.hops_left[e] > 0), np.zeros(self.realized.shape[0]))
+            lost += np.maximum(-self.ledger.storage[:, d, g] - backing, 0.0)
+        return lost
 
     def _hop(self, op, time_utc: pd.Timestamp) -> None:
         """A planned hop, catching up on what earlier hops of its edge fell short of."""
@@ -315,6 +350,7 @@ class _Replay:
                                                    ledger.available(s, dst)))
             ledger.relay(s, src, dst, amount)
         done += amount
+        self.hops_left[edge] -= 1
         ledger.move(d, src, dst, amount, from_source=from_source, to_sink=to_sink)
 
     def _extras(self, sat: str, station: str, time_utc: pd.Timestamp) -> None:

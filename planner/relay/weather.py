@@ -184,22 +184,30 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
                              rows["clear_sky_probability"].to_numpy(float),
                              n_scenarios=n_scenarios, seed=seed, persistence=persistence)
     realized = clear * rows["secure_bits"].to_numpy(float)[None, :]
-    delivered = _Replay(plan, realized).run()
-    summary = _summarise(plan, delivered)
+    before = _already_delivered(plan)
+    delivered = _Replay(plan, realized, before).run()
+    summary = _summarise(plan, delivered, before)
     plan.notes.extend(n for n in weather_notes(plan, summary) if n not in plan.notes)
     info = {"seed": seed, "scenarios": int(n_scenarios), "persistence": float(persistence),
             "clear_fraction": float(clear.mean()) if clear.size else math.nan}
     return summary, info
 
 
-def _summarise(plan: Plan, delivered: dict[str, np.ndarray]) -> pd.DataFrame:
+def _already_delivered(plan: Plan) -> dict[str, float]:
+    """Key each demand had before the plan [bit] (from a measured state; else 0)."""
+    return {label: float(bits)
+            for label, bits in plan.delivered["already_delivered_bits"].items()}
+
+
+def _summarise(plan: Plan, delivered: dict[str, np.ndarray],
+               before: dict[str, float]) -> pd.DataFrame:
+    """P10/P50/P90 of ``delivered`` per demand; ``before`` counts towards its target."""
     records = []
     for demand in plan.demands:
         got = delivered[demand.label]
         target = demand.target_bits
         if target is not None:  # key a measured state already holds counts towards it
-            target -= float((plan.parameters.get("initial_state") or {})
-                            .get("delivered_bits", {}).get(demand.label, 0.0))
+            target -= before[demand.label]
         records.append({
             "demand": demand.label,
             "planned_bits": float(plan.delivered.loc[demand.label, "delivered_bits"]),
@@ -217,46 +225,52 @@ class _Replay:
     """A plan flown under weather on a :class:`Ledger` of ``N`` scenarios (see
     :func:`evaluate_plan`)."""
 
-    def __init__(self, plan: Plan, realized: np.ndarray) -> None:
+    def __init__(self, plan: Plan, realized: np.ndarray, before: dict[str, float]) -> None:
         self.plan = plan
         self.realized = realized
+        self.before = before
         par = plan.parameters
         self.start = pd.Timestamp(par["start_utc"])
-        passes, relays = plan.passes, plan.relays
-        carried = (par.get("initial_state") or {}).get("buffers_bits") or {}
-        self.sat = {s: i for i, s in
-                    enumerate(sorted(set(passes["satellite"]) | set(carried)))}
-        names = set(passes["station"]) | set(relays["from_station"]) | set(relays["to_station"])
-        for per in carried.values():
-            names |= set(per)
-        for d in plan.demands:
-            names |= {d.station_a, d.station_b}
-        self.sta = {g: i for i, g in enumerate(sorted(names))}
-        self.dem = {d.label: i for i, d in enumerate(plan.demands)}
-        self.demands = list(plan.demands)
+        initial = par.get("initial_state") or {}
+        self._index_names(initial.get("buffers_bits") or {})
         self.fibre = {f["label"]: (i, float(f["rate_bps"]))
                       for i, f in enumerate(par["fibre_links"])}
         self.ledger = Ledger.empty(realized.shape[0], len(self.sat), len(self.sta),
                                    len(self.dem), len(self.fibre),
                                    memory=float(par["memory_bits"]),
                                    reserve=float(par["reserve_bits"]))
-        initial = par.get("initial_state") or {}
-        for sat, per in (initial.get("buffers_bits") or {}).items():
-            for station, bits in per.items():  # key on board at the start (a measured state)
-                if sat in self.sat and station in self.sta:
-                    self.ledger.buffers[:, self.sat[sat], self.sta[station]] = float(bits)
-        for label, per in (initial.get("storage_bits") or {}).items():
-            for station, bits in per.items():
-                if station in self.sta:
-                    self.ledger.storage[:, self.dem[label], self.sta[station]] = float(bits)
-        self.before = {label: float(bits) for label, bits in
-                       (initial.get("delivered_bits") or {}).items()}
+        self._carry(initial)
         self.planned_cum: dict[tuple, float] = {}
         self.done_cum: dict[tuple, np.ndarray] = {}
         self._index_edges()
         self.levels: dict = {}
         for row in plan.buffers.itertuples(index=False):
             self.levels.setdefault((row.satellite, row.time_utc), {})[row.station] = row.bits
+
+    def _index_names(self, carried: dict) -> None:
+        """Ledger indices of satellites, stations and demands (``carried``: buffers on board)."""
+        passes, relays = self.plan.passes, self.plan.relays
+        self.sat = {s: i for i, s in
+                    enumerate(sorted(set(passes["satellite"]) | set(carried)))}
+        names = set(passes["station"]) | set(relays["from_station"]) | set(relays["to_station"])
+        for per in carried.values():
+            names |= set(per)
+        for d in self.plan.demands:
+            names |= {d.station_a, d.station_b}
+        self.sta = {g: i for i, g in enumerate(sorted(names))}
+        self.dem = {d.label: i for i, d in enumerate(self.plan.demands)}
+        self.demands = list(self.plan.demands)
+
+    def _carry(self, initial: dict) -> None:
+        """Buffers and ground storage of a measured state (``initial_state``) at the start."""
+        for sat, per in (initial.get("buffers_bits") or {}).items():
+            for station, bits in per.items():
+                if sat in self.sat and station in self.sta:
+                    self.ledger.buffers[:, self.sat[sat], self.sta[station]] = float(bits)
+        for label, per in (initial.get("storage_bits") or {}).items():
+            for station, bits in per.items():
+                if station in self.sta:
+                    self.ledger.storage[:, self.dem[label], self.sta[station]] = float(bits)
 
     def _index_edges(self) -> None:
         """Each edge's planned total and hop count, and the edges into each intermediate."""
@@ -305,7 +319,7 @@ class _Replay:
         target = self.demands[d].target_bits
         if target is None:
             return np.full(self.realized.shape[0], np.inf)
-        before = self.before.get(self.demands[d].label, 0.0)
+        before = self.before[self.demands[d].label]
         got = self.ledger.delivered[:, d] - self._lost(d)
         return np.maximum(target - before - got, 0.0)
 

@@ -199,3 +199,25 @@ def test_a_chain_completed_later_is_not_relayed_again():
                                persistence=0.0)
     assert summary.loc["A:C", "p50_bits"] == pytest.approx(500_000)
     assert summary.loc["A:C", "mean_bits"] == pytest.approx(500_000)
+
+
+def test_key_delivered_before_the_plan_counts_towards_the_target():
+    # a measured state holds 400 kbit of A:B (target 600 kbit), so the plan relays 200 kbit of
+    # the 300 kbit expected per pass. Clear skies give 600 kbit per pass: direct relays stop at
+    # the target (200 kbit, not 600); a cloudy A leaves the demand at its 400 kbit, short
+    from planner.relay.state import state_from_data
+
+    rows = [("S1", "A", 0, 0, 300, 600_000), ("S1", "B", 0, 30, 300, 600_000)]
+    table = key_table(rows, clear=0.5)
+    state = state_from_data({"as_of_utc": "2025-03-01T00:00:00Z",
+                             "delivered": [{"demand": "A:B", "bits": 400_000}]})
+    plan = plan_schedule(table, ["A:B::6e5"], state=state, known_stations=["A", "B"])
+    assert_plan_valid(plan, table)
+    clear, _ = evaluate_plan(plan, fixed_weather(table), n_scenarios=2, seed=1,
+                             persistence=0.0)
+    assert clear.loc["A:B", "p50_bits"] == pytest.approx(200_000)
+    assert clear.loc["A:B", "p_target_met"] == 1.0
+    cloudy, _ = evaluate_plan(plan, fixed_weather(table, [table.index[0]]), n_scenarios=2,
+                              seed=1, persistence=0.0)
+    assert cloudy.loc["A:B", "p50_bits"] == 0.0
+    assert cloudy.loc["A:B", "p_target_met"] == 0.0

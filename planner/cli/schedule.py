@@ -57,33 +57,44 @@ def _plan_keys(inputs, payload, payload_name):
 
 
 def _station_sheets(plan, keys: pd.DataFrame, stations, names, tonight_of=None
-                    ) -> list[tuple[object, pd.DataFrame]]:
+                    ) -> tuple[list[tuple[object, pd.DataFrame]], dict[str, dict]]:
     """Each selected station's night sheet; with ``tonight_of`` (a time) only the station's
-    night containing it, or in daytime the coming night (docs/data-contracts.md)."""
-    from planner.relay.nightsheet import dawn_hour_utc, local_night, station_night_sheet
+    night containing it, or in daytime the coming night (docs/data-contracts.md).
+
+    Returns
+    -------
+    sheets : list of (station, pandas.DataFrame)
+        The selected stations and their sheets.
+    windows : dict
+        Station name -> ``{"start", "end"}`` of its night (empty without ``tonight_of``).
+    """
+    from planner.relay.nightsheet import station_night_sheet
 
     chosen = [s for s in stations if not names or s.name.casefold() in
               {n.casefold() for n in names}]
-    sheets = []
-    for station in chosen:
-        window = {}
-        if tonight_of is not None:
-            night = keys[(keys["station"] == station.name) & keys["night"].astype(bool)]
-            bounds = local_night(tonight_of, station.tz, dawn_hour_utc(night["los_utc"]))
-            window = dict(zip(("start", "end"), bounds, strict=True))
-        sheet = station_night_sheet(plan, keys, station.name,
-                                    pointing=station.effective_min_elevation_deg, **window)
-        sheet.attrs["window"] = window
-        sheets.append((station, sheet))
-    return sheets
+    windows = ({} if tonight_of is None else
+               {station.name: _night_window(keys, station, tonight_of) for station in chosen})
+    sheets = [(station, station_night_sheet(plan, keys, station.name,
+                                            pointing=station.effective_min_elevation_deg,
+                                            **windows.get(station.name, {})))
+              for station in chosen]
+    return sheets, windows
 
 
-def _tonight_relays(plan, sheets) -> pd.DataFrame:
-    """The relays of the selected stations in each one's night."""
+def _night_window(keys: pd.DataFrame, station, when) -> dict:
+    """``{"start", "end"}`` of ``station``'s local night containing ``when`` (or the next)."""
+    from planner.relay.nightsheet import dawn_hour_utc, local_night
+
+    night = keys[(keys["station"] == station.name) & keys["night"].astype(bool)]
+    bounds = local_night(when, station.tz, dawn_hour_utc(night["los_utc"]))
+    return dict(zip(("start", "end"), bounds, strict=True))
+
+
+def _tonight_relays(plan, windows: dict[str, dict]) -> pd.DataFrame:
+    """The relays of the selected stations in each one's night (``windows`` by station)."""
     from planner.relay.nightsheet import night_relays
 
-    parts = [night_relays(plan, station.name, **sheet.attrs["window"])
-             for station, sheet in sheets if sheet.attrs.get("window")]
+    parts = [night_relays(plan, name, **window) for name, window in windows.items()]
     if not parts:
         return plan.relays.iloc[0:0]
     frame = pd.concat(parts)
@@ -258,14 +269,14 @@ def schedule(
                             time_limit_s=time_limit, state=measured)
     _warn(inputs.warnings[known:])
     _warn(plan.notes)
-    sheets = _station_sheets(plan, run.table, inputs.stations, station,
-                             pd.Timestamp(inputs.start) if tonight else None)
+    sheets, windows = _station_sheets(plan, run.table, inputs.stations, station,
+                                      pd.Timestamp(inputs.start) if tonight else None)
     if output_format is Format.table:
         if output is not None:
             raise OptionError("--format table prints to the terminal; use csv, json or ics "
                               "with --output", field="--format")
         if tonight:
-            _print_plan(plan, sheets, "Tonight's plan", _tonight_relays(plan, sheets))
+            _print_plan(plan, sheets, "Tonight's plan", _tonight_relays(plan, windows))
         else:
             _print_plan(plan, sheets, "Relay plan")
         return

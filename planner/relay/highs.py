@@ -42,9 +42,13 @@ class LpBuilder:
         self._col["int"].append(np.full(n, bool(integer)))
         return idx
 
+    def costs(self) -> np.ndarray:
+        """The objective coefficient of every column so far (a copy)."""
+        return np.concatenate(self._col["cost"]) if self._col["cost"] else np.zeros(0)
+
     def set_cost(self, cols: np.ndarray, cost) -> None:
         """Add to the objective coefficient of existing columns."""
-        all_cost = np.concatenate(self._col["cost"]) if self._col["cost"] else np.zeros(0)
+        all_cost = self.costs()
         np.add.at(all_cost, np.asarray(cols, int), np.broadcast_to(cost, np.shape(cols)))
         self._col["cost"] = [all_cost]
 

@@ -50,7 +50,9 @@ LP-relaxation test that rules hopeless times out at once).
 
 Solutions are *polished*: the binaries are rounded and fixed and the LP is re-solved (removing
 tolerance-sized relays during passes that are not flown), with a tiny bonus for early delivery so
-that, among equally good schedules, key is relayed at the first opportunity.
+that, among equally good schedules, key is relayed at the first opportunity, and with the relay
+cost on every hop, charged once (``total`` carries it in the MILP, ``fair`` and ``earliest`` get
+it in the polish only).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class RelayModel:
         mask = problem.los <= self.horizon + 1e-9
         self.active = np.flatnonzero(mask)
         self.hops = _HopCols()
+        self.relay_cost_in_objective = False  # objective_total charges it in the MILP itself
         self._build()
 
     # ---- structure ------------------------------------------------------------------------
@@ -361,6 +364,7 @@ class RelayModel:
         weights = np.array([d.weight for d in p.demands], float)
         if self.hop_cols.size:
             lp.set_cost(self.hop_cols, -_RELAY_COST * weights[self.hop_dem])
+        self.relay_cost_in_objective = True
         if self.x.size and weights.size:
             lp.set_cost(self.x, -_PASS_COST * float(weights.min()))
         if terminal:
@@ -461,16 +465,23 @@ class RelayModel:
                              relax=relax, fixed=fixed, start=start)
 
     def _early_bonus(self) -> tuple[np.ndarray, np.ndarray]:
-        """Tie-breaks: no relay that raises no delivery; deliver key as early as possible."""
+        """Tie-breaks of the polish LP: no relay that raises no delivery; deliver key early.
+
+        Returns columns and the costs added to their objective coefficients. Every hop pays the
+        relay cost once: the ``total`` objective carries it already, the ``fair`` and
+        ``earliest`` objectives only here.
+        """
         span = max(float(self.times[-1]), 1.0)
         weights = np.array([d.weight for d in self.p.demands], float)
-        cols = [self.hop_cols]  # and the relay cost, whatever the objective (polish only)
-        costs = [-_RELAY_COST * weights[self.hop_dem]]
+        cols, costs = [np.zeros(0, int)], [np.zeros(0)]
+        if not self.relay_cost_in_objective:
+            cols.append(self.hop_cols)
+            costs.append(-_RELAY_COST * weights[self.hop_dem])
         for d, into in enumerate(self.into):
             w = self.p.demands[d].weight
             cols.append(self.hop_cols[into])
             costs.append(_EARLY_BONUS * w * (1.0 - self.times[self.hop_tp[into]] / span))
-        # one entry per column: a hop into b carries both its cost and its bonus
+        # one entry per column: a hop into b may carry both the relay cost and its bonus
         unique, where = np.unique(np.concatenate(cols), return_inverse=True)
         total = np.zeros(unique.size)
         np.add.at(total, where, np.concatenate(costs))

@@ -146,8 +146,10 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
     on a clear night yields its clear-sky key (``secure_bits``). Relays follow the plan, catching
     up later on any hop that fell short (never getting ahead of the plan on it); key beyond the
     planned buffer levels is relayed on the spot for the pass's own demands (direct relays, up to
-    the targets). Memory and reserves apply as in planning; fibre links are unaffected by cloud.
-    A demand whose target the plan meets but some scenarios miss gets a note in ``plan.notes``.
+    the targets; key relayed into a demand's sink through a ground station counts towards its
+    target only while the hops the plan still makes can complete that chain). Memory and
+    reserves apply as in planning; fibre links are unaffected by cloud. A demand whose target
+    the plan meets but some scenarios miss gets a note in ``plan.notes``.
 
     Parameters
     ----------
@@ -182,22 +184,30 @@ def evaluate_plan(plan: Plan, key_table: pd.DataFrame, *, n_scenarios: int,
                              rows["clear_sky_probability"].to_numpy(float),
                              n_scenarios=n_scenarios, seed=seed, persistence=persistence)
     realized = clear * rows["secure_bits"].to_numpy(float)[None, :]
-    delivered = _Replay(plan, realized).run()
-    summary = _summarise(plan, delivered)
+    before = _already_delivered(plan)
+    delivered = _Replay(plan, realized, before).run()
+    summary = _summarise(plan, delivered, before)
     plan.notes.extend(n for n in weather_notes(plan, summary) if n not in plan.notes)
     info = {"seed": seed, "scenarios": int(n_scenarios), "persistence": float(persistence),
             "clear_fraction": float(clear.mean()) if clear.size else math.nan}
     return summary, info
 
 
-def _summarise(plan: Plan, delivered: dict[str, np.ndarray]) -> pd.DataFrame:
+def _already_delivered(plan: Plan) -> dict[str, float]:
+    """Key each demand had before the plan [bit] (from a measured state; else 0)."""
+    return {label: float(bits)
+            for label, bits in plan.delivered["already_delivered_bits"].items()}
+
+
+def _summarise(plan: Plan, delivered: dict[str, np.ndarray],
+               before: dict[str, float]) -> pd.DataFrame:
+    """P10/P50/P90 of ``delivered`` per demand; ``before`` counts towards its target."""
     records = []
     for demand in plan.demands:
         got = delivered[demand.label]
         target = demand.target_bits
         if target is not None:  # key a measured state already holds counts towards it
-            target -= float((plan.parameters.get("initial_state") or {})
-                            .get("delivered_bits", {}).get(demand.label, 0.0))
+            target -= before[demand.label]
         records.append({
             "demand": demand.label,
             "planned_bits": float(plan.delivered.loc[demand.label, "delivered_bits"]),
@@ -215,45 +225,66 @@ class _Replay:
     """A plan flown under weather on a :class:`Ledger` of ``N`` scenarios (see
     :func:`evaluate_plan`)."""
 
-    def __init__(self, plan: Plan, realized: np.ndarray) -> None:
+    def __init__(self, plan: Plan, realized: np.ndarray, before: dict[str, float]) -> None:
         self.plan = plan
         self.realized = realized
+        self.before = before
         par = plan.parameters
         self.start = pd.Timestamp(par["start_utc"])
-        passes, relays = plan.passes, plan.relays
-        carried = (par.get("initial_state") or {}).get("buffers_bits") or {}
-        self.sat = {s: i for i, s in
-                    enumerate(sorted(set(passes["satellite"]) | set(carried)))}
-        names = set(passes["station"]) | set(relays["from_station"]) | set(relays["to_station"])
-        for per in carried.values():
-            names |= set(per)
-        for d in plan.demands:
-            names |= {d.station_a, d.station_b}
-        self.sta = {g: i for i, g in enumerate(sorted(names))}
-        self.dem = {d.label: i for i, d in enumerate(plan.demands)}
-        self.demands = list(plan.demands)
+        initial = par.get("initial_state") or {}
+        self._index_names(initial.get("buffers_bits") or {})
         self.fibre = {f["label"]: (i, float(f["rate_bps"]))
                       for i, f in enumerate(par["fibre_links"])}
         self.ledger = Ledger.empty(realized.shape[0], len(self.sat), len(self.sta),
                                    len(self.dem), len(self.fibre),
                                    memory=float(par["memory_bits"]),
                                    reserve=float(par["reserve_bits"]))
-        initial = par.get("initial_state") or {}
+        self._carry(initial)
+        self.planned_cum: dict[tuple, float] = {}
+        self.done_cum: dict[tuple, np.ndarray] = {}
+        self._index_edges()
+        self.levels: dict = {}
+        for row in plan.buffers.itertuples(index=False):
+            self.levels.setdefault((row.satellite, row.time_utc), {})[row.station] = row.bits
+
+    def _index_names(self, carried: dict) -> None:
+        """Ledger indices of satellites, stations and demands (``carried``: buffers on board)."""
+        passes, relays = self.plan.passes, self.plan.relays
+        self.sat = {s: i for i, s in
+                    enumerate(sorted(set(passes["satellite"]) | set(carried)))}
+        names = set(passes["station"]) | set(relays["from_station"]) | set(relays["to_station"])
+        for per in carried.values():
+            names |= set(per)
+        for d in self.plan.demands:
+            names |= {d.station_a, d.station_b}
+        self.sta = {g: i for i, g in enumerate(sorted(names))}
+        self.dem = {d.label: i for i, d in enumerate(self.plan.demands)}
+        self.demands = list(self.plan.demands)
+
+    def _carry(self, initial: dict) -> None:
+        """Buffers and ground storage of a measured state (``initial_state``) at the start."""
         for sat, per in (initial.get("buffers_bits") or {}).items():
-            for station, bits in per.items():  # key on board at the start (a measured state)
+            for station, bits in per.items():
                 if sat in self.sat and station in self.sta:
                     self.ledger.buffers[:, self.sat[sat], self.sta[station]] = float(bits)
         for label, per in (initial.get("storage_bits") or {}).items():
             for station, bits in per.items():
                 if station in self.sta:
                     self.ledger.storage[:, self.dem[label], self.sta[station]] = float(bits)
-        self.before = {label: float(bits) for label, bits in
-                       (initial.get("delivered_bits") or {}).items()}
-        self.planned_cum: dict[tuple, float] = {}
-        self.done_cum: dict[tuple, np.ndarray] = {}
-        self.levels: dict = {}
-        for row in plan.buffers.itertuples(index=False):
-            self.levels.setdefault((row.satellite, row.time_utc), {})[row.station] = row.bits
+
+    def _index_edges(self) -> None:
+        """Each edge's planned total and hop count, and the edges into each intermediate."""
+        self.planned_total: dict[tuple, float] = {}
+        self.hops_left: dict[tuple, int] = {}
+        self.edges_into: dict[tuple[int, int], list[tuple]] = {}
+        for op in self.plan.relays.itertuples():
+            edge = (op.demand, op.via, op.from_station, op.to_station)
+            if edge not in self.hops_left:
+                d = self.dem[op.demand]
+                if op.to_station != self.demands[d].station_b:
+                    self.edges_into.setdefault((d, self.sta[op.to_station]), []).append(edge)
+            self.planned_total[edge] = self.planned_total.get(edge, 0.0) + float(op.bits)
+            self.hops_left[edge] = self.hops_left.get(edge, 0) + 1
 
     def run(self) -> dict[str, np.ndarray]:
         """Replay every event in time order; return delivered bits per demand (N,)."""
@@ -284,11 +315,29 @@ class _Replay:
         self._extras(row["satellite"], row["station"], row["los_utc"])
 
     def _remaining(self, d: int) -> np.ndarray:
+        """Key demand ``d`` still needs (N,): key relayed into its sink counts unless lost."""
         target = self.demands[d].target_bits
         if target is None:
             return np.full(self.realized.shape[0], np.inf)
-        before = self.before.get(self.demands[d].label, 0.0)
-        return np.maximum(target - before - self.ledger.delivered[:, d], 0.0)
+        before = self.before[self.demands[d].label]
+        got = self.ledger.delivered[:, d] - self._lost(d)
+        return np.maximum(target - before - got, 0.0)
+
+    def _lost(self, d: int) -> np.ndarray:
+        """Key relayed into demand ``d``'s sink that no chain can complete any more (N,).
+
+        An intermediate that passed on more than reached it (its storage below zero, order-free
+        chains) is backed by the hops into it that the plan still makes, up to what each of
+        their edges has left to catch up; the rest of its deficit is lost. At the end of the
+        plan no hop is left and this is the deficit :meth:`run` subtracts.
+        """
+        lost = np.zeros(self.realized.shape[0])
+        for g in np.flatnonzero((self.ledger.storage[:, d, :] < 0.0).any(axis=0)):
+            backing = sum((np.maximum(self.planned_total[e] - self.done_cum.get(e, 0.0), 0.0)
+                           for e in self.edges_into.get((d, int(g)), ())
+                           if self.hops_left[e] > 0), np.zeros(self.realized.shape[0]))
+            lost += np.maximum(-self.ledger.storage[:, d, g] - backing, 0.0)
+        return lost
 
     def _hop(self, op, time_utc: pd.Timestamp) -> None:
         """A planned hop, catching up on what earlier hops of its edge fell short of."""
@@ -315,6 +364,7 @@ class _Replay:
                                                    ledger.available(s, dst)))
             ledger.relay(s, src, dst, amount)
         done += amount
+        self.hops_left[edge] -= 1
         ledger.move(d, src, dst, amount, from_source=from_source, to_sink=to_sink)
 
     def _extras(self, sat: str, station: str, time_utc: pd.Timestamp) -> None:

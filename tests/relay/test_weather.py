@@ -142,3 +142,82 @@ def test_scenarios_need_the_clear_sky_columns():
     table = key_table(ROWS, clear=1.0).drop(columns=["clear_sky_probability"])
     with pytest.raises(ScheduleInputError, match=r"need column\(s\) clear_sky_probability"):
         evaluate_plan(plan_schedule(table, ["A:B"]), table, n_scenarios=3, seed=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Chains through a ground station under weather
+# --------------------------------------------------------------------------------------------
+
+
+def fixed_weather(table, cloudy=()) -> pd.DataFrame:
+    """``table`` with clear-sky probability 1 (0 for the pass ids ``cloudy``): with persistence
+    0 every scenario then has exactly this weather."""
+    weather = table.copy()
+    weather["clear_sky_probability"] = 1.0
+    weather.loc[list(cloudy), "clear_sky_probability"] = 0.0
+    return weather
+
+
+def chain_plan(rows):
+    """Plan of A:C (target 500 kbit) over clear-sky ``rows`` at clear-sky probability 1/2: S3
+    joins A and C directly (400 kbit expected), S1 (A, B) and S2 (B, C) chain 100 kbit via B."""
+    table = key_table(rows, clear=0.5)
+    plan = plan_schedule(table, ["A:C:1:500000"], ground_relays=True)
+    assert_plan_valid(plan, table)
+    hops = {(r.via, r.from_station, r.to_station): r.bits for r in plan.relays.itertuples()}
+    assert hops == pytest.approx({("S3", "A", "C"): 400_000, ("S1", "A", "B"): 100_000,
+                                  ("S2", "B", "C"): 100_000})
+    return table, plan
+
+
+def test_a_broken_chain_leaves_room_for_direct_relays():
+    # clear-sky key (bits): S3 has 800k with A and with C, twice what the plan relays; the
+    # chain's source segment A-B (S1, night 1) is clouded over and never made again, while its
+    # sink segment B-C (S2) is made. Hand count: the chain delivers nothing; S3's 400k beyond
+    # the plan is relayed directly up to the target, so A:C gets 400k + 100k = 500k.
+    rows = [("S3", "A", 0, 0, 300, 800_000), ("S1", "A", 1, 0, 300, 200_000),
+            ("S1", "B", 1, 10, 300, 200_000), ("S2", "B", 1, 20, 300, 200_000),
+            ("S2", "C", 1, 30, 300, 200_000), ("S3", "C", 2, 0, 300, 800_000)]
+    table, plan = chain_plan(rows)
+    cloudy = table.index[(table["satellite"] == "S1") & (table["station"] == "A")]
+    summary, _ = evaluate_plan(plan, fixed_weather(table, cloudy), n_scenarios=4, seed=1,
+                               persistence=0.0)
+    for col in ("p10_bits", "p50_bits", "p90_bits"):
+        assert summary.loc["A:C", col] == pytest.approx(500_000)
+    assert summary.loc["A:C", "p_target_met"] == 1.0
+
+
+def test_a_chain_completed_later_is_not_relayed_again():
+    # the sink segment B-C is made on night 0, its source segment A-B only on night 2 (order-
+    # free chains); S3's key beyond the plan on night 1 must not replace the chain's 100k, which
+    # is still to come: the clear-sky replay delivers the target, not 600k
+    rows = [("S2", "B", 0, 0, 300, 200_000), ("S2", "C", 0, 10, 300, 200_000),
+            ("S3", "A", 1, 0, 300, 800_000), ("S3", "C", 1, 10, 300, 800_000),
+            ("S1", "A", 2, 0, 300, 200_000), ("S1", "B", 2, 10, 300, 200_000)]
+    table, plan = chain_plan(rows)
+    summary, _ = evaluate_plan(plan, fixed_weather(table), n_scenarios=2, seed=1,
+                               persistence=0.0)
+    assert summary.loc["A:C", "p50_bits"] == pytest.approx(500_000)
+    assert summary.loc["A:C", "mean_bits"] == pytest.approx(500_000)
+
+
+def test_key_delivered_before_the_plan_counts_towards_the_target():
+    # a measured state holds 400 kbit of A:B (target 600 kbit), so the plan relays 200 kbit of
+    # the 300 kbit expected per pass. Clear skies give 600 kbit per pass: direct relays stop at
+    # the target (200 kbit, not 600); a cloudy A leaves the demand at its 400 kbit, short
+    from planner.relay.state import state_from_data
+
+    rows = [("S1", "A", 0, 0, 300, 600_000), ("S1", "B", 0, 30, 300, 600_000)]
+    table = key_table(rows, clear=0.5)
+    state = state_from_data({"as_of_utc": "2025-03-01T00:00:00Z",
+                             "delivered": [{"demand": "A:B", "bits": 400_000}]})
+    plan = plan_schedule(table, ["A:B::6e5"], state=state, known_stations=["A", "B"])
+    assert_plan_valid(plan, table)
+    clear, _ = evaluate_plan(plan, fixed_weather(table), n_scenarios=2, seed=1,
+                             persistence=0.0)
+    assert clear.loc["A:B", "p50_bits"] == pytest.approx(200_000)
+    assert clear.loc["A:B", "p_target_met"] == 1.0
+    cloudy, _ = evaluate_plan(plan, fixed_weather(table, [table.index[0]]), n_scenarios=2,
+                              seed=1, persistence=0.0)
+    assert cloudy.loc["A:B", "p50_bits"] == 0.0
+    assert cloudy.loc["A:B", "p_target_met"] == 0.0

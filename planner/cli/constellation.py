@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from planner.cli.flags import flags_named
+from planner.cli.flags import executor_flags, flags_named
 from planner.cli.root import CsvCommentsOption, _emit, _warn, stderr
 from planner.cli.terminal import styled
 from planner.errors import OptionError
@@ -191,7 +191,9 @@ def passes_command(
     record = run_provenance(inputs, options=options)
     common = {"min_elevation_deg": min_elevation, "refraction": refraction,
               "warnings": inputs.warnings}
-    with open_executor(spec) as executor:
+    with flags_named(executor_flags(spec.kind)):
+        executor = open_executor(spec)
+    with executor:
         if parquet:
             pieces = iter_pass_tables(inputs.catalogue, inputs.stations, inputs.start,
                                       inputs.end, executor=executor,

@@ -3,8 +3,17 @@
 Importing the command line (pandas, typer, rich and the stages) takes a noticeable fraction of a
 second; a Ctrl-C or SIGTERM in that time must end the run with one line and the conventional exit
 status (130, 143), as it does later, not with a traceback or a silent death by signal. So this
-module imports only the standard library, installs the SIGTERM handler, and only then imports
-:mod:`planner.cli.root`.
+module imports only the standard library, installs the SIGINT and SIGTERM handlers, and only then
+imports :mod:`planner.cli.root`.
+
+SIGINT raises :class:`Interrupted`, a subclass of ``KeyboardInterrupt``, not Python's own
+``KeyboardInterrupt``: when a ``KeyboardInterrupt`` of that exact type leaves code that CPython
+runs through ``PyRun_String`` (Cython modules run such code as they are imported), CPython notes
+it as unhandled in a process-wide flag that nothing resets, even once the planner has caught it;
+``python -m planner`` then ended the process by SIGINT after its one line and status 130. A
+subclass is not noted. The handlers also remember the signal (:func:`signal_received`): a
+signal that lands inside a library's import can leave a module half-imported, or be swallowed by
+a bare ``except:`` there, and the error it causes later is the signal's doing.
 """
 
 from __future__ import annotations
@@ -13,19 +22,37 @@ import signal
 import sys
 import threading
 
-__all__ = ["Terminated", "main", "terminated"]
+__all__ = ["Interrupted", "Terminated", "interrupted", "main", "signal_received", "terminated"]
 
 _SIGINT_STATUS = 128 + signal.SIGINT
 _SIGTERM_STATUS = 128 + signal.SIGTERM
+_received: list[int] = []  # the signals this run's handlers caught
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised by the SIGINT handler: a ``KeyboardInterrupt`` that CPython does not take for
+    an unhandled one once it is caught (see the module docstring)."""
 
 
 class Terminated(SystemExit):
     """Raised by the SIGTERM handler: unwinds like an exit, so clean-ups run."""
 
 
+def interrupted(signum: int, _frame: object) -> None:
+    """SIGINT handler: remember the signal and raise :class:`Interrupted`."""
+    _received.append(signum)
+    raise Interrupted
+
+
 def terminated(signum: int, _frame: object) -> None:
     """SIGTERM handler: unwind like an exit, so clean-ups run (no half-written file)."""
+    _received.append(signum)
     raise Terminated(128 + signum)
+
+
+def signal_received() -> int | None:
+    """The first signal (SIGINT or SIGTERM) the running command received, if any."""
+    return _received[0] if _received else None
 
 
 def _say(text: str) -> None:
@@ -49,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         is the command's own, and ``sys.argv`` is used.
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, terminated) if in_main_thread else None
+    _received.clear()
+    previous = _install_handlers() if in_main_thread else {}
     try:
         from planner.cli.root import run_command_line  # the heavy imports, after the handler
 
@@ -61,10 +89,28 @@ def main(argv: list[str] | None = None) -> None:
         _say("interrupted")
         sys.exit(_SIGINT_STATUS)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
         if argv is None and in_main_thread:
             # the process is ours (console script, python -m planner) and its work is done:
             # while the interpreter shuts down Python's own SIGINT handler is gone, so a late
             # Ctrl-C would kill the finished run by signal; it has nothing left to interrupt
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            previous[signal.SIGINT] = signal.SIG_IGN
+        _restore_handlers(previous)
+
+
+def _install_handlers() -> dict[int, object]:
+    """Install the SIGINT and SIGTERM handlers; return the handlers they replace."""
+    return {signal.SIGINT: signal.signal(signal.SIGINT, interrupted),
+            signal.SIGTERM: signal.signal(signal.SIGTERM, terminated)}
+
+
+def _restore_handlers(handlers: dict[int, object]) -> None:
+    """Put ``handlers`` back. A signal caught meanwhile (``signal.signal`` runs a pending
+    handler first) comes after the command's work: it is dropped, and the exit under way
+    stands."""
+    for _attempt in range(3):
+        try:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+            return
+        except (KeyboardInterrupt, Terminated):
+            continue

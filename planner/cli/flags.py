@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from planner.errors import OutputError, PlannerInputError
 
-__all__ = ["RUN_FLAGS", "flags_named", "with_flags"]
+__all__ = ["RUN_FLAGS", "executor_flags", "flags_named", "with_flags"]
 
 #: The parameters of the functions the commands call (:mod:`planner.run.pipeline`,
 #: :mod:`planner.run.executors`, :mod:`planner.run.tasks`, the element-set age check, station
@@ -40,6 +40,23 @@ RUN_FLAGS = {
     # executors (executor_spec, pass_tasks)
     "dask": "--dask", "processes": "--processes", "chunk_days": "--chunk-days",
 }
+
+
+def executor_flags(kind: str) -> dict[str, str]:
+    """The flags that set the executor an :class:`~planner.run.executors.ExecutorSpec` of
+    ``kind`` describes, under the names the library gives it.
+
+    :func:`~planner.run.executors.open_executor` names its parameter ``spec``, the functions
+    that run on an executor (``run_sweep``, ``find_passes_parallel``) theirs ``executor``;
+    on the command line both are ``--dask`` or ``--processes``, whichever was given.
+
+    Parameters
+    ----------
+    kind : str
+        The spec's kind (``"dask"``, ``"processes"`` or ``"inprocess"``).
+    """
+    flag = {"dask": "--dask", "processes": "--processes"}.get(kind)
+    return {"spec": flag, "executor": flag} if flag else {}
 
 
 def _flag_field(field: str | None, flags: Mapping[str, str]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from planner.cli.lazy import lazy_module
@@ -46,31 +47,67 @@ def _elapsed(seconds: float) -> str:
 
 
 class _Steps:
-    """Progress display of the main job's stages on standard error, each with its time."""
+    """Progress display of the main job's stages on standard error, each with its time.
+
+    While the job runs, an interactive terminal shows its stages with a spinner (a transient
+    Rich display; nothing is shown live on a dumb terminal, a pipe or a file). When it ends,
+    each stage that finished is printed as one line with its time, names aligned. A stage an
+    error or a signal cut short is left out, and nothing is printed when no stage finished: an
+    error line that follows has only completed stages before it. (Rich's own final render
+    added a blank line off an interactive terminal.)
+    """
 
     def __init__(self) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn
+        self.progress = None
+        if stderr.is_interactive:
+            from rich.progress import Progress, SpinnerColumn, TextColumn
 
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TextColumn("{task.fields[time]}"), console=stderr)
-        self.current = None
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     TextColumn("{task.fields[time]}"), console=stderr,
+                                     transient=True)
+        self.current: tuple[str, float, object] | None = None
+        self.finished: list[tuple[str, str]] = []
 
     def __enter__(self):
-        self.progress.__enter__()
+        if self.progress is not None:
+            self.progress.__enter__()
         return self
 
     def __call__(self, name: str) -> None:
         self._finish()
-        self.current = self.progress.add_task(name, total=None, time="")
+        task = (None if self.progress is None
+                else self.progress.add_task(name, total=None, time=""))
+        self.current = (name, time.monotonic(), task)
 
     def _finish(self) -> None:
-        if self.current is not None:
-            elapsed = self.progress.tasks[-1].elapsed or 0.0
-            self.progress.update(self.current, total=1, completed=1, time=_elapsed(elapsed))
+        if self.current is None:
+            return
+        name, began, task = self.current
+        elapsed = _elapsed(time.monotonic() - began)
+        if self.progress is not None:
+            self.progress.update(task, total=1, completed=1, time=elapsed)
+        self.finished.append((name, elapsed))
+        self.current = None
 
-    def __exit__(self, *exc) -> None:
-        self._finish()
-        self.progress.__exit__(*exc)
+    def __exit__(self, kind, *exc) -> None:
+        if kind is None:
+            self._finish()
+        if self.progress is not None:
+            self.progress.__exit__(kind, *exc)
+        _print_stages(self.finished)
+
+
+def _print_stages(stages: list[tuple[str, str]]) -> None:
+    """Each finished stage on standard error: ``  NAME  TIME``, the names padded alike.
+
+    Parameters
+    ----------
+    stages
+        (name, time as :func:`_elapsed` gives it) of each stage, in order.
+    """
+    width = max((len(name) for name, _ in stages), default=0)
+    for name, took in stages:
+        stderr.print(f"  {name:<{width}} {took}", markup=False, highlight=False, emoji=False)
 
 
 def _print_tonight(run, inputs, zone=None) -> None:

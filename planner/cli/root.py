@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterable
@@ -19,7 +20,10 @@ from typing import Annotated
 import typer
 
 from planner import __version__
-from planner.cli.entry import main  # noqa: F401 (planner.cli.root.main: the entry point)
+from planner.cli.entry import (
+    main,  # noqa: F401 (planner.cli.root.main: the entry point)
+    signal_received,
+)
 from planner.cli.flags import RUN_FLAGS, with_flags
 from planner.cli.terminal import (
     clean,
@@ -342,6 +346,14 @@ def _print_error(text: str, command: str = "qkdplan") -> None:
 
 
 def _internal_error(error: BaseException) -> None:
+    """Report ``error`` as a bug (exit status 1), unless a signal came first: then it is the
+    signal's doing (a module it left half-imported, say) and the run ends as interrupted or
+    terminated (:func:`planner.cli.entry.signal_received`)."""
+    signum = signal_received()
+    if signum is not None and not os.environ.get("QKDPLAN_DEBUG"):
+        word = "interrupted" if signum == signal.SIGINT else "terminated"
+        stderr.print(f"qkdplan: {word}", highlight=False)
+        sys.exit(128 + signum)
     if os.environ.get("QKDPLAN_DEBUG"):
         traceback.print_exc()
     stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.flags import executor_flags, flags_named
 from planner.cli.root import (
     CsvCommentsOption,
     OutputOption,
@@ -62,7 +63,7 @@ def sweep(
     """Design sweep: the key budget as each axis (aperture, divergence, minimum elevation,
     station subset, number of satellites, ...) varies from the base case."""
     from planner.io.output import check_output_path, provenance, to_csv, to_json, write_atomic
-    from planner.run.executors import executor_spec
+    from planner.run.executors import executor_spec, open_executor
     from planner.run.sweep import (
         EXAMPLE_SWEEP_YAML,
         load_sweep,
@@ -84,7 +85,10 @@ def sweep(
     plan = load_sweep(file)
     if not always_parallel:
         spec = _in_process_if_small(spec, plan)
-    table = run_sweep(plan, spec)
+    with flags_named(executor_flags(spec.kind)):
+        executor = open_executor(spec)
+    with executor:
+        table = run_sweep(plan, executor)
     if plot is not None:
         write_atomic(plot, sweep_figure_html(table), "--plot")
         stderr.print(styled("wrote ", str(plot)))

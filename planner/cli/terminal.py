@@ -77,9 +77,11 @@ def make_console(*, stderr: bool = False) -> Console:
 
 def fit_to_terminal(*consoles: Console) -> None:
     """Size ``consoles`` for this run: ``COLUMNS`` if set (also when output is piped), else the
-    terminal's width, else Rich's default of 80 columns."""
+    terminal's width, else Rich's default of 80 columns; and say whether each is interactive
+    (a terminal, not a dumb one) now, not when it was made (live displays depend on it)."""
     columns = os.environ.get("COLUMNS", "")
     for console in consoles:
+        console.is_interactive = console.is_terminal and not console.is_dumb_terminal
         if columns.isdigit() and int(columns) > 0:
             console.width = int(columns)
         else:

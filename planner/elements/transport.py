@@ -49,26 +49,30 @@ class _TimedHTTPSConnection(_ReadTimeout, http.client.HTTPSConnection):
     """HTTPS with separate connect and read timeouts."""
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
+class _TimedHandler:
+    """Mixin for urllib's HTTP and HTTPS handlers: open their connections with
+    ``read_timeout_s`` and ``sockets`` (see :class:`_ReadTimeout`)."""
+
     def __init__(self, read_timeout_s: float, sockets: list[socket.socket]) -> None:
         super().__init__()
         self.read_timeout_s = read_timeout_s
         self.sockets = sockets
 
+    def _timed_open(self, connection: type[http.client.HTTPConnection],
+                    req: urllib.request.Request, **extra: Any) -> http.client.HTTPResponse:
+        """``do_open`` with ``connection`` and our read timeout and socket list."""
+        return self.do_open(connection, req, read_timeout_s=self.read_timeout_s,
+                            sockets=self.sockets, **extra)
+
+
+class _HTTPHandler(_TimedHandler, urllib.request.HTTPHandler):
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_TimedHTTPConnection, req, read_timeout_s=self.read_timeout_s,
-                            sockets=self.sockets)
+        return self._timed_open(_TimedHTTPConnection, req)
 
 
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, read_timeout_s: float, sockets: list[socket.socket]) -> None:
-        super().__init__()
-        self.read_timeout_s = read_timeout_s
-        self.sockets = sockets
-
+class _HTTPSHandler(_TimedHandler, urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_TimedHTTPSConnection, req, context=self._context,
-                            read_timeout_s=self.read_timeout_s, sockets=self.sockets)
+        return self._timed_open(_TimedHTTPSConnection, req, context=self._context)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -308,13 +308,13 @@ class DaskExecutor(Executor):
     ------
     OptionError
         If dask.distributed is not installed, or the scheduler cannot be reached within
-        ``spec.connect_timeout_s``.
+        ``spec.connect_timeout_s`` (naming ``spec``).
     """
 
     def __init__(self, spec: ExecutorSpec):
         import logging
 
-        distributed = require("distributed", "a Dask executor", field="dask")
+        distributed = require("distributed", "a Dask executor", field="spec")
         import dask
 
         self.spec = spec
@@ -342,13 +342,13 @@ class DaskExecutor(Executor):
                 raise OptionError(
                     f"cannot reach the Dask scheduler at {spec.address} within "
                     f"{spec.connect_timeout_s:g} s ({type(error).__name__}); start it, check "
-                    "the address, or use a local cluster (local:N)", field="dask") from None
+                    "the address, or use a local cluster (local:N)", field="spec") from None
             try:
                 self.client.wait_for_workers(1, timeout=spec.connect_timeout_s)
             except (OSError, TimeoutError):
                 self.client.close()
                 raise OptionError(f"the Dask scheduler at {spec.address} has no workers",
-                                  field="dask") from None
+                                  field="spec") from None
         self.workers = max(1, len(self.client.nthreads()))
 
     def imap_unordered(self, fn, tasks):
@@ -410,6 +410,12 @@ def open_executor(spec: ExecutorSpec | str | None = None) -> Executor:
     spec : ExecutorSpec or str, optional
         ``None`` or ``"inprocess"``; ``"processes:N"``; ``"local:N"`` or ``"tcp://HOST:PORT"``
         for Dask; or an :class:`ExecutorSpec`.
+
+    Raises
+    ------
+    OptionError
+        For a malformed ``spec``, a missing optional package or an unreachable Dask scheduler
+        (naming ``spec``).
     """
     if spec is None:
         spec = ExecutorSpec()
@@ -430,7 +436,7 @@ def open_executor(spec: ExecutorSpec | str | None = None) -> Executor:
         return ProcessExecutor(spec.workers or os.cpu_count() or 1)
     if spec.kind == "dask":
         return DaskExecutor(spec)
-    raise OptionError(f"unknown executor {spec.kind!r}", field="executor")
+    raise OptionError(f"unknown executor {spec.kind!r}", field="spec")
 
 
 # ------------------------------------------------------------------------------------------
@@ -453,10 +459,22 @@ class _Borrowed:
 
 def executor_context(executor):
     """A context manager around ``executor``: an :class:`Executor` given by the caller is
-    borrowed (left open), a spec or ``None`` is opened here and closed on exit."""
+    borrowed (left open), a spec or ``None`` is opened here and closed on exit.
+
+    Raises
+    ------
+    OptionError
+        As :func:`open_executor`, naming ``executor`` (the parameter of the functions that
+        call this one) instead of ``spec``.
+    """
     if isinstance(executor, Executor):
         return _Borrowed(executor)
-    return open_executor(executor)
+    try:
+        return open_executor(executor)
+    except OptionError as error:
+        if error.field != "spec":
+            raise
+        raise OptionError(error.message, field="executor") from None
 
 
 def iter_pass_tables(catalogue, stations: Sequence, start, end, *, executor=None,

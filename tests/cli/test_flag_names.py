@@ -9,6 +9,7 @@ one line naming the real flag, and every flag the line names is one of that comm
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 
@@ -115,6 +116,20 @@ def test_partition_column_names_the_partition_flag(tmp_path, capsys):
          tmp_path / "dataset", "--partition-by", "colour"], capsys), "--partition-by")
     assert "'colour'" in line
     assert not (tmp_path / "dataset").exists()
+
+
+@pytest.mark.parametrize("command", [["constellation", "passes", "--days", "1"],
+                                     ["sweep", "SWEEP"]])
+def test_an_unreachable_scheduler_names_dask_and_the_address(command, sweep_file, capsys):
+    """The library names ``spec`` or ``executor``; the line names ``--dask`` and the address."""
+    pytest.importorskip("distributed")
+    with socket.socket() as probe:                       # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    argv = [sweep_file if a == "SWEEP" else a for a in command]
+    line = assert_one_line_error(*run([*argv, "--dask", address], capsys))
+    assert line.startswith(f"qkdplan: error: --dask: cannot reach the Dask scheduler at "
+                           f"{address} "), line
 
 
 def test_error_lines_print_colons_as_written_not_as_emoji(tmp_path, capsys):

@@ -488,6 +488,55 @@ def test_connect_timeout(tmp_path):
     assert elapsed < BOUND_S
 
 
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """The scenario server over TLS, with a self-signed certificate for 127.0.0.1; yields
+    (server, certificate file)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    httpd.requests = []
+    httpd.stop = threading.Event()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield httpd, cert
+    httpd.stop.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def test_https_verifies_the_server_and_bounds_each_read(tls_server, monkeypatch):
+    """HTTPS goes through the same deadline-bounded connection as HTTP: the certificate is
+    checked, a trusted server's answer read, and a stall after the handshake ends at the
+    read timeout."""
+    server, cert = tls_server
+    base = f"https://127.0.0.1:{server.server_address[1]}"
+    with pytest.raises(FetchError, match=r"(?i)certificate"):
+        http_get(f"{base}/ok/gp.php", connect_timeout_s=2, read_timeout_s=2)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))          # trust it from now on
+    assert http_get(f"{base}/ok/gp.php", connect_timeout_s=2, read_timeout_s=2,
+                    deadline_s=10).body == MICIUS_ANSWER
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"0\.5 s read timeout"):
+        http_get(f"{base}/slow/gp.php", connect_timeout_s=4, read_timeout_s=TIMEOUT_S,
+                 deadline_s=10)
+    assert time.monotonic() - started < 2.5         # the read timeout's, not the connect's
+
+
 def test_problems_found_before_any_request(gp, tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")

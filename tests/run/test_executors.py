@@ -237,8 +237,20 @@ def test_unreachable_scheduler_is_an_option_error(catalogue, stations):
     with pytest.raises(OptionError, match="cannot reach the Dask scheduler") as caught:
         find_passes_parallel(catalogue, stations, START, END, executor=spec)
     assert time.monotonic() - begin < 20.0
-    assert caught.value.field == "dask"
+    assert caught.value.field == "executor"              # find_passes_parallel's parameter
+    assert spec.address in caught.value.message
     assert "\n" not in str(caught.value)
+
+
+def test_unreachable_scheduler_names_the_spec_it_was_given():
+    """``open_executor(spec)`` names ``spec``, not ``executor_spec``'s ``dask``."""
+    pytest.importorskip("distributed")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    for spec in (address, executor_spec(address, connect_timeout_s=1.0)):
+        with pytest.raises(OptionError, match="cannot reach the Dask scheduler") as caught:
+            open_executor(spec)
+        assert caught.value.field == "spec"
+        assert address in caught.value.message
 
 
 def test_missing_optional_packages(monkeypatch, tmp_path, catalogue, stations):
@@ -368,14 +380,16 @@ def test_cli_passes_csv_and_parquet(cli_main, tmp_path, walker_file, capsys):
 def test_cli_passes_unreachable_scheduler(cli_main, tmp_path, walker_file, capsys):
     pytest.importorskip("distributed")
     output = tmp_path / "out.csv"
+    port = free_port()
     begin = time.monotonic()
     code = cli_main(["constellation", "passes", "--tle", str(walker_file), "--station", "Jinan",
                      "--start", "2026-11-20", "--days", "1", "--dask",
-                     f"tcp://127.0.0.1:{free_port()}", "--output", str(output)])
+                     f"tcp://127.0.0.1:{port}", "--output", str(output)])
     assert code == 2
     assert time.monotonic() - begin < 30.0
     err = capsys.readouterr().err.strip()
-    assert err.startswith("qkdplan: error: --dask: cannot reach the Dask scheduler")
+    assert err.startswith("qkdplan: error: --dask: cannot reach the Dask scheduler at "
+                          f"tcp://127.0.0.1:{port} ")
     assert len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == [walker_file]
 

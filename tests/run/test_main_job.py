@@ -34,6 +34,51 @@ def test_plan_prints_tonight_and_the_relay_and_writes_the_report(tmp_path, capsy
     assert not list(tmp_path.glob(".*.part"))
 
 
+# standard error as a pipe, a dumb terminal (TERM=dumb: Rich shows no live display there) and
+# an interactive terminal (the live display's frames are in the captured text)
+TERMINALS = {"pipe": {}, "dumb": {"TTY_COMPATIBLE": "1", "TERM": "dumb"},
+             "xterm": {"TTY_COMPATIBLE": "1", "TERM": "xterm"}}
+STAGE = re.compile(r"  (\S.*?) +(\d+(\.\d)? s|\d+ min \d\d s)")     # as _elapsed writes it
+
+
+def _shown_lines(text: str) -> list[str]:
+    """``text`` as lines, without terminal control sequences, each as its last carriage return
+    leaves it."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    return [line.rsplit("\r", 1)[-1] for line in plain.split("\n")]
+
+
+@pytest.mark.parametrize("terminal", TERMINALS)
+@pytest.mark.parametrize(("extra", "needle", "done"), [
+    (["--payload", "BAD"], "aperture_m", ["finding passes"]),
+    (["--night", "noon-ish"], "--night",
+     ["finding passes", "computing the key of each pass", "planning trusted relays (milp)"]),
+], ids=["payload", "night"])
+def test_an_error_after_progress_started_is_one_line_after_the_finished_stages(
+        extra, needle, done, terminal, tmp_path, capsys, monkeypatch):
+    """An error found by a stage leaves the stages that finished, then its one line: no blank
+    line (Rich's final render gave one on a dumb terminal) and no line for the stage it cut
+    short, shown as if done."""
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in TERMINALS[terminal].items():
+        monkeypatch.setenv(name, value)
+    bad = tmp_path / "payloads.yaml"
+    bad.write_text("payloads:\n  - name: x\n    aperture_m: banana\n")
+    argv = [bad if a == "BAD" else a for a in extra]
+    code, _, err = run(["plan", "--start", "2026-11-24", "--days", "1", "--solver", "milp",
+                        "-o", tmp_path / "r.html", *argv], capsys)
+    assert code == 2, err
+    lines = _shown_lines(err)
+    assert lines[-1] == "" and lines[-2].startswith("qkdplan: error: "), err
+    assert needle in lines[-2] and "Traceback" not in err
+    before = lines[:-2] if terminal != "xterm" else lines[-2 - len(done):-2]
+    stages = [STAGE.fullmatch(line) for line in before]
+    assert all(stages), err
+    assert [stage.group(1) for stage in stages] == done, err
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_report_for_a_selection_without_passes_says_so(tmp_path, capsys):
     report = tmp_path / "empty.html"
     code, _, err = run(["report", "--start", "2026-11-24T02:00:00Z", "--days", "0.02",

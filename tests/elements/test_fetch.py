@@ -23,10 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import typer
 
 import planner.cli.root
-from planner.cli.fetch import fetch_command
 from planner.elements.elementsets import parse_tle_text
 from planner.elements.fetch import (
     BASE_URL_ENV,
@@ -599,16 +597,8 @@ def test_gp_query_is_a_value():
 
 
 @pytest.fixture
-def cli(monkeypatch, capsys):
-    """Run ``qkdplan tle fetch`` through ``planner.cli.root.main`` (its exit-status handling).
-
-    Until the lead registers the command, a fresh Typer app with it stands in for the real one.
-    """
-    app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-    tle = typer.Typer()
-    app.add_typer(tle, name="tle")
-    tle.command("fetch")(fetch_command)
-    monkeypatch.setattr(planner.cli.root, "app", app)
+def cli(capsys):
+    """Run ``qkdplan tle fetch`` through ``planner.cli.root.main`` (its exit-status handling)."""
 
     def run(*args):
         with pytest.raises(SystemExit) as exit_info:

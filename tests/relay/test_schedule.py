@@ -23,7 +23,7 @@ from planner.relay.demands import Demand, load_demands, parse_demand
 from planner.relay.fibre import FibreLink
 from planner.relay.nightsheet import station_night_sheet
 from planner.relay.plan import plan_to_json
-from planner.relay.problem import Solution, maximal_cliques
+from planner.relay.problem import TOL, Solution, maximal_cliques
 from planner.relay.schedule import plan_schedule
 from planner.relay.weather import evaluate_plan
 from tests.conftest import (
@@ -415,9 +415,12 @@ def test_every_method_gives_valid_plans_and_none_beats_the_milp(instance, fibre,
               "known_stations": TINY_STATIONS, "objective": objective,
               "fibre_links": [fibre] if fibre else []}
     best = plan_ok(table, demand_texts(demands), mip_rel_gap=1e-9, **common)
+    # each demand's delivery is exact to the LP's tolerance (0.1 bit), which a heuristic may
+    # move to a demand of higher weight: 101805.1 against the MILP's 101805.0 was one case
+    slack = 1e6 * TOL * sum(weight for _, _, weight, _ in demands)
     for method in ("greedy", "rolling"):
         other = plan_ok(table, demand_texts(demands), solver=method, **common)
-        assert other.objective_value <= best.objective_value * (1 + 1e-7) + 1e-3
+        assert other.objective_value <= best.objective_value * (1 + 1e-7) + slack
 
 
 # --------------------------------------------------------------------------------------------

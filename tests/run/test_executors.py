@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-import typer
 
 from planner.elements.elementsets import Catalogue, format_tle, parse_omm_json, parse_tle_text
 from planner.elements.walker import walker_catalogue, walker_delta
@@ -332,13 +331,8 @@ def test_parquet_bounded_pieces(catalogue, stations):
 
 
 @pytest.fixture
-def cli_main(monkeypatch):
+def cli_main():
     from planner.cli import root as cli
-    from planner.cli.constellation import constellation_app
-
-    app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-    app.add_typer(constellation_app, name="constellation")
-    monkeypatch.setattr(cli, "app", app)
 
     def run(argv):
         with pytest.raises(SystemExit) as done:

@@ -27,6 +27,7 @@ __all__ = ["Interrupted", "Terminated", "interrupted", "main", "signal_received"
 _SIGINT_STATUS = 128 + signal.SIGINT
 _SIGTERM_STATUS = 128 + signal.SIGTERM
 _received: list[int] = []  # the signals this run's handlers caught
+_swallowed: list[int] = []  # of those, the ones raised where Python could only print them
 
 
 class Interrupted(KeyboardInterrupt):
@@ -55,6 +56,23 @@ def signal_received() -> int | None:
     return _received[0] if _received else None
 
 
+def _unraisable(hook):
+    """A ``sys.unraisablehook`` that keeps quiet about this run's own signal exceptions.
+
+    A signal handled while Python runs a callback it cannot raise from (a weak-reference
+    callback of the import system, a finaliser) has its exception printed with a traceback
+    and dropped, and the run goes on; it is remembered instead, and the run ends as
+    interrupted (or terminated) when it would have ended well. Other errors go to ``hook``.
+    """
+    def unraisable(info) -> None:
+        if isinstance(info.exc_value, (Interrupted, Terminated)) and _received:
+            _swallowed.append(_received[-1])
+            return
+        hook(info)
+
+    return unraisable
+
+
 def _say(text: str) -> None:
     try:
         sys.stderr.write(f"qkdplan: {text}\n")
@@ -77,11 +95,20 @@ def main(argv: list[str] | None = None) -> None:
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     _received.clear()
+    _swallowed.clear()
     previous = _install_handlers() if in_main_thread else {}
+    hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(hook)
     try:
         from planner.cli.root import run_command_line  # the heavy imports, after the handler
 
-        run_command_line(argv)
+        try:
+            run_command_line(argv)
+        except SystemExit as done:
+            if _swallowed and done.code in (0, None):
+                raise (Terminated(_SIGTERM_STATUS) if _swallowed[0] == signal.SIGTERM
+                       else Interrupted()) from None
+            raise
     except Terminated:
         _say("terminated")
         sys.exit(_SIGTERM_STATUS)
@@ -89,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         _say("interrupted")
         sys.exit(_SIGINT_STATUS)
     finally:
+        sys.unraisablehook = hook
         if argv is None and in_main_thread:
             # the process is ours (console script, python -m planner) and its work is done:
             # while the interpreter shuts down Python's own SIGINT handler is gone, so a late

@@ -247,3 +247,29 @@ def test_sigint_at_spread_moments_of_a_python_m_run(tmp_path):
         data = (tmp_path / "out.csv").read_bytes()
         assert data == old or (data.startswith(b"satellite") and data.endswith(b"\n")), i
         assert not list(tmp_path.glob(".*.part")), i
+
+
+#: A SIGINT handled inside a weak-reference callback, where Python can only print the
+#: exception (as the import system's module-lock callbacks are), during a whole run.
+SIGNAL_IN_CALLBACK = """
+import os, signal, weakref
+import planner.cli.entry as entry
+import planner.cli.root as root
+run_command_line = root.run_command_line
+def run(argv):
+    class Owner:
+        pass
+    owner = Owner()
+    ref = weakref.ref(owner, lambda _: os.kill(os.getpid(), signal.SIGINT))
+    del owner
+    run_command_line(argv)
+root.run_command_line = run
+entry.main(["stations"])
+"""
+
+
+def test_a_sigint_python_can_only_print_ends_the_run_as_interrupted():
+    done = subprocess.run([sys.executable, "-c", SIGNAL_IN_CALLBACK], capture_output=True,
+                          text=True, timeout=WAIT_S)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert done.stderr == "qkdplan: interrupted\n"

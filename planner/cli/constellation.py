@@ -1,9 +1,6 @@
 """``qkdplan constellation ...``: Walker-delta element sets, and pass searches at scale.
 
-Register in ``planner/cli/root.py`` with::
-
-    from planner.cli.constellation import constellation_app
-    app.add_typer(constellation_app, name="constellation")
+The group registers itself on ``qkdplan`` as this module loads (``cli.root.register_commands``).
 
 The functions raise :class:`planner.errors.OptionError` for bad input, which ``planner.cli.main``
 turns into one line on standard error and exit status 2. Like the rest of the CLI they only
@@ -19,7 +16,7 @@ from typing import Annotated
 import typer
 
 from planner.cli.flags import executor_flags, flags_named
-from planner.cli.root import CsvCommentsOption, _emit, _warn, stderr
+from planner.cli.root import CsvCommentsOption, _emit, _warn, app, stderr
 from planner.cli.terminal import styled
 from planner.errors import OptionError
 
@@ -27,6 +24,7 @@ constellation_app = typer.Typer(
     help="Constellations: generate Walker-delta element sets; find passes of many satellites "
     "in parallel (processes or Dask) with Parquet output.", no_args_is_help=True,
     rich_markup_mode=None)
+app.add_typer(constellation_app, name="constellation")
 
 
 class WalkerFormat(StrEnum):

@@ -51,9 +51,14 @@ def terminated(signum: int, _frame: object) -> None:
     raise Terminated(128 + signum)
 
 
-def signal_received() -> int | None:
-    """The first signal (SIGINT or SIGTERM) the running command received, if any."""
-    return _received[0] if _received else None
+def signal_received() -> BaseException | None:
+    """The exception that ends the run as the first signal it received (SIGINT or SIGTERM)
+    would have, if any: :func:`main` turns it into the one line and exit status."""
+    return _signal_exception(_received[0]) if _received else None
+
+
+def _signal_exception(signum: int) -> BaseException:
+    return Terminated(_SIGTERM_STATUS) if signum == signal.SIGTERM else Interrupted()
 
 
 def _unraisable(hook):
@@ -106,8 +111,7 @@ def main(argv: list[str] | None = None) -> None:
             run_command_line(argv)
         except SystemExit as done:
             if _swallowed and done.code in (0, None):
-                raise (Terminated(_SIGTERM_STATUS) if _swallowed[0] == signal.SIGTERM
-                       else Interrupted()) from None
+                raise _signal_exception(_swallowed[0]) from None
             raise
     except Terminated:
         _say("terminated")

@@ -1,6 +1,6 @@
 """``qkdplan tle fetch``: fresh element sets from CelesTrak (the command function).
 
-Registered by :mod:`planner.cli.root` as ``tle_app.command("fetch")(fetch_command)``. Thin, as the
+Registered on ``qkdplan tle`` as this module loads (``cli.root.register_commands``). Thin, as the
 rest of the CLI: check the options, call
 :func:`planner.elements.fetch.fetch_elements`, print what was
 fetched. Errors are :class:`~planner.errors.PlannerInputError` subclasses (``OptionError``,
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from planner.cli.flags import flags_named
+from planner.cli.root import tle_app
 from planner.cli.terminal import clean
 from planner.elements.fetch import (
     BASE_URL_ENV,
@@ -48,6 +49,7 @@ FETCH_FLAGS = {
 _BYTES_PER_MB = 1_000_000
 
 
+@tle_app.command("fetch")
 def fetch_command(
     catnr: Annotated[int | None, typer.Option(
         "--catnr", help="Catalogue (NORAD) number, e.g. 41731 for Micius.")] = None,

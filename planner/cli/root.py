@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import importlib
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Iterable
@@ -349,11 +348,9 @@ def _internal_error(error: BaseException) -> None:
     """Report ``error`` as a bug (exit status 1), unless a signal came first: then it is the
     signal's doing (a module it left half-imported, say) and the run ends as interrupted or
     terminated (:func:`planner.cli.entry.signal_received`)."""
-    signum = signal_received()
-    if signum is not None and not os.environ.get("QKDPLAN_DEBUG"):
-        word = "interrupted" if signum == signal.SIGINT else "terminated"
-        stderr.print(f"qkdplan: {word}", highlight=False)
-        sys.exit(128 + signum)
+    received = signal_received()
+    if received is not None and not os.environ.get("QKDPLAN_DEBUG"):
+        raise received from None
     if os.environ.get("QKDPLAN_DEBUG"):
         traceback.print_exc()
     stderr.print(f"qkdplan: internal error: {type(error).__name__}: {clean(error)} "
@@ -390,9 +387,6 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 #: Root options that take a value (the word after them is not a command).
 _ROOT_OPTIONS_WITH_VALUE = {"--config"}
 
-_loaded: set[str] = set()
-
-
 def command_word(args: list[str]) -> str | None:
     """The command named in ``args`` (the first word that is neither an option of the root
     nor its value), or ``None``."""
@@ -408,22 +402,11 @@ def command_word(args: list[str]) -> str | None:
 def register_commands(command: str | None = None) -> None:
     """Register ``command`` on ``app`` (importing its modules), or every command if ``None``
     or not a command of ``qkdplan`` (so that help lists them all and a typo gets Typer's
-    suggestion). Commands already registered stay; calling it again is cheap."""
+    suggestion). Each module registers its commands as it loads; commands already registered
+    stay, and calling it again is cheap."""
     for module in COMMAND_MODULES.get(command, sorted({m for ms in COMMAND_MODULES.values()
                                                         for m in ms})):
-        if module in _loaded:
-            continue
-        _loaded.add(module)
-        if module == "fetch":
-            from planner.cli.fetch import fetch_command
-
-            tle_app.command("fetch")(fetch_command)
-        elif module == "constellation":
-            from planner.cli.constellation import constellation_app
-
-            app.add_typer(constellation_app, name="constellation")
-        else:
-            importlib.import_module(f"planner.cli.{module}")
+        importlib.import_module(f"planner.cli.{module}")
     order = list(COMMAND_MODULES)
     app.registered_commands.sort(key=lambda info: order.index(_command_name(info)))
 

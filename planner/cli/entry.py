@@ -122,10 +122,11 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         sys.unraisablehook = hook
         if argv is None and in_main_thread:
-            # the process is ours (console script, python -m planner) and its work is done:
-            # while the interpreter shuts down Python's own SIGINT handler is gone, so a late
-            # Ctrl-C would kill the finished run by signal; it has nothing left to interrupt
-            previous[signal.SIGINT] = signal.SIG_IGN
+            # the process is ours (console script, python -m planner), its work is done and
+            # its exit status settled: a late Ctrl-C or SIGTERM has nothing left to stop, and
+            # with the default handlers back it would kill the finished run by signal while
+            # the interpreter shuts down (SIGKILL still ends a shutdown that hangs)
+            previous[signal.SIGINT] = previous[signal.SIGTERM] = signal.SIG_IGN
         _restore_handlers(previous)
 
 

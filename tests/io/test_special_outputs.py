@@ -273,3 +273,22 @@ def test_a_sigint_python_can_only_print_ends_the_run_as_interrupted():
                           text=True, timeout=WAIT_S)
     assert done.returncode == 130, (done.returncode, done.stderr)
     assert done.stderr == "qkdplan: interrupted\n"
+
+
+#: A signal while the interpreter shuts down after a finished run of the console script (an
+#: exit handler sends it, after ``main`` has returned and the run's status is settled).
+SIGNAL_AT_SHUTDOWN = """
+import atexit, os, signal, sys
+atexit.register(lambda: os.kill(os.getpid(), signal.{signal}))
+sys.argv = ["qkdplan", "stations"]
+from planner.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_run_finished_leaves_its_status(name):
+    done = subprocess.run([sys.executable, "-c", SIGNAL_AT_SHUTDOWN.format(signal=name)],
+                          capture_output=True, text=True, timeout=WAIT_S)
+    assert done.returncode == 0, (done.returncode, done.stderr)   # not death by the signal
+    assert "Jinan" in done.stdout and done.stderr == ""

@@ -20,6 +20,7 @@ import typer
 
 from planner import __version__
 from planner.cli.entry import (
+    Interrupted,
     main,  # noqa: F401 (planner.cli.root.main: the entry point)
     signal_received,
 )
@@ -306,9 +307,8 @@ def _main(argv: list[str] | None) -> None:
         error = with_flags(error, RUN_FLAGS)
         _print_error(shown_paths(error.one_line()))
         sys.exit(2)
-    except (KeyboardInterrupt, typer.Abort):
-        stderr.print("qkdplan: interrupted", highlight=False)
-        sys.exit(130)
+    except typer.Abort:  # the parser's own Ctrl-C: ends the run as entry.main ends one
+        raise Interrupted from None
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except BrokenPipeError:
@@ -333,7 +333,7 @@ def _main(argv: list[str] | None) -> None:
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
         _internal_error(error)
     if code == 130:  # the parser turned Ctrl-C into exit status 130
-        stderr.print("qkdplan: interrupted", highlight=False)
+        raise Interrupted
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -436,8 +436,10 @@ class RelayModel:
             if dem.target is None or dem.target <= TOL:
                 continue
             base = float(p.state.delivered[d])
-            c = lp.cols(1, 0.0, dem.target, cost=1.0 / dem.target)
-            lp.row(-math.inf, -base, [c[0], self.D[d]], [1.0, -1.0])  # c <= D - carried
+            # the met fraction f, T f <= D - carried: its cost 1, not 1/T per Mbit, which
+            # from T ~ 1e7 Mbit (10 Tbit) was below the LP's optimality tolerance
+            f = lp.cols(1, 0.0, 1.0, cost=1.0)
+            lp.row(-math.inf, -base, [f[0], self.D[d]], [dem.target, -1.0])
             value[d] = 1.0 / dem.target
             top += 1.0
         if value.size:

@@ -137,7 +137,7 @@ def _print_tonight(run, inputs, zone=None) -> None:
 
 def _report_job(options: dict, *, main_job: bool) -> None:
     """``plan`` and ``report``: one pipeline; the main job adds defaults and a summary."""
-    from planner.report.page import check_report_path
+    from planner.report.page import check_night, check_report_path
     from planner.run.pipeline import (
         check_weather_options,
         default_demands,
@@ -150,9 +150,11 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     zone = resolve_zone(o["tz"])
     check_report_path(o["output"])
     check_weather_options(o["scenarios"], o["seed"])  # (run_plan checks too, inside progress)
+    check_night(o["night"])                       # a date, before reading any input
     inputs = load_inputs(o["tle"], o["stations"], o["station"], o["start"],
                          _days_default(o["days"], o["end"]), o["end"],
                          allow_stale=o["allow_stale"], warn_age_days=o["warn_age_days"])
+    check_night(o["night"], (inputs.start, inputs.end))   # one of the period's nights
     wanted = (default_demands(inputs, o["demand"], o["demands"]) if main_job
               else demands_for(inputs, o["demand"], o["demands"]))
     _warn(inputs.warnings)

@@ -52,7 +52,11 @@ Solutions are *polished*: the binaries are rounded and fixed and the LP is re-so
 tolerance-sized relays during passes that are not flown), with a tiny bonus for early delivery so
 that, among equally good schedules, key is relayed at the first opportunity, and with the relay
 cost on every hop, charged once (``total`` carries it in the MILP, ``fair`` and ``earliest`` get
-it in the polish only).
+it in the polish only). Both are fractions of what a Mbit delivered to the hop's demand is worth
+in the objective being solved (``w_d`` for ``total``, ``1 / n_d`` for ``fair``'s level,
+``1 / T_d`` for ``earliest``), so they stay tie-breaks whatever the targets' size: charged per
+weight, a relay cost ``1e-5 w_d`` per Mbit outweighed ``1 / T_d`` for targets over
+``100 / w_d`` Gbit, and the ``earliest`` polish dropped the deliveries its MILP had found.
 """
 
 from __future__ import annotations
@@ -71,8 +75,10 @@ from planner.relay.problem import (
     maximal_cliques,
 )
 
-_EARLY_BONUS = 1e-6  # per Mbit x weight: tie-break towards early relays (LP polish only)
-_RELAY_COST = 1e-5  # per Mbit x weight of its demand: every relay must raise some delivery
+# The two tie-breaks below are per Mbit x the value of a Mbit delivered to the hop's demand in
+# the objective solved (RelayModel.value: its weight, 1 / its fair norm or 1 / its target)
+_EARLY_BONUS = 1e-6  # per Mbit x value: tie-break towards early relays (LP polish only)
+_RELAY_COST = 1e-5  # per Mbit x value of its demand: every relay must raise some delivery
 _PASS_COST = 1e-7  # per pass x the smallest weight: every flown pass must serve some relay
 
 
@@ -110,6 +116,9 @@ class RelayModel:
         self.active = np.flatnonzero(mask)
         self.hops = _HopCols()
         self.relay_cost_in_objective = False  # objective_total charges it in the MILP itself
+        #: What a Mbit delivered to each demand is worth in the objective (each objective sets
+        #: it); the polish's relay cost and early bonus are fractions of it.
+        self.value = np.array([d.weight for d in problem.demands], float)
         self._build()
 
     # ---- structure ------------------------------------------------------------------------
@@ -362,6 +371,7 @@ class RelayModel:
                 c = lp.cols(1, 0.0, dem.target + float(p.state.delivered[d]), cost=dem.weight)
                 lp.row(-math.inf, 0.0, [c[0], self.D[d]], [1.0, -1.0])
         weights = np.array([d.weight for d in p.demands], float)
+        self.value = weights
         if self.hop_cols.size:
             lp.set_cost(self.hop_cols, -_RELAY_COST * weights[self.hop_dem])
         self.relay_cost_in_objective = True
@@ -397,28 +407,44 @@ class RelayModel:
         self.lp.row(-math.inf, 0.0, [c[0], col], [1.0, -1.0])
 
     def objective_fair(self, floor: float | None = None) -> int:
-        """Maximise ``z`` with ``z n_d <= D_d``; with ``floor`` the level is held instead."""
+        """Maximise ``z`` with ``z n_d <= D_d``; with ``floor`` the level is held instead.
+
+        A Mbit delivered to demand ``d`` raises the level by up to ``1 / n_d``: that is its value
+        for the polish's tie-breaks (with ``floor``, the objective added next sets them).
+        """
         p, lp = self.p, self.lp
         z = int(lp.cols(1, 0.0 if floor is None else floor, math.inf,
                         cost=1.0 if floor is None else 0.0)[0])
         for d, dem in enumerate(p.demands):
             lp.row(-math.inf, 0.0, [z, self.D[d]], [dem.norm, -1.0])
+        if floor is None:
+            self.value = np.array([1.0 / dem.norm for dem in p.demands], float)
         return z
 
     def objective_reached(self) -> float:
         """Maximise ``sum_d min(D_d, T_d) / T_d`` over demands with targets; return its top.
 
-        The value equals the number of targeted demands exactly when every target is met.
+        The value equals the number of targeted demands exactly when every target is met. A Mbit
+        delivered to demand ``d`` is worth ``1 / T_d`` (up to its target): the polish's relay
+        cost and early bonus are fractions of that, however large the target (a demand without
+        a target counts for nothing and takes the smallest of these values).
         """
         p, lp = self.p, self.lp
         top = 0.0
+        value = np.full(len(p.demands), np.nan)
         for d, dem in enumerate(p.demands):
             if dem.target is None or dem.target <= TOL:
                 continue
             base = float(p.state.delivered[d])
-            c = lp.cols(1, 0.0, dem.target, cost=1.0 / dem.target)
-            lp.row(-math.inf, -base, [c[0], self.D[d]], [1.0, -1.0])  # c <= D - carried
+            # the met fraction f, T f <= D - carried: its cost 1, not 1/T per Mbit, which
+            # from T ~ 1e7 Mbit (10 Tbit) was below the LP's optimality tolerance
+            f = lp.cols(1, 0.0, 1.0, cost=1.0)
+            lp.row(-math.inf, -base, [f[0], self.D[d]], [dem.target, -1.0])
+            value[d] = 1.0 / dem.target
             top += 1.0
+        if value.size:
+            self.value = np.where(np.isnan(value),
+                                  np.nanmin(value) if top else 1.0, value)
         return top
 
     # ---- solution -------------------------------------------------------------------------
@@ -467,20 +493,21 @@ class RelayModel:
     def _early_bonus(self) -> tuple[np.ndarray, np.ndarray]:
         """Tie-breaks of the polish LP: no relay that raises no delivery; deliver key early.
 
-        Returns columns and the costs added to their objective coefficients. Every hop pays the
+        Returns columns and the costs added to their objective coefficients, each a fraction of
+        what a Mbit delivered to the hop's demand is worth (:attr:`value`), so that no
+        tie-break outweighs a delivery, whatever the scale of the objective. Every hop pays the
         relay cost once: the ``total`` objective carries it already, the ``fair`` and
         ``earliest`` objectives only here.
         """
         span = max(float(self.times[-1]), 1.0)
-        weights = np.array([d.weight for d in self.p.demands], float)
         cols, costs = [np.zeros(0, int)], [np.zeros(0)]
         if not self.relay_cost_in_objective:
             cols.append(self.hop_cols)
-            costs.append(-_RELAY_COST * weights[self.hop_dem])
+            costs.append(-_RELAY_COST * self.value[self.hop_dem])
         for d, into in enumerate(self.into):
-            w = self.p.demands[d].weight
             cols.append(self.hop_cols[into])
-            costs.append(_EARLY_BONUS * w * (1.0 - self.times[self.hop_tp[into]] / span))
+            costs.append(_EARLY_BONUS * self.value[d]
+                         * (1.0 - self.times[self.hop_tp[into]] / span))
         # one entry per column: a hop into b may carry both the relay cost and its bonus
         unique, where = np.unique(np.concatenate(cols), return_inverse=True)
         total = np.zeros(unique.size)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -44,15 +45,19 @@ from planner.timebase import utc_timestamp
 
 
 def _time(value: Any) -> pd.Timestamp:
-    """An ISO 8601 time given as text, as a UTC timestamp."""
+    """An ISO 8601 time given as text, as a UTC timestamp (a time without an offset is UTC).
+
+    Only ISO 8601 is read (what :meth:`datetime.fromisoformat` reads: extended or basic form,
+    a date alone, an offset or ``Z``); free text such as ``now`` or ``1/12/2026``, which
+    :class:`pandas.Timestamp` would read (the latter day or month first, by guess), is refused.
+    """
     if not isinstance(value, str):
         raise ValueError(f"{value!r}: expected an ISO 8601 UTC time as text")
     try:
-        stamp = utc_timestamp(value)
+        stamp = utc_timestamp(datetime.fromisoformat(value.strip()))
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"cannot read {value!r} as a time") from None
-    if stamp is pd.NaT:
-        raise ValueError(f"cannot read {value!r} as a time")
+        raise ValueError(f"cannot read {value!r} as an ISO 8601 time "
+                         "(e.g. 2026-12-03T06:00:00Z)") from None
     return stamp
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +16,44 @@ from planner.timebase import as_utc_datetime
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.elements.elementsets import Catalogue
+
+
+def check_night(night: str | datetime | None,
+                period: tuple[datetime, datetime] | None = None) -> np.datetime64 | None:
+    """The night ``--night`` names, checked before any work: its date, or ``None`` for the
+    default (``None`` or ``"tonight"``) and ``"best"``.
+
+    Whether the night has night passes is known only after the passes are found; that is
+    :func:`choose_night`'s check.
+
+    Parameters
+    ----------
+    night : str or datetime, optional
+        As :func:`choose_night` takes it: ``YYYY-MM-DD`` (an ISO 8601 date or time, whose UTC
+        date counts), ``"best"`` or ``"tonight"``.
+    period : (datetime, datetime), optional
+        The planning period [start, end) (aware UTC); with it, a date that cannot hold a night
+        of the period is refused. A pass's night is the UTC date of its TCA less the night cut
+        hour (0 to 24 h), so the period's nights run from the day before its start to the date
+        of its end (an hour later: a pass that rises before the end may culminate after it).
+
+    Raises
+    ------
+    OptionError
+        Naming ``night``: not a date, or a date outside the period's nights.
+    """
+    if night is None or night in ("tonight", "best"):
+        return None
+    chosen = np.datetime64(as_utc_datetime(night, option="night").date(), "D")
+    if period is not None:
+        start, end = period
+        first = np.datetime64((start - timedelta(days=1)).date(), "D")
+        last = np.datetime64((end + timedelta(hours=1)).date(), "D")
+        if not first <= chosen <= last:
+            raise OptionError(
+                f"{chosen} is not a night of the planning period {start:%Y-%m-%d %H:%M} to "
+                f"{end:%Y-%m-%d %H:%M} UTC (nights starting {first} to {last})", field="night")
+    return chosen
 
 
 def choose_night(table: pd.DataFrame, night: str | datetime | None = None) -> pd.DataFrame:
@@ -44,6 +82,7 @@ def choose_night(table: pd.DataFrame, night: str | datetime | None = None) -> pd
     OptionError
         If ``night`` is not a date or has no night passes (names ``night``).
     """
+    wanted = check_night(night)
     nights = table[table["night"].astype(bool)]
     if nights.empty:
         return nights
@@ -56,12 +95,11 @@ def choose_night(table: pd.DataFrame, night: str | datetime | None = None) -> pd
         totals = pd.Series(score).groupby(dates).sum()
         chosen = totals.index[int(np.argmax(totals.to_numpy()))]
     else:
-        chosen = np.datetime64(as_utc_datetime(night, option="night").date(), "D")
+        chosen = wanted
         if not (dates == chosen).any():
             raise OptionError(f"no night passes in the night of {chosen} (nights with passes: "
                               f"{dates.min()} to {dates.max()})", field="night")
     return nights[dates == np.datetime64(chosen, "D")]
-
 
 
 def night_views(table: pd.DataFrame, catalogue: Catalogue, stations: Sequence[Any], *,

@@ -53,13 +53,13 @@ from planner.report.inputs import (
     TRACK_COLUMNS,
     ReportInputs,
 )
-from planner.report.night import choose_night, night_views
+from planner.report.night import check_night, choose_night, night_views
 from planner.report.render import FIGURE_IDS, SECTION_IDS, build_report
 from planner.report.summary import Summary, summarise
 
 __all__ = [
     "DEFAULT_WEATHER_SCENARIOS", "FIGURE_IDS", "KEY_COLUMNS", "NOT_DRAWN", "SECTION_IDS",
     "SKY_STEP_S", "TRACK_COLUMNS", "ReportInputs", "Summary", "build_report",
-    "check_report_path", "choose_night", "night_views", "report_paths", "report_texts",
-    "summarise", "write_report",
+    "check_night", "check_report_path", "choose_night", "night_views", "report_paths",
+    "report_texts", "summarise", "write_report",
 ]

@@ -398,7 +398,8 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     scenarios, seed
         Weather scenarios for the plan's P10/P50/P90 and the report's monthly band.
     night
-        Date (YYYY-MM-DD) of the night the sky plot shows; the best night by default.
+        Date (YYYY-MM-DD) of the night the sky plot shows, ``"best"`` or ``"tonight"``
+        (default); checked before any work (:func:`planner.report.night.check_night`).
     step
         Called with the name of each stage as it starts (for progress display).
     """
@@ -406,6 +407,7 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
 
     report.check_report_path(output)
     check_weather_options(scenarios, seed)
+    report.check_night(night, (inputs.start, inputs.end))
     step("finding passes")
     passes = passes_for(inputs, night_only=False)
     step("computing the key of each pass")

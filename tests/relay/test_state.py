@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -185,6 +186,46 @@ def test_a_misspelt_field_is_reported_before_the_field_it_leaves_missing(tmp_pat
     with pytest.raises(ScheduleInputError) as err:
         load_state(path)
     assert str(err.value).startswith(f"{path}:6: flown[0].loss_utc: unknown field")
+
+
+@pytest.mark.parametrize("text", ["now", "today", "Dec 1 2026", "1/12/2026", "12/1/2026",
+                                  "2026.12.01", "1 December 2026 06:00"])
+def test_a_time_that_is_not_iso_8601_is_refused(text, tmp_path):
+    # pandas reads each of these (``now`` as the clock, ``1/12/2026`` month first by guess);
+    # the state file's times are ISO 8601 only (docs/relay-state.md)
+    path = tmp_path / "state.yaml"
+    path.write_text(f'as_of_utc: "2026-12-03T06:00:00Z"\nflown:\n  - satellite: S1\n'
+                    f'    station: A\n    aos_utc: "{text}"\n'
+                    '    los_utc: "2026-12-02T14:23:03Z"\n    measured_bits: 1\n')
+    with pytest.raises(ScheduleInputError) as err:
+        load_state(path)
+    assert str(err.value) == (f"{path}:5: flown[0].aos_utc: cannot read {text!r} as an "
+                              "ISO 8601 time (e.g. 2026-12-03T06:00:00Z)")
+    with pytest.raises(ScheduleInputError, match=r"^as_of_utc: cannot read"):
+        state_from_data({"as_of_utc": text})
+
+
+MOMENTS = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1),
+                       timezones=st.one_of(st.none(), st.timezones()))
+
+
+@given(moment=MOMENTS, basic=st.booleans(), zulu=st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_iso_8601_times_read_back_as_the_same_instant(moment, basic, zulu):
+    # an ISO 8601 time in the extended or basic form, with an offset, Z, or none (UTC)
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    if zulu and moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    text = moment.isoformat(timespec="milliseconds")
+    if zulu:
+        text = text.removesuffix("+00:00") + "Z"
+    if basic:
+        date_part, time_part = text.split("T")
+        text = date_part.replace("-", "") + "T" + time_part.replace(":", "")
+    state = state_from_data({"as_of_utc": text})
+    expected = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    assert state.as_of == pd.Timestamp(expected)
+    assert str(state.as_of.tz) == "UTC"
 
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),

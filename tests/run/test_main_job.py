@@ -51,7 +51,9 @@ def _shown_lines(text: str) -> list[str]:
 @pytest.mark.parametrize("terminal", TERMINALS)
 @pytest.mark.parametrize(("extra", "needle", "done"), [
     (["--payload", "BAD"], "aperture_m", ["finding passes"]),
-    (["--night", "noon-ish"], "--night",
+    # a night of the period (the day after its start) without night passes: known only once
+    # the passes are found (a malformed date is refused before any work, below)
+    (["--night", "2026-11-25"], "--night",
      ["finding passes", "computing the key of each pass", "planning trusted relays (milp)"]),
 ], ids=["payload", "night"])
 def test_an_error_after_progress_started_is_one_line_after_the_finished_stages(
@@ -77,6 +79,29 @@ def test_an_error_after_progress_started_is_one_line_after_the_finished_stages(
     assert all(stages), err
     assert [stage.group(1) for stage in stages] == done, err
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "report"])
+@pytest.mark.parametrize(("night", "needle"), [
+    ("2026-13-45", "'2026-13-45' is not an ISO 8601 date"),
+    ("yesterday-ish", "'yesterday-ish' is not an ISO 8601 date"),
+    ("2026-12-25", "2026-12-25 is not a night of the planning period 2026-11-24 00:00 to "
+                   "2026-11-25 00:00 UTC (nights starting 2026-11-23 to 2026-11-25)"),
+    ("2026-11-22", "2026-11-22 is not a night of the planning period"),
+])
+def test_a_bad_night_is_refused_before_any_work(command, night, needle, tmp_path, capsys):
+    """A malformed ``--night``, or a date none of the period's nights start on, is refused at
+    once: no stage ran (their lines would be on standard error), nothing on standard output,
+    no report, and a payload file that the key stage would refuse is never read."""
+    bad = tmp_path / "payloads.yaml"
+    bad.write_text("payloads:\n  - name: x\n    aperture_m: banana\n")
+    code, out, err = run([command, "--start", "2026-11-24", "--days", "1", "--demand",
+                          "Beijing:Stellenbosch", "--payload", bad, "--night", night,
+                          "-o", tmp_path / "r.html"], capsys)
+    line = assert_one_line_error(code, out, err, "--night", needle)
+    assert line.startswith("qkdplan: error: --night: ")
+    assert out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["payloads.yaml"]
 
 
 def test_report_for_a_selection_without_passes_says_so(tmp_path, capsys):

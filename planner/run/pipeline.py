@@ -109,8 +109,9 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
     Parameters
     ----------
     tle
-        Element-set files (TLE or OMM); by default a Jinan-1-class orbit generated with its
-        epoch at the period start (:mod:`planner.elements.default_orbit`).
+        Element-set files (TLE or OMM); by default the generated Jinan-1-class orbit, its set
+        at 00:00 UTC of the start's day, one satellite for every period
+        (:mod:`planner.elements.default_orbit`).
     stations_file
         Ground-station YAML; the bundled ``ground_stations.yaml`` by default.
     station_names
@@ -131,10 +132,11 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
         warnings = element_sets.check_ages(catalogue, start_dt, end_dt, warn_days=warn_age_days,
                                            max_days=max_age_days, allow_stale=allow_stale)
     else:
-        # no tracking data exists for the re-entered Jinan-1: fly its orbit class, generated
-        # with the epoch at the period start (not tracking data, so no age check applies)
+        # no tracking data exists for the re-entered Jinan-1: fly its orbit class, one generated
+        # satellite whose set has its epoch at 00:00 UTC of the start's day, so that periods
+        # that overlap agree on its passes (not tracking data, so no age check applies)
         catalogue = default_orbit.default_catalogue(start_dt)
-        element_files = [default_orbit.generated_source(start_dt)]
+        element_files = [default_orbit.generated_source(default_orbit.anchor_epoch(start_dt))]
         warnings = []
     return Inputs(catalogue=catalogue, stations=stations, start=start_dt, end=end_dt,
                   element_files=element_files, station_file=str(station_path),

@@ -290,6 +290,14 @@ def _command_line_error(error: Exception) -> bool:
         getattr(error, "exit_code", None), int)
 
 
+def _no_command_given(error: Exception) -> bool:
+    """Whether ``error`` is the parser's "no command given" of a group (``qkdplan``, ``qkdplan
+    tle``): Click's ``NoArgsIsHelpError``, whose message is the group's whole help."""
+    context = getattr(error, "ctx", None)
+    return (type(error).__name__ == "NoArgsIsHelpError" or (context is not None
+            and error.format_message() == context.get_help()))
+
+
 def run_command_line(argv: list[str] | None) -> None:
     """Parse ``argv``, run the command and exit with its status (see the module docstring).
 
@@ -327,8 +335,12 @@ def _main(argv: list[str] | None) -> None:
         if _command_line_error(error):
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "qkdplan"
+            if _no_command_given(error):  # a group alone: its help, as Click prints it
+                sys.stdout.flush()
+                sys.stderr.write(error.format_message().rstrip("\n") + "\n")
+                sys.exit(2)
             message = " ".join(error.format_message().split())
-            if message:  # (no message: the help was printed because no command was given)
+            if message:
                 _print_error(f"{message} (see {command} --help)", command)
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
         _internal_error(error)

@@ -37,6 +37,7 @@ with their real element sets (``--tle``); historical replays use old sets with
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -143,7 +144,8 @@ def generated_source(epoch: datetime | str) -> str:
 def jinan1_class_elements(epoch: datetime | str) -> list[ElementSet]:
     """The generated element set, parsed (one :class:`ElementSet`)."""
     text = "\n".join(jinan1_class_tle(epoch)) + "\n"
-    return parse_tle_text(text, source=generated_source(epoch))
+    # line 0: no file holds it, so its source is named without a line number
+    return [replace(s, line=0) for s in parse_tle_text(text, source=generated_source(epoch))]
 
 
 def default_catalogue(start: datetime | str) -> Catalogue:

@@ -18,7 +18,7 @@ from planner.elements import elementsets as element_sets
 from planner.errors import OptionError
 from planner.geometry.passes import find_passes
 from planner.geometry.visibility import visibility_notes
-from planner.io.resources import bundled_path
+from planner.io.resources import bundled_path, recorded_path
 from planner.mission.stations import Station, load_stations, select_stations
 from planner.timebase import as_utc_datetime, check_period
 
@@ -165,7 +165,7 @@ def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
         for s in catalogue.sets(key):
             out.append({"satellite": s.name, "norad": s.norad,
                         "epoch_utc": s.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                        "source": f"{s.source}:{s.line}"})
+                        "source": replace(s, source=recorded_path(s.source)).where()})
     return out
 
 
@@ -176,7 +176,7 @@ def run_provenance(inputs: Inputs, **extra) -> dict:
     return provenance(
         period_utc=f"{inputs.start:%Y-%m-%dT%H:%M:%SZ}/{inputs.end:%Y-%m-%dT%H:%M:%SZ}",
         element_sets=element_provenance(inputs.catalogue),
-        station_file=inputs.station_file,
+        station_file=recorded_path(inputs.station_file),
         stations=[s.name for s in inputs.stations],
         warnings=list(inputs.warnings) or None,  # stale elements, decay, no pass at a station
         **extra,

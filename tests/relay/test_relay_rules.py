@@ -178,3 +178,10 @@ def test_weather():
     (note,) = notes_of(plan, "weather")
     assert note.startswith("A:B: weather: the target is met in")
 
+
+def test_a_demand_neither_of_whose_stations_is_seen_gets_one_note():
+    # the operator review: two lines ("no usable pass over C", "... over D") for one demand
+    rows = [("S1", "A", 0, 0, 300, 500_000)]
+    plan = plan_ok(key_table(rows), ["C:D"], known_stations=["A", "C", "D"])
+    (note,) = notes_of(plan, "no common visibility")
+    assert note.startswith("C:D gets no key") and "no usable pass over C or D" in note

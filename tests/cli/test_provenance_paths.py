@@ -1,7 +1,7 @@
 """Provenance names the bundled data ``bundled:NAME`` and a user's files as given.
 
 The operator review found ``station_file`` recorded as the path inside the installed package
-(``.../site-packages/planner/_bundled/ground_stations.yaml``) and the generated orbit's source
+(``.../planner/_bundled/ground_stations.yaml``) and the generated orbit's source
 ending in a line number (``...(epoch ...Z):2``) although no file holds it.
 """
 

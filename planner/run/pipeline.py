@@ -159,13 +159,15 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
 
 
 def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
-    """Epoch and source of every element set used."""
+    """Epoch and source of every element set used (bundled files as ``bundled:NAME``)."""
     out = []
+    names: dict[str, str] = {}  # each file's recorded name, looked up once
     for key in catalogue.satellites:
         for s in catalogue.sets(key):
+            source = names.setdefault(s.source, recorded_path(s.source))
             out.append({"satellite": s.name, "norad": s.norad,
                         "epoch_utc": s.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                        "source": replace(s, source=recorded_path(s.source)).where()})
+                        "source": replace(s, source=source).where()})
     return out
 
 

@@ -164,7 +164,9 @@ def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
     names: dict[str, str] = {}  # each file's recorded name, looked up once
     for key in catalogue.satellites:
         for s in catalogue.sets(key):
-            source = names.setdefault(s.source, recorded_path(s.source))
+            if s.source not in names:
+                names[s.source] = recorded_path(s.source)
+            source = names[s.source]
             out.append({"satellite": s.name, "norad": s.norad,
                         "epoch_utc": s.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                         "source": replace(s, source=source).where()})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterable
@@ -203,8 +204,59 @@ def check_output(output: Path | None, table_format: bool, formats: str = "csv or
     if output is not None:
         check_output_path(output)
         if table_format:
+            named = re.sub(r"\w+", lambda w: w[0] if w[0] == "or" else f".{w[0]}", formats)
             raise OptionError(f"--format table prints to the terminal; use {formats} with "
-                              "--output", field="--format")
+                              f"--output (a file named {named} gets that format)",
+                              field="--format")
+
+
+#: Output-file extensions and the ``--format`` each one means, first match among the
+#: command's own choices (``.json`` is OMM JSON for ``constellation walker``).
+FORMAT_OF_EXTENSION: dict[str, tuple[str, ...]] = {
+    ".csv": ("csv",), ".json": ("json", "omm-json"), ".ics": ("ics",),
+    ".parquet": ("parquet",), ".tle": ("tle",), ".txt": ("tle",),
+}
+
+
+def format_from_output(ctx) -> None:
+    """``--format`` from ``--output``'s extension when ``--format`` was not given.
+
+    ``-o passes.csv`` means ``--format csv``: a command whose ``--format`` offers the format
+    of the file's extension (:data:`FORMAT_OF_EXTENSION`) writes it. A ``--format`` given on the
+    command line wins over the extension (``-f json -o x.csv`` writes JSON); an extension that
+    means nothing here leaves the default (and ``--format table`` with ``--output`` is refused).
+    """
+    output = ctx.params.get("output")
+    parameter = next((p for p in ctx.command.params if p.name == "output_format"), None)
+    if output is None or parameter is None:
+        return
+    source = ctx.get_parameter_source("output_format")
+    if source is not None and source.name != "DEFAULT":
+        return
+    kind = parameter.type_descriptor.annotation  # the command's format enum
+    choices = {member.value: member for member in kind}
+    for wanted in FORMAT_OF_EXTENSION.get(Path(str(output)).suffix.lower(), ()):
+        if wanted in choices:
+            ctx.params["output_format"] = choices[wanted]
+            return
+
+
+class _FormatFromOutputCommand(typer.core.TyperCommand):
+    """A command whose ``--format`` follows ``--output``'s extension (:func:`format_from_output`).
+    """
+
+    def invoke(self, ctx):
+        format_from_output(ctx)
+        return super().invoke(ctx)
+
+
+def _infer_formats(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` and its groups :class:`_FormatFromOutputCommand`."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = _FormatFromOutputCommand
+    for group in typer_app.registered_groups:
+        _infer_formats(group.typer_instance)
 
 
 def _element_files(tle, norad) -> list[Path] | None:
@@ -290,6 +342,14 @@ def _command_line_error(error: Exception) -> bool:
         getattr(error, "exit_code", None), int)
 
 
+def _no_command_given(error: Exception) -> bool:
+    """Whether ``error`` is the parser's "no command given" of a group (``qkdplan``, ``qkdplan
+    tle``): Click's ``NoArgsIsHelpError``, whose message is the group's whole help."""
+    context = getattr(error, "ctx", None)
+    return (type(error).__name__ == "NoArgsIsHelpError" or (context is not None
+            and error.format_message() == context.get_help()))
+
+
 def run_command_line(argv: list[str] | None) -> None:
     """Parse ``argv``, run the command and exit with its status (see the module docstring).
 
@@ -327,8 +387,12 @@ def _main(argv: list[str] | None) -> None:
         if _command_line_error(error):
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "qkdplan"
+            if _no_command_given(error):  # a group alone: its help, as Click prints it
+                sys.stdout.flush()
+                sys.stderr.write(error.format_message().rstrip("\n") + "\n")
+                sys.exit(2)
             message = " ".join(error.format_message().split())
-            if message:  # (no message: the help was printed because no command was given)
+            if message:
                 _print_error(f"{message} (see {command} --help)", command)
             sys.exit(2 if error.exit_code in (0, 1, 2) else error.exit_code)
         _internal_error(error)
@@ -409,6 +473,7 @@ def register_commands(command: str | None = None) -> None:
         importlib.import_module(f"planner.cli.{module}")
     order = list(COMMAND_MODULES)
     app.registered_commands.sort(key=lambda info: order.index(_command_name(info)))
+    _infer_formats(app)
 
 
 def _command_name(info) -> str:

@@ -84,7 +84,8 @@ class ElementSet:
     source
         Path of the file the set was read from (``"<string>"`` for text).
     line
-        1-based line of the record in ``source``: TLE line 1, or the OMM record's first line.
+        1-based line of the record in ``source``: TLE line 1, or the OMM record's first line;
+        0 for a set generated in memory (no file, ``source`` says how it was made).
     kind
         ``"tle"`` or ``"omm"``.
     line1, line2
@@ -168,8 +169,9 @@ class ElementSet:
         return self.satrec.alta * WGS72_EQUATORIAL_RADIUS_KM
 
     def where(self) -> str:
-        """``source:line`` of this set, for messages."""
-        return f"{self.source}:{self.line}"
+        """``source:line`` of this set, for messages (``source`` alone for a generated set,
+        ``line`` 0)."""
+        return f"{self.source}:{self.line}" if self.line else self.source
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,20 @@
-"""Why a satellite has no pass over a station: it never rises, or it never sets.
+"""Why a satellite has no pass over a station: it does not rise, or it never sets.
 
 A pass is a rise above the station's minimum elevation and a set below it. A satellite with no
 pass over a station in the period is either never high enough (too far away, e.g. a
 geostationary satellite on the other side of the Earth) or always above the threshold (a
 geostationary satellite in view all the time, which never *rises*): the pass table alone cannot
-say which, so :func:`visibility_notes` tells the user, one line per station.
+say which, so :func:`visibility_notes` tells the user, one line per cause naming the stations
+(twelve stations a short period misses make one line, not twelve).
 
 The elevations are Skyfield's (SGP4 with the element set of the satellite nearest the middle of
 the period, topocentric on the WGS84 ellipsoid), sampled every ``step_s``; the horizon mask is not
-applied, so a note speaks of the station's minimum elevation only.
+applied, so a note speaks of the station's minimum elevation only. With no pass the elevation
+never crosses the threshold, so the samples tell which side it stays on. A note on a satellite
+that does not rise quotes no highest elevation: samples minutes apart miss the short culmination
+of a low orbit (a 0.1-day window once quoted a higher "highest" than the 0.3-day window holding
+it). The lowest elevation of one always above is quoted: that happens only for orbits slow in
+the sky (geostationary), which the samples follow.
 
 References
 ----------
@@ -39,7 +45,8 @@ def visibility_notes(catalogue: Catalogue, stations: Sequence[Station], start: d
                      end: datetime, passes: pd.DataFrame, *,
                      min_elevation_deg: float | None = None, step_s: float = 600.0
                      ) -> list[str]:
-    """One line per satellite and station with no pass: "never rises" or "always above".
+    """One line per cause of a missing pass: "does not rise" or "always above", naming the
+    satellites and stations.
 
     Parameters
     ----------
@@ -60,7 +67,10 @@ def visibility_notes(catalogue: Catalogue, stations: Sequence[Station], start: d
     Returns
     -------
     list of str
-        E.g. ``"GEO-1: always above 10° at Beijing (lowest 43.7°): no rise or set, so no pass"``.
+        E.g. ``"GEO-1: is always above 10° at Beijing (lowest 43.7°): never rising or setting,
+        so no pass is listed"`` or ``"JINAN-1 (REPRESENTATIVE): does not rise above 15° in this
+        period at 12 stations: Jinan, Hefei, Nanshan, Wuhan, Beijing, Stellenbosch and 6
+        more"``.
     """
     span_s = (end - start).total_seconds()
     if span_s <= 0 or not stations:
@@ -72,7 +82,7 @@ def visibility_notes(catalogue: Catalogue, stations: Sequence[Station], start: d
     times = ts.utc(start.year, start.month, start.day, start.hour, start.minute,
                    start.second + start.microsecond / 1e6 + offsets)
     middle = np.datetime64(start.replace(tzinfo=None) + (end - start) / 2, "ns")
-    notes = []
+    found: dict[tuple[str, str], list[tuple[str, Station, float]]] = {}
     for key in catalogue.satellites:
         name = catalogue.name(key)
         missing = [s for s in stations if (name, s.name) not in seen]
@@ -90,13 +100,38 @@ def visibility_notes(catalogue: Catalogue, stations: Sequence[Station], start: d
             if not np.all(np.isfinite(altitude)):
                 continue  # SGP4 failed somewhere: the pass search reports that itself
             if altitude.min() >= threshold:
-                notes.append(f"{name}: always above {threshold:g}° at {station.name} (lowest "
-                             f"{altitude.min():.1f}°): it never rises or sets, so no pass is "
-                             "listed")
+                found.setdefault(("above", name), []).append(
+                    (f"{station.name} (lowest {altitude.min():.1f}°)", station, threshold))
             elif altitude.max() < threshold:
-                notes.append(f"{name}: never rises above {threshold:g}° at {station.name} "
-                             f"(highest {altitude.max():.1f}°): no pass")
+                found.setdefault(("below", name), []).append((station.name, station, threshold))
+    # one line per cause: the stations of a satellite together, and satellites missing the
+    # same stations for the same cause together
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    for (kind, name), entries in found.items():
+        thresholds = sorted({t for _, _, t in entries})
+        above = (f"{thresholds[0]:g}°" if len(thresholds) == 1 else
+                 f"their minimum elevation ({thresholds[0]:g}–{thresholds[-1]:g}°)")
+        lines.setdefault((kind, above, _listed([e[0] for e in entries], "stations")),
+                         []).append(name)
+    notes = []
+    for (kind, above, where), names in lines.items():
+        who = names[0] if len(names) == 1 else _listed(names, "satellites", shown=3)
+        verb = ("is", "does") if len(names) == 1 else ("are", "do")
+        if kind == "above":
+            notes.append(f"{who}: {verb[0]} always above {above} at {where}: never rising or "
+                         "setting, so no pass is listed")
+        else:
+            notes.append(f"{who}: {verb[1]} not rise above {above} in this period at {where}")
     return notes
+
+
+def _listed(names: Sequence[str], what: str, shown: int = 6) -> str:
+    """``"Graz"``, ``"Graz and Beijing"``, or ``"12 stations: Jinan, Hefei, ... and 6 more"``."""
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= shown + 1:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{len(names)} {what}: {', '.join(names[:shown])} and {len(names) - shown} more"
 
 
 def _pairs_with_passes(passes: pd.DataFrame) -> set[tuple[str, str]]:

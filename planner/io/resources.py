@@ -7,6 +7,7 @@ found from any working directory.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -31,3 +32,34 @@ def bundled_path(name: str) -> Path:
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"bundled data file {name!r} is missing from the installation")
+
+
+#: The bundled resources, as ``bundled:NAME`` names them.
+BUNDLED_NAMES = ("tle_data", "ground_stations.yaml", "payloads.yaml")
+
+
+def recorded_path(path: str | Path) -> str:
+    """How provenance names a file: ``bundled:NAME`` (``bundled:tle_data/micius.tle``) for the
+    bundled data, wherever the package is installed; a user's file relative to the working
+    directory if it is below it, else as given. Text that names no file is returned unchanged.
+    """
+    text = str(path)
+    if text.startswith("bundled:") or text.startswith("<"):
+        return text
+    try:
+        resolved = Path(text).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return text
+    for name in BUNDLED_NAMES:
+        try:
+            base = bundled_path(name).resolve()
+        except FileNotFoundError:
+            continue
+        if resolved == base:
+            return f"bundled:{name}"
+        if base in resolved.parents:
+            return f"bundled:{name}/{resolved.relative_to(base).as_posix()}"
+    cwd = Path.cwd()
+    if Path(text).is_absolute() and cwd in resolved.parents:
+        return os.path.relpath(resolved, cwd)
+    return text

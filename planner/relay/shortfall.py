@@ -85,12 +85,16 @@ def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame) -> 
         dem = problem.demands[d]
         a, b = problem.stations[dem.a], problem.stations[dem.b]
         causes = []
+        unseen = []  # one cause, naming both stations when neither has a usable pass
         for g, name in ((dem.a, a), (dem.b, b)):
             fibre_here = any(g in (f.v, f.w) for f in problem.fibre)
             if not (problem.sta == g).any() and not fibre_here \
                     and problem.state.buffers[:, g].sum() <= 0:
-                causes.append(f"no common visibility: no usable pass over {name} in the period "
-                              "(night passes with key on nights the station is available)")
+                unseen.append(name)
+        if unseen:
+            causes.append(f"no common visibility: no usable pass over {' or '.join(unseen)} in "
+                          "the period (night passes with key on nights the station is "
+                          "available)")
         if not causes and not _joined(problem, dem.a, dem.b):
             causes.append(f"no common visibility: no satellite passes over both {a} and {b}, "
                           "and no fibre link or chain of trusted stations joins them")

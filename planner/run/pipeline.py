@@ -18,7 +18,7 @@ from planner.elements import elementsets as element_sets
 from planner.errors import OptionError
 from planner.geometry.passes import find_passes
 from planner.geometry.visibility import visibility_notes
-from planner.io.resources import bundled_path
+from planner.io.resources import bundled_path, recorded_path
 from planner.mission.stations import Station, load_stations, select_stations
 from planner.timebase import as_utc_datetime, check_period
 
@@ -109,8 +109,9 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
     Parameters
     ----------
     tle
-        Element-set files (TLE or OMM); by default a Jinan-1-class orbit generated with its
-        epoch at the period start (:mod:`planner.elements.default_orbit`).
+        Element-set files (TLE or OMM); by default the generated Jinan-1-class orbit, its set
+        at 00:00 UTC of the start's day, one satellite for every period
+        (:mod:`planner.elements.default_orbit`).
     stations_file
         Ground-station YAML; the bundled ``ground_stations.yaml`` by default.
     station_names
@@ -131,10 +132,11 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
         warnings = element_sets.check_ages(catalogue, start_dt, end_dt, warn_days=warn_age_days,
                                            max_days=max_age_days, allow_stale=allow_stale)
     else:
-        # no tracking data exists for the re-entered Jinan-1: fly its orbit class, generated
-        # with the epoch at the period start (not tracking data, so no age check applies)
+        # no tracking data exists for the re-entered Jinan-1: fly its orbit class, one generated
+        # satellite whose set has its epoch at 00:00 UTC of the start's day, so that periods
+        # that overlap agree on its passes (not tracking data, so no age check applies)
         catalogue = default_orbit.default_catalogue(start_dt)
-        element_files = [default_orbit.generated_source(start_dt)]
+        element_files = [default_orbit.generated_source(default_orbit.anchor_epoch(start_dt))]
         warnings = []
     return Inputs(catalogue=catalogue, stations=stations, start=start_dt, end=end_dt,
                   element_files=element_files, station_file=str(station_path),
@@ -157,13 +159,17 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
 
 
 def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
-    """Epoch and source of every element set used."""
+    """Epoch and source of every element set used (bundled files as ``bundled:NAME``)."""
     out = []
+    names: dict[str, str] = {}  # each file's recorded name, looked up once
     for key in catalogue.satellites:
         for s in catalogue.sets(key):
+            if s.source not in names:
+                names[s.source] = recorded_path(s.source)
+            source = names[s.source]
             out.append({"satellite": s.name, "norad": s.norad,
                         "epoch_utc": s.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                        "source": f"{s.source}:{s.line}"})
+                        "source": replace(s, source=source).where()})
     return out
 
 
@@ -174,7 +180,7 @@ def run_provenance(inputs: Inputs, **extra) -> dict:
     return provenance(
         period_utc=f"{inputs.start:%Y-%m-%dT%H:%M:%SZ}/{inputs.end:%Y-%m-%dT%H:%M:%SZ}",
         element_sets=element_provenance(inputs.catalogue),
-        station_file=inputs.station_file,
+        station_file=recorded_path(inputs.station_file),
         stations=[s.name for s in inputs.stations],
         warnings=list(inputs.warnings) or None,  # stale elements, decay, no pass at a station
         **extra,

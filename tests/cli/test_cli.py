@@ -374,3 +374,16 @@ def test_table_to_a_file_is_refused_before_any_work(command, tmp_path, capsys):
     code, out, err = run(args, capsys)
     assert_one_line_error(code, out, err, "--format", "table")
     assert not (tmp_path / "out.txt").exists()
+
+
+@pytest.mark.parametrize("group", [[], ["tle"], ["constellation"]])
+def test_a_group_alone_prints_its_help_as_help_does(group, capsys):
+    # Click's convention for a group without its command: the help on standard error, status 2;
+    # it used to come squashed onto one 'qkdplan: error: Usage: ...' line
+    code, help_text, _ = run([*group, "--help"], capsys)
+    assert code == 0
+    code, out, err = run(group, capsys)
+    assert code == 2
+    assert out == ""
+    assert err == help_text
+    assert "error" not in err.splitlines()[0] and err.count("\n") > 5

@@ -1,0 +1,80 @@
+"""``-o FILE`` without ``--format``: the format follows the file's extension, for every command.
+
+The operator review found ``qkdplan passes -o passes.csv`` refused (``--format table prints to
+the terminal``), and that refusal hid a typo'd station in the same command.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from planner.io.resources import bundled_path
+from tests.conftest import assert_one_line_error, run
+
+DAY = ["--start", "2026-12-03T00:00Z"]
+GRAZ = ["--station", "Graz"]
+
+
+def _csv(path):
+    return pd.read_csv(path)
+
+
+def _json(path):
+    return json.loads(path.read_text())
+
+
+def _ics(path):
+    text = path.read_text()
+    assert text.startswith("BEGIN:VCALENDAR")
+    return text
+
+
+@pytest.mark.parametrize(("command", "name", "read"), [
+    (["passes", *GRAZ, *DAY, "--days", "1", "--all"], "p.csv", _csv),
+    (["passes", *GRAZ, *DAY, "--days", "1", "--all"], "p.json", _json),
+    (["passes", *GRAZ, *DAY, "--days", "1", "--all"], "p.ics", _ics),
+    (["next", *GRAZ, *DAY], "n.CSV", _csv),
+    (["track", *GRAZ, *DAY, "--step", "30"], "t.json", _json),
+    (["keys", *GRAZ, *DAY, "--days", "1"], "k.csv", _csv),
+    (["stations"], "s.json", _json),
+    (["schedule", *DAY, "--days", "2", "--scenarios", "5"], "r.ics", _ics),
+    (["tle", "check", str(bundled_path("tle_data/jinan1_representative.tle"))], "c.csv",
+     _csv),
+])
+def test_the_extension_chooses_the_format(command, name, read, tmp_path, capsys):
+    path = tmp_path / name
+    code, _out, err = run([*command, "-o", path], capsys)
+    assert code == 0, err
+    read(path)
+
+
+def test_walker_json_is_omm(tmp_path, capsys):
+    path = tmp_path / "walker.json"
+    code, _out, err = run(["constellation", "walker", "--planes", "2", "--per-plane", "2",
+                          "--altitude-km", "500", "--inclination-deg", "sso", "--epoch",
+                          "2026-12-03", "-o", path], capsys)
+    assert code == 0, err
+    assert {"OBJECT_NAME", "MEAN_MOTION"} <= set(_json(path)[0])
+
+
+def test_an_explicit_format_wins_over_the_extension(tmp_path, capsys):
+    path = tmp_path / "passes.csv"
+    code, _out, err = run(["passes", *GRAZ, *DAY, "--days", "1", "--all", "-f", "json", "-o",
+                          path], capsys)
+    assert code == 0, err
+    assert "passes" in _json(path)
+
+
+def test_a_typo_is_reported_not_hidden_by_the_format(tmp_path, capsys):
+    code, out, err = run(["passes", "--station", "Grz", *DAY, "-o", tmp_path / "p.csv"], capsys)
+    assert_one_line_error(code, out, err, "--station", "Grz")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_an_extension_of_no_format_still_needs_one(tmp_path, capsys):
+    code, out, err = run(["next", *GRAZ, *DAY, "-o", tmp_path / "n.txt"], capsys)
+    assert_one_line_error(code, out, err, "--format", ".csv or .json")
+    assert not (tmp_path / "n.txt").exists()

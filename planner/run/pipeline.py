@@ -426,5 +426,5 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
         plan=plan, ground_track=ground, title=title or f"{names}: key budget",
         provenance=run_provenance(inputs, key_models=keys.models, seed=seed,
                                   solver=solver if demands else None),
-        period=(inputs.start, inputs.end), weather_seed=seed))
+        period=(inputs.start, inputs.end), weather_scenarios=scenarios, weather_seed=seed))
     return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=solver)

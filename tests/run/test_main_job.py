@@ -30,6 +30,10 @@ def test_plan_prints_tonight_and_the_relay_and_writes_the_report(tmp_path, capsy
     assert "<html" in html.lower() and "Beijing" in html
     summary = json.loads((tmp_path / "budget_summary.json").read_text())
     assert summary["provenance"]["seed"] == 0
+    # --scenarios reaches the monthly band as well as the relay plan: one count on the page
+    assert summary["provenance"]["monthly_weather_band"]["scenarios"] == 50
+    assert summary["plan"]["weather"]["info"]["scenarios"] == 50
+    assert set(re.findall(r"([\d,]+) weather scenarios", html)) == {"50"}
     assert (tmp_path / "budget_passes.csv").exists() and (tmp_path / "budget_keys.csv").exists()
     assert not list(tmp_path.glob(".*.part"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,6 +65,9 @@ class ReportInputs:
         the seed is recorded in the provenance block. ``None`` (the default) takes the relay
         plan's own count and seed when the plan was evaluated under weather, so the monthly band
         and the relay figure state one count (:func:`weather_settings`).
+    zone : tzinfo, optional
+        The time zone of the local times in the tables and sky plot (``--tz``); ``None`` (the
+        default) shows each station in its own zone, as the terminal tables do.
     """
 
     passes: pd.DataFrame
@@ -78,6 +82,7 @@ class ReportInputs:
     weather_scenarios: int | None = None
     weather_seed: int | None = None
     persistence: float = DEFAULT_PERSISTENCE
+    zone: tzinfo | None = None
 
 
 def weather_settings(inputs: ReportInputs) -> tuple[int, int]:

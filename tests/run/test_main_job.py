@@ -186,3 +186,15 @@ def test_thirty_nights_of_bundled_jinan1_relay_beijing_stellenbosch(tmp_path):
     text = json.dumps(summary)
     best_night = str(by_night.idxmax())[:10]
     assert best_night in text
+
+
+def test_report_shows_local_times_in_the_zone_tz_names(tmp_path, capsys):
+    path = tmp_path / "tokyo.html"
+    code, _, err = run(["report", *WEEK, "--tz", "Asia/Tokyo", "-o", path], capsys)
+    assert code == 0, err
+    html = path.read_text()
+    tonight = html[html.index('<section id="sec-tonight">'):]
+    tonight = tonight[:tonight.index("</section>")]
+    assert "rise–set (Asia/Tokyo)" in tonight
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d( \(\+1 d\))? JST<", tonight), tonight[:2000]
+    assert not re.search(r" (CST|SAST)<", tonight)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from planner.report.figures.style import f32, ordered_stations, style_figure
+from planner.report.format import zone_label
 
 
 def decimate_tracks(tracks: pd.DataFrame, step_s: float) -> pd.DataFrame:
@@ -53,7 +54,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
     night_label : str
         Shown in the title (e.g. ``"night of 2026-11-25"``).
     local_zones : mapping, optional
-        ``ZoneInfo`` per station, to show local times beside UTC.
+        Time zone per station (its own or the one chosen with ``--tz``), to show local times
+        beside UTC.
     """
     order = passes.loc[pd.unique(tracks["pass_id"])].sort_values("aos_utc")
     stations = ordered_stations(order["station"], colours)
@@ -64,8 +66,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
     for station in stations:
         first = pd.Timestamp(order.loc[order["station"] == station, "aos_utc"].min())
         count = int((order["station"] == station).sum())
-        when = (f"{first.tz_convert(zones[station]):%a %d %b} local" if station in zones
-                else f"{first:%a %d %b} UTC")
+        shown = first.tz_convert(zones[station]) if station in zones else first
+        when = f"{shown:%a %d %b} {zone_label(shown)}"
         titles.append(f"<b>{station}</b>: {count} pass{'es' if count > 1 else ''}, {when}")
     specs = [[{"type": "polar"} if r * cols + c < len(stations) else None for c in range(cols)]
              for r in range(rows)]  # no empty plots in the last row
@@ -90,7 +92,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
             aos = pd.Timestamp(row_data["aos_utc"])
             label = f"{aos:%H:%M} UTC"
             if station in zones:
-                label = f"{aos.tz_convert(zones[station]):%H:%M} local ({label})"
+                shown = aos.tz_convert(zones[station])
+                label = f"{shown:%H:%M} {zone_label(shown)} ({label})"
             label += f", max {row_data['max_elevation_deg']:.0f}°"
             elevation = track["elevation_deg"].to_numpy(float)
             size = np.zeros(elevation.size)

@@ -31,6 +31,24 @@ SKY_STEP_S = 10.0
 SKY_COLUMNS = 3
 """Sky plots per row."""
 
+ELEVATION_TICKS_DEG = (60, 30, 0)
+"""Elevation rings that carry a label [deg] (the zenith, at the centre, needs none)."""
+
+LABEL_AZIMUTHS_DEG = tuple(22.5 + 45.0 * k for k in range(8))
+"""Azimuths [deg] the elevation labels may run along: halfway between the compass spokes,
+NNE first (the choice on a tie)."""
+
+
+def label_azimuth(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> float:
+    """The azimuth [deg] of :data:`LABEL_AZIMUTHS_DEG` whose 45-degree sector holds the fewest
+    track samples below 70 degrees elevation (where the labels sit), so the elevation labels do
+    not sit on the tracks; the first such azimuth on a tie."""
+    low = np.asarray(elevation_deg, float) < 70.0
+    az = np.asarray(azimuth_deg, float)[low]
+    counts = [int(np.sum(np.abs((az - a + 180.0) % 360.0 - 180.0) < 22.5))
+              for a in LABEL_AZIMUTHS_DEG]
+    return LABEL_AZIMUTHS_DEG[int(np.argmin(counts))]
+
 
 def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str, str],
                min_elevations: Mapping[str, float], *, night_label: str,
@@ -107,22 +125,27 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
                 hovertemplate=(f"<b>{station}</b>, rise {label}<br>azimuth %{{theta:.1f}}°"
                                "<br>elevation %{customdata:.1f}°<extra></extra>")),
                 row=row, col=col)
-    ticks = np.arange(0, 91, 15)
     fig.update_polars(
-        radialaxis={"range": [0, 90], "tickvals": ticks.tolist(),
-                    "ticktext": [f"{90 - v}°" for v in ticks], "angle": 67.5,
-                    "tickangle": 0, "tickfont": {"size": 10, "color": "#555"},
-                    "gridcolor": "#ddd"},
+        radialaxis={"range": [0, 90], "tickvals": [90 - e for e in ELEVATION_TICKS_DEG],
+                    "ticktext": [f"{e}°" for e in ELEVATION_TICKS_DEG], "tickangle": 0,
+                    "tickfont": {"size": 10, "color": "#555"}, "gridcolor": "#ddd",
+                    "showline": False},
         angularaxis={"rotation": 90, "direction": "clockwise",
                      "tickvals": [0, 45, 90, 135, 180, 225, 270, 315],
                      "ticktext": ["<b>N</b>", "NE", "<b>E</b>", "SE", "<b>S</b>", "SW",
                                   "<b>W</b>", "NW"], "gridcolor": "#ddd",
                      "tickfont": {"size": 12}})
+    for index, station in enumerate(stations):  # elevation labels where no track runs
+        mine = tracks[tracks["pass_id"].isin(order.index[order["station"] == station])]
+        azimuth = label_azimuth(mine["azimuth_deg"].to_numpy(), mine["elevation_deg"].to_numpy())
+        # the polar's own angle: counter-clockwise from east (north up, azimuth clockwise)
+        fig.layout[f"polar{index + 1 if index else ''}"].radialaxis.angle = (90.0 - azimuth) % 360
     for annotation in fig.layout.annotations:  # station titles clear of the "N" label
         annotation.update(yanchor="bottom", yshift=26, font={"size": 14})
     style_figure(fig, f"Sky plot per station, {night_label}: {len(order)} pass(es)",
-                 subtitle="azimuth clockwise from north; rings: elevation every 15° (90° at "
-                 "the centre, 0° at the rim); a dot marks rise (AOS)",
+                 subtitle="azimuth clockwise from north; rings: elevation 60° and 30° (90° at "
+                 "the centre, 0° at the rim), labelled where no track runs; a dot marks rise "
+                 "(AOS)",
                  height=170 + 400 * rows, legend_title="pass (rise time)")
     fig.update_layout(margin={"t": 150, "b": 40})
     return fig

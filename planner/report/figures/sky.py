@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from planner.report.figures.style import f32, ordered_stations, style_figure
+from planner.report.figures.style import f32, mark, ordered_stations, style_figure
 from planner.report.format import zone_label
 
 
@@ -119,7 +119,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
             fig.add_trace(go.Scatterpolar(
                 r=f32(90.0 - elevation), theta=f32(track["azimuth_deg"]),
                 mode="lines+markers", name=label, legendgroup=station,
-                legendgrouptitle={"text": station}, line={"color": colour, "width": 2.5},
+                legendgrouptitle={"text": station},
+                line={"color": colour, "width": 2.5, "dash": mark(colours, station, "dash")},
                 marker={"size": size, "color": colour, "symbol": "circle"},
                 customdata=f32(elevation),
                 hovertemplate=(f"<b>{station}</b>, rise {label}<br>azimuth %{{theta:.1f}}°"

@@ -20,6 +20,8 @@ from planner.report.figures.style import (
     station_colours,
     station_marks,
 )
+from planner.report.figures.sweep import MEASURES, sweep_figure
+from planner.run.sweep import AXES
 
 
 def delta_e00(lab1, lab2) -> float:
@@ -144,3 +146,18 @@ def test_figures_of_many_stations_use_the_marks():
     few = station_colours(names[:7])
     assert {m["symbol"] for m in station_marks(few).values()} == {"circle"}
 
+
+def test_the_sweep_plots_two_lines_are_told_apart():
+    table = pd.DataFrame({"axis": "aperture_m", "value": [0.2, 0.5, 1.0],
+                          "secure_bits": [1e6, 4e6, 9e6],
+                          "expected_secure_bits": [5e5, 2e6, 4.5e6]})
+    fig = sweep_figure(table, AXES)
+    lines = {t.legendgroup: t for t in fig.data}
+    assert len(lines) == len(MEASURES) == 2
+    first, second = (lines[m] for m, _ in MEASURES)
+    assert delta_e00(_lab(first.line.color), _lab(second.line.color)) >= 40
+    hue = [math.degrees(math.atan2(lab[2], lab[1])) % 360
+           for lab in (_lab(first.line.color), _lab(second.line.color))]
+    assert abs((hue[0] - hue[1] + 180) % 360 - 180) >= 90  # not two blues
+    assert first.line.dash != second.line.dash
+    assert first.marker.symbol != second.marker.symbol

@@ -140,7 +140,10 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
         mine = tracks[tracks["pass_id"].isin(order.index[order["station"] == station])]
         azimuth = label_azimuth(mine["azimuth_deg"].to_numpy(), mine["elevation_deg"].to_numpy())
         # the polar's own angle: counter-clockwise from east (north up, azimuth clockwise)
-        fig.layout[f"polar{index + 1 if index else ''}"].radialaxis.angle = (90.0 - azimuth) % 360
+        angle = (90.0 - azimuth) % 360
+        # plotly turns the labels with the axis: turning them back keeps them level
+        fig.layout[f"polar{index + 1 if index else ''}"].radialaxis.update(
+            angle=angle, tickangle=(angle + 180.0) % 360 - 180.0)
     for annotation in fig.layout.annotations:  # station titles clear of the "N" label
         annotation.update(yanchor="bottom", yshift=26, font={"size": 14})
     style_figure(fig, f"Sky plot per station, {night_label}: {len(order)} pass(es)",

@@ -117,7 +117,7 @@ def _station_table(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
             f"{s['usable_night_passes'].sum():,}"]
     if with_keys:
         foot += [mbit(s["expected_bits"].sum()), mbit(s["clear_sky_bits"].sum()), "", "", ""]
-    return parts.table(header, rows, foot=foot)
+    return parts.table(header, rows, foot=foot, css="data dense")
 
 
 def _monthly_tables(summary: Summary) -> list[dict[str, Any]]:

@@ -94,5 +94,5 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
                     kbit(r["expected_secure_bits"])] if is_night else ["—"] * 3
         body.append(row)
     return parts.section("sec-tonight", title, [parts.table(header, body, numeric_from=4,
-                                                              css="data compact")],
+                                                              css="data dense")],
                          lede)

@@ -30,8 +30,11 @@ def zone_of(station: Any) -> ZoneInfo | None:
 def shown_zones(inputs: ReportInputs) -> dict[str, tzinfo | None]:
     """The zone each station's local times are shown in: the chosen one (``--tz``,
     :attr:`ReportInputs.zone`), else the station's own (``None``: UTC, no valid zone)."""
-    return {s.name: inputs.zone if inputs.zone is not None else zone_of(s)
-            for s in inputs.stations}
+    zones = {s.name: inputs.zone if inputs.zone is not None else zone_of(s)
+             for s in inputs.stations}
+    if inputs.zone is not None:  # stations of the passes that are not in the list too
+        zones.update(dict.fromkeys(inputs.passes["station"].astype(str), inputs.zone))
+    return zones
 
 
 def zone_heading(inputs: ReportInputs) -> str:

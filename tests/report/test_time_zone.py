@@ -68,3 +68,10 @@ def test_a_zone_with_only_an_offset_is_written_as_utc_plus(build_inputs, figure_
     names = [t["name"] for t in data if "(" in t.get("name", "") and "UTC)" in t["name"]]
     assert names and all(" UTC+04 (" in n for n in names), names
     assert all("UTC+04" in a["text"] for a in layout["annotations"] if "<b>" in a["text"])
+
+
+def test_a_chosen_zone_covers_stations_missing_from_the_list(build_inputs, run):
+    listed = [s for s in run["inputs"].stations if s.name != "Stellenbosch"]
+    tonight, _ = _tables(build_inputs(zone=ZoneInfo("Asia/Tokyo"), stations=listed))
+    rows = [row for row in tonight["rows"] if row[0] == "Stellenbosch"]
+    assert rows and all(row[1].endswith(" JST") for row in rows)

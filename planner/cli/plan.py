@@ -169,7 +169,8 @@ def _report_job(options: dict, *, main_job: bool) -> None:
         run = run_plan(inputs, demands=wanted, output=o["output"], payload_file=o["payload"],
                        payload_name=o["payload_name"],
                        solver=None if o["solver"] is None else o["solver"].value,
-                       scenarios=o["scenarios"], seed=o["seed"], night=o["night"], step=step)
+                       scenarios=o["scenarios"], seed=o["seed"], night=o["night"], zone=zone,
+                       step=step)
     _warn(inputs.warnings[known:])
     if main_job:
         keys = run.keys.table

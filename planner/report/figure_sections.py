@@ -14,7 +14,7 @@ from planner.report.figures.sky import SKY_STEP_S
 from planner.report.format import utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary, night_keys
-from planner.report.tonight import zone_of
+from planner.report.tonight import shown_zones
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.plan import Plan
@@ -74,7 +74,7 @@ def sky_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
         {name: float(getattr(by_name.get(name), "min_elevation_deg", 0.0))
          for name in passes["station"].astype(str)},
         night_label=_night_label(passes, table),
-        local_zones={n: zone_of(s) for n, s in by_name.items() if zone_of(s) is not None})
+        local_zones={n: z for n, z in shown_zones(inputs).items() if z is not None})
     return parts.section("sec-sky", title, [parts.figure(fig, "fig-sky")], lede)
 
 
@@ -229,6 +229,20 @@ def _band_label(summary: Summary) -> str:
     return f"{w.get('scenarios', 0):,} weather scenarios, seed {w.get('seed')}"
 
 
+def _relay_band_label(plan_weather: dict | None, band: dict | None) -> str | None:
+    """The relay figure's weather label, in the words of :func:`_band_label`; when the plan's
+    replay drew other scenarios than the monthly band, it says so and why (the caller chose
+    the band's count or seed separately)."""
+    if not plan_weather:
+        return None
+    count, seed = plan_weather.get("scenarios"), plan_weather.get("seed")
+    text = (f"{count:,}" if isinstance(count, int) else "?") + f" weather scenarios, seed {seed}"
+    if band and (band.get("scenarios"), band.get("seed")) != (count, seed):
+        text += (f"; the relay plan's own replay, while the monthly band draws "
+                 f"{band.get('scenarios', 0):,}, seed {band.get('seed')}")
+    return text
+
+
 def monthly_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
     """Expected key per month and station, with the weather band."""
     return _key_figure_section(
@@ -248,9 +262,6 @@ def relay_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
     plan = inputs.plan
     if plan is None:
         return parts.section("sec-relay", title, [parts.note("No relay plan in this run.")])
-    band = None
-    if plan.weather_info:
-        band = (f"{plan.weather_info.get('scenarios', '?')} scenarios, seed "
-                f"{plan.weather_info.get('seed', '?')}")
+    band = _relay_band_label(plan.weather_info, summary.weather)
     fig = figures.relay_figure(plan.delivered, plan.weather, band_label=band)
     return parts.section("sec-relay", title, [parts.figure(fig, "fig-relay")], lede)

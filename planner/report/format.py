@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import pandas as pd
 
 from planner.timebase import utc_timestamp
 
-__all__ = ["kbit", "mbit", "mbit_short", "period_text", "plain", "utc"]
+__all__ = ["kbit", "local", "mbit", "mbit_short", "period_text", "plain", "utc", "zone_label"]
 
 
 def mbit(bits: Any, digits: int = 2) -> str:
@@ -40,6 +40,23 @@ def utc(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "—"
     stamp = utc_timestamp(value)
     return stamp.strftime(fmt)
+
+
+def zone_label(stamp: datetime) -> str:
+    """The zone abbreviation of an aware time (``SAST``, ``CST``), or ``UTC+04`` where the zone
+    database gives only a number (as the terminal tables write it)."""
+    name = stamp.tzname() or "UTC"
+    return f"UTC{name}" if name[0] in "+-" else name
+
+
+def local(value: Any, zone: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time in ``zone`` (UTC when ``None``) with its zone abbreviation; ``—`` if missing."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    stamp = utc_timestamp(value)
+    if zone is not None:
+        stamp = stamp.tz_convert(zone)
+    return f"{stamp.strftime(fmt)} {zone_label(stamp)}"
 
 
 def plain(value: Any) -> str:

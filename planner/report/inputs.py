@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,8 @@ TRACK_COLUMNS = ("pass_id", "azimuth_deg", "elevation_deg", "t_s")
 """Track columns the sky plot needs (``pass_tracks`` output has them)."""
 
 DEFAULT_WEATHER_SCENARIOS = 500
-"""Weather scenarios drawn for the P10-P90 band of the monthly budget."""
+"""Weather scenarios drawn for the P10-P90 band of the monthly budget when neither the caller
+nor the relay plan gives a count (:func:`weather_settings`)."""
 
 
 @dataclass
@@ -60,7 +62,12 @@ class ReportInputs:
     weather_scenarios, weather_seed, persistence
         Weather sampling for the monthly P10-P90 band
         (:func:`planner.relay.weather.sample_clear_sky`);
-        the seed is recorded in the provenance block.
+        the seed is recorded in the provenance block. ``None`` (the default) takes the relay
+        plan's own count and seed when the plan was evaluated under weather, so the monthly band
+        and the relay figure state one count (:func:`weather_settings`).
+    zone : tzinfo, optional
+        The time zone of the local times in the tables and sky plot (``--tz``); ``None`` (the
+        default) shows each station in its own zone, as the terminal tables do.
     """
 
     passes: pd.DataFrame
@@ -72,9 +79,27 @@ class ReportInputs:
     provenance: Mapping[str, Any] = field(default_factory=dict)
     title: str = "QKD key-budget report"
     period: tuple[Any, Any] | None = None
-    weather_scenarios: int = DEFAULT_WEATHER_SCENARIOS
-    weather_seed: int = 0
+    weather_scenarios: int | None = None
+    weather_seed: int | None = None
     persistence: float = DEFAULT_PERSISTENCE
+    zone: tzinfo | None = None
+
+
+def weather_settings(inputs: ReportInputs) -> tuple[int, int]:
+    """Scenarios and seed of the monthly weather band: the caller's, else the relay plan's (when
+    it was evaluated under weather), else :data:`DEFAULT_WEATHER_SCENARIOS` and seed 0; so by
+    default the band and the relay figure state one count and one seed."""
+    info = getattr(inputs.plan, "weather_info", None) or {}
+    count, seed = info.get("scenarios"), info.get("seed")
+    if inputs.weather_scenarios is not None:
+        count = inputs.weather_scenarios
+    elif not isinstance(count, int) or count < 1:
+        count = DEFAULT_WEATHER_SCENARIOS
+    if inputs.weather_seed is not None:
+        seed = inputs.weather_seed
+    elif not isinstance(seed, int):
+        seed = 0
+    return count, seed
 
 
 def check_inputs(inputs: ReportInputs) -> None:
@@ -93,7 +118,8 @@ def check_inputs(inputs: ReportInputs) -> None:
     if inputs.ground_track is not None:
         _require(inputs.ground_track, ("satellite", "time_utc", "latitude_deg",
                                        "longitude_deg"), "ground_track")
-    if not isinstance(inputs.weather_scenarios, int) or inputs.weather_scenarios < 1:
+    count = weather_settings(inputs)[0]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise PlannerInputError(f"{inputs.weather_scenarios!r} must be a whole number >= 1",
                                 field="weather_scenarios")
 

@@ -11,9 +11,10 @@ import pandas as pd
 from planner import __version__
 from planner.report import parts
 from planner.report.figures.sky import SKY_STEP_S
-from planner.report.format import kbit, mbit, mbit_short, period_text, utc
+from planner.report.format import kbit, local, mbit, mbit_short, period_text, utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
+from planner.report.tonight import shown_zones, zone_heading
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.plan import Plan
@@ -64,7 +65,7 @@ def summary_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
         cards.append(("no targets" if unmet is None else f"{mbit_short(unmet)} Mbit",
                       "unmet demand", "sum over demands with a target"))
     content = [parts.paragraph(_sentence(inputs, summary), "period"), parts.cards(cards),
-               parts.heading("Per station"), _station_table(summary, inputs.keys is not None)]
+               parts.heading("Per station"), _station_table(inputs, summary)]
     if summary.monthly is not None:
         content += [parts.heading("Expected key per station per month [Mbit]"),
                     *_monthly_tables(summary)]
@@ -95,12 +96,14 @@ def _sentence(inputs: ReportInputs, summary: Summary) -> str:
     return text
 
 
-def _station_table(summary: Summary, with_keys: bool) -> dict[str, Any]:
+def _station_table(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
     s = summary.stations
+    with_keys = inputs.keys is not None
+    zones = shown_zones(inputs)
     header = ["station", "passes", "night passes", "usable night passes"]
     if with_keys:
         header += ["expected key [Mbit]", "clear-sky key [Mbit]", "median pass [kbit]",
-                   "best pass [kbit]", "best pass at (UTC)"]
+                   "best pass [kbit]", f"best pass at ({zone_heading(inputs)})"]
     rows = []
     for name, r in s.iterrows():
         row = [name, f"{r['passes']:,}", f"{r['night_passes']:,}",
@@ -108,13 +111,13 @@ def _station_table(summary: Summary, with_keys: bool) -> dict[str, Any]:
         if with_keys:
             row += [mbit(r["expected_bits"]), mbit(r["clear_sky_bits"]),
                     kbit(r["median_pass_bits"]), kbit(r["best_pass_bits"]),
-                    utc(r["best_pass_tca_utc"])]
+                    local(r["best_pass_tca_utc"], zones.get(name))]
         rows.append(row)
     foot = ["all stations", f"{s['passes'].sum():,}", f"{s['night_passes'].sum():,}",
             f"{s['usable_night_passes'].sum():,}"]
     if with_keys:
         foot += [mbit(s["expected_bits"].sum()), mbit(s["clear_sky_bits"].sum()), "", "", ""]
-    return parts.table(header, rows, foot=foot)
+    return parts.table(header, rows, foot=foot, css="data dense")
 
 
 def _monthly_tables(summary: Summary) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from planner.relay.weather_band import month_labels, weather_band
-from planner.report.inputs import ReportInputs
+from planner.report.inputs import ReportInputs, weather_settings
 from planner.timebase import utc_timestamp
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,13 +114,14 @@ def summarise(inputs: ReportInputs) -> Summary:
     monthly = band = weather = None
     if keys_night is not None and not keys_night.empty:
         monthly = monthly_key(keys_night, names)
-        band, spread = weather_band(keys_night, scenarios=inputs.weather_scenarios,
-                                    seed=inputs.weather_seed, persistence=inputs.persistence)
+        scenarios, seed = weather_settings(inputs)
+        band, spread = weather_band(keys_night, scenarios=scenarios,
+                                    seed=seed, persistence=inputs.persistence)
         totals["expected_bits"] = float(stations["expected_bits"].sum())
         totals["clear_sky_bits"] = float(stations["clear_sky_bits"].sum())
         totals["weather_p10_bits"] = spread.get("p10")
         totals["weather_p90_bits"] = spread.get("p90")
-        weather = {"scenarios": inputs.weather_scenarios, "seed": inputs.weather_seed,
+        weather = {"scenarios": scenarios, "seed": seed,
                    "persistence": inputs.persistence,
                    "model": "planner.relay.weather.sample_clear_sky (one draw per station-night)"}
     relay = None

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
 from planner.report import parts
-from planner.report.format import kbit, utc
+from planner.report.format import kbit, utc, zone_label
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
 
-__all__ = ["TONIGHT_HOURS", "tonight_passes", "tonight_section", "zone_of"]
+__all__ = ["TONIGHT_HOURS", "shown_zones", "tonight_passes", "tonight_section", "zone_of"]
 
 TONIGHT_HOURS = 24.0
 """The tonight table lists passes rising within this long after the period's start [h]."""
@@ -26,6 +27,21 @@ def zone_of(station: Any) -> ZoneInfo | None:
         return None
 
 
+def shown_zones(inputs: ReportInputs) -> dict[str, tzinfo | None]:
+    """The zone each station's local times are shown in: the chosen one (``--tz``,
+    :attr:`ReportInputs.zone`), else the station's own (``None``: UTC, no valid zone)."""
+    zones = {s.name: inputs.zone if inputs.zone is not None else zone_of(s)
+             for s in inputs.stations}
+    if inputs.zone is not None:  # stations of the passes that are not in the list too
+        zones.update(dict.fromkeys(inputs.passes["station"].astype(str), inputs.zone))
+    return zones
+
+
+def zone_heading(inputs: ReportInputs) -> str:
+    """How a column of local times names its zone: ``local`` or the chosen zone's name."""
+    return "local" if inputs.zone is None else str(inputs.zone)
+
+
 def tonight_passes(table: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """Rows of ``table`` rising in ``[start, start + TONIGHT_HOURS)``, in order of rise."""
     aos = pd.to_datetime(table["aos_utc"], utc=True)
@@ -33,12 +49,12 @@ def tonight_passes(table: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     return table[window.to_numpy()].sort_values("aos_utc")
 
 
-def _local_span(rise: Any, set_: Any, zone: ZoneInfo | None) -> str:
+def _local_span(rise: Any, set_: Any, zone: tzinfo | None) -> str:
     """``Tue 01 Dec 21:47–21:53 CST`` (``+1 d`` when the set is on the next local day)."""
     rise, set_ = pd.Timestamp(rise), pd.Timestamp(set_)
     if zone is not None:
         rise, set_ = rise.tz_convert(zone), set_.tz_convert(zone)
-    name = rise.strftime("%Z") if zone is not None else "UTC"
+    name = zone_label(rise) if zone is not None else "UTC"
     later = " (+1 d)" if set_.date() > rise.date() else ""
     return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} {name}"
 
@@ -53,16 +69,18 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
     with_keys = inputs.keys is not None
     rows = tonight_passes(inputs.keys if with_keys else inputs.passes, start)
     end = start + pd.Timedelta(hours=TONIGHT_HOURS)
+    when = ("the station's local date and time" if inputs.zone is None
+            else f"the date and time in {inputs.zone}")
     lede = (f"Every pass rising from {utc(start)} to {utc(end)} UTC, the first "
-            f"{TONIGHT_HOURS:g} hours of the period, with the station's local date and time "
+            f"{TONIGHT_HOURS:g} hours of the period, with {when} "
             "(rise and set) and where to point at rise. Daylight and twilight passes carry no "
             "key.")
     if rows.empty:
         return parts.section("sec-tonight", title, [parts.note(
             f"No passes rise from {utc(start)} to {utc(end)} UTC.")], lede)
-    zones = {s.name: zone_of(s) for s in inputs.stations}
-    header = ["station", "rise–set (local)", "rise–set (UTC)", "sky", "duration [min]",
-              "max el. [deg]", "rise az. [deg]"]
+    zones = shown_zones(inputs)
+    header = ["station", f"rise–set ({zone_heading(inputs)})", "rise–set (UTC)", "sky",
+              "duration [min]", "max el. [deg]", "rise az. [deg]"]
     if with_keys:
         header += ["key, clear [kbit]", "P(clear)", "expected [kbit]"]
     night = rows["night"].astype(bool).to_numpy()
@@ -79,5 +97,5 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
                     kbit(r["expected_secure_bits"])] if is_night else ["—"] * 3
         body.append(row)
     return parts.section("sec-tonight", title, [parts.table(header, body, numeric_from=4,
-                                                              css="data compact")],
+                                                              css="data dense")],
                          lede)

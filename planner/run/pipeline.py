@@ -387,7 +387,7 @@ def auto_solver(inputs: Inputs) -> str:
 def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
              payload_file: str | Path | None = None, payload_name: str | None = None,
              solver: str | None = None, scenarios: int = 200, seed: int = 0,
-             night: str | None = None, title: str | None = None,
+             night: str | None = None, title: str | None = None, zone=None,
              step=lambda name: None) -> PlanRun:
     """The main job: passes, key per pass, relay plan, key-budget report.
 
@@ -406,6 +406,9 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     night
         Date (YYYY-MM-DD) of the night the sky plot shows, ``"best"`` or ``"tonight"``
         (default); checked before any work (:func:`planner.report.night.check_night`).
+    zone
+        Time zone (``tzinfo``) of the report's local times (``--tz``); each station's own by
+        default.
     step
         Called with the name of each stage as it starts (for progress display).
     """
@@ -434,5 +437,6 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
         plan=plan, ground_track=ground, title=title or f"{names}: key budget",
         provenance=run_provenance(inputs, key_models=keys.models, seed=seed,
                                   solver=solver if demands else None),
-        period=(inputs.start, inputs.end), weather_seed=seed))
+        period=(inputs.start, inputs.end), weather_scenarios=scenarios, weather_seed=seed,
+        zone=zone))
     return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=solver)

@@ -63,6 +63,7 @@ class Browser:
         self._id = 0
         self.events: list[dict] = []
         self.session: str | None = None
+        self.width = WIDTH
 
     def command(self, method: str, params: dict | None = None, *, page: bool = True) -> dict:
         """Send one command (to the page's session unless ``page`` is False); its result."""
@@ -124,7 +125,7 @@ class Browser:
 
     def resize(self, height: int) -> None:
         self.command("Emulation.setDeviceMetricsOverride",
-                     {"width": WIDTH, "height": height, "deviceScaleFactor": 1,
+                     {"width": self.width, "height": height, "deviceScaleFactor": 1,
                       "mobile": False})
 
     def problems(self) -> list[str]:
@@ -240,6 +241,32 @@ def test_every_figure_renders_offline_without_errors(tmp_path, browser, build_in
     assert browser.problems() == []
     screenshot = _screenshot(browser, tmp_path / "report.png")
     print(f"\nreport screenshot: {screenshot}\nreport page: {path}")
+
+
+NARROW = 1280
+"""A common laptop width [px]: the summary and tonight tables fit it without scrolling."""
+
+
+def test_tables_fit_a_1280_px_window(tmp_path, browser, build_inputs):
+    from zoneinfo import ZoneInfo
+
+    for index, zone in enumerate((None, ZoneInfo("Asia/Dubai"))):  # own zones; UTC+04
+        path = report.write_report(tmp_path / f"r{index}.html", build_inputs(zone=zone))["html"]
+        browser.width = NARROW
+        browser.open(path)
+        tables = browser.evaluate("""[...document.querySelectorAll(
+            '#sec-summary div.scroll, #sec-tonight div.scroll')].map(w => {
+            const head = [...w.querySelectorAll('thead th')];
+            const last = head[head.length - 1].getBoundingClientRect();
+            return [w.closest('section').id, head.map(h => h.textContent).join(' | '),
+                    w.scrollWidth, w.clientWidth, last.right, window.innerWidth]; })""")
+        assert browser.evaluate("window.innerWidth") == NARROW
+        assert any("expected [kbit]" in head for _, head, *_ in tables), tables
+        assert any("best pass at" in head for _, head, *_ in tables), tables
+        for section, head, scroll_width, client_width, right, inner in tables:
+            assert scroll_width <= client_width, (section, head, scroll_width, client_width)
+            assert right <= inner, (section, head, right)
+        assert browser.problems() == []
 
 
 def test_no_pass_report_renders_its_message(tmp_path, browser, run):

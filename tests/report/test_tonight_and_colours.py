@@ -8,10 +8,9 @@ import re
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from planner.report.figures.map import label_width_px, place_labels
-from planner.report.figures.style import distinct_colours, srgb_to_lab, station_colours
+from planner.report.figures.style import srgb_to_lab, station_colours
 from planner.report.summary import summarise
 from planner.report.tonight import tonight_section
 
@@ -72,20 +71,6 @@ def test_lab_conversion_matches_published_values():
     np.testing.assert_allclose(srgb_to_lab([1.0, 1.0, 1.0]), [100.0, 0.0, 0.0], atol=0.01)
     np.testing.assert_allclose(srgb_to_lab([1.0, 0.0, 0.0]), [53.24, 80.09, 67.20], atol=0.02)
     np.testing.assert_allclose(srgb_to_lab([0.5, 0.5, 0.5]), [53.39, 0.0, 0.0], atol=0.02)
-
-
-def _lab(colour: str) -> np.ndarray:
-    return srgb_to_lab(np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0)
-
-
-@pytest.mark.parametrize(("count", "min_delta_e"), [(7, 45), (12, 35), (24, 25), (40, 20)])
-def test_station_colours_are_distinct(count, min_delta_e):
-    colours = distinct_colours(count)
-    assert len(set(colours)) == count
-    lab = [_lab(c) for c in colours]
-    closest = min(np.linalg.norm(a - b) for a, b in itertools.combinations(lab, 2))
-    assert closest >= min_delta_e
-    assert all(30 <= L <= 75 for L, _, _ in lab)
 
 
 def test_the_twelve_bundled_stations_get_twelve_colours(run):

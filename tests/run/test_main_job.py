@@ -30,6 +30,10 @@ def test_plan_prints_tonight_and_the_relay_and_writes_the_report(tmp_path, capsy
     assert "<html" in html.lower() and "Beijing" in html
     summary = json.loads((tmp_path / "budget_summary.json").read_text())
     assert summary["provenance"]["seed"] == 0
+    # --scenarios reaches the monthly band as well as the relay plan: one count on the page
+    assert summary["provenance"]["monthly_weather_band"]["scenarios"] == 50
+    assert summary["plan"]["weather"]["info"]["scenarios"] == 50
+    assert set(re.findall(r"([\d,]+) weather scenarios", html)) == {"50"}
     assert (tmp_path / "budget_passes.csv").exists() and (tmp_path / "budget_keys.csv").exists()
     assert not list(tmp_path.glob(".*.part"))
 
@@ -207,3 +211,15 @@ def test_thirty_nights_of_bundled_jinan1_relay_beijing_stellenbosch(tmp_path):
     text = json.dumps(summary)
     best_night = str(by_night.idxmax())[:10]
     assert best_night in text
+
+
+def test_report_shows_local_times_in_the_zone_tz_names(tmp_path, capsys):
+    path = tmp_path / "tokyo.html"
+    code, _, err = run(["report", *WEEK, "--tz", "Asia/Tokyo", "-o", path], capsys)
+    assert code == 0, err
+    html = path.read_text()
+    tonight = html[html.index('<section id="sec-tonight">'):]
+    tonight = tonight[:tonight.index("</section>")]
+    assert "rise–set (Asia/Tokyo)" in tonight
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d( \(\+1 d\))? JST<", tonight), tonight[:2000]
+    assert not re.search(r" (CST|SAST)<", tonight)

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from planner.report.figures.style import (
     MBIT,
     f32,
+    mark,
     style_figure,
 )
 
@@ -36,7 +37,8 @@ def monthly_figure(monthly: pd.DataFrame, band: pd.DataFrame | None,
         values = monthly[station].to_numpy(float) / MBIT
         fig.add_trace(go.Bar(
             x=months, y=f32(values), name=str(station),
-            marker={"color": colours.get(str(station), "#333")},
+            marker={"color": colours.get(str(station), "#333"),
+                    "pattern": {"shape": mark(colours, station, "pattern")}},
             hovertemplate=f"<b>{station}</b><br>%{{x}}: %{{y:,.2f}} Mbit expected"
                           "<extra></extra>"))
     if band is not None and not band.empty:

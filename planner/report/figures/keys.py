@@ -16,6 +16,7 @@ from planner.report.figures.style import (
     distinct_colours,
     epoch_ms,
     f32,
+    mark,
     ordered_stations,
     style_figure,
 )
@@ -49,7 +50,8 @@ def key_elevation_figure(keys: pd.DataFrame, colours: Mapping[str, str], *,
         fig.add_trace(go.Scatter(
             x=f32(rows["max_elevation_deg"]), y=f32(rows["secure_bits"] / KBIT),
             mode="markers", name=str(station), customdata=custom,
-            marker={"color": colours.get(str(station), "#333"), "size": 7, "opacity": 0.8},
+            marker={"color": colours.get(str(station), "#333"), "size": 7, "opacity": 0.8,
+                    "symbol": mark(colours, station, "symbol")},
             hovertemplate=hover))
     fig.add_trace(go.Scatter(
         x=f32(keys["max_elevation_deg"]), y=f32(keys["secure_bits_asymptotic"] / KBIT),
@@ -102,7 +104,8 @@ def cumulative_figure(keys: pd.DataFrame, colours: Mapping[str, str], *,
         y = np.r_[0.0, total, total[-1] if total.size else 0.0]
         fig.add_trace(go.Scatter(
             x=x, y=f32(y), mode="lines", line={"shape": "hv", "width": 2,
-                                                "color": colours.get(str(station), "#333")},
+                                                "color": colours.get(str(station), "#333"),
+                                                "dash": mark(colours, station, "dash")},
             name=str(station), legendgroup="stations", legendgrouptitle={"text": "station"},
             hovertemplate=f"<b>{station}</b><br>%{{x|%Y-%m-%d %H:%M}} UTC<br>"
                           "%{y:,.2f} Mbit<extra></extra>"), row=1, col=1)
@@ -158,7 +161,8 @@ def buffer_figure(buffers: pd.DataFrame, colours: Mapping[str, str], *, start_ms
         name = str(station) if satellites == 1 else f"{satellite} · {station}"
         fig.add_trace(go.Scatter(
             x=x, y=f32(y), mode="lines", name=name,
-            line={"shape": "hv", "width": 2, "color": colours.get(str(station), "#333")},
+            line={"shape": "hv", "width": 2, "color": colours.get(str(station), "#333"),
+                  "dash": mark(colours, station, "dash")},
             hovertemplate=f"<b>{name}</b><br>%{{x|%Y-%m-%d %H:%M}} UTC<br>"
                           "%{y:,.3f} Mbit on board<extra></extra>"))
     if memory_bits and peak > 0.1 * memory_bits:

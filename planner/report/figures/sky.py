@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from planner.report.figures.style import f32, ordered_stations, style_figure
+from planner.report.figures.style import f32, mark, ordered_stations, style_figure
+from planner.report.format import zone_label
 
 
 def decimate_tracks(tracks: pd.DataFrame, step_s: float) -> pd.DataFrame:
@@ -29,6 +30,24 @@ SKY_STEP_S = 10.0
 
 SKY_COLUMNS = 3
 """Sky plots per row."""
+
+ELEVATION_TICKS_DEG = (60, 30, 0)
+"""Elevation rings that carry a label [deg] (the zenith, at the centre, needs none)."""
+
+LABEL_AZIMUTHS_DEG = tuple(22.5 + 45.0 * k for k in range(8))
+"""Azimuths [deg] the elevation labels may run along: halfway between the compass spokes,
+NNE first (the choice on a tie)."""
+
+
+def label_azimuth(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> float:
+    """The azimuth [deg] of :data:`LABEL_AZIMUTHS_DEG` whose 45-degree sector holds the fewest
+    track samples below 70 degrees elevation (where the labels sit), so the elevation labels do
+    not sit on the tracks; the first such azimuth on a tie."""
+    low = np.asarray(elevation_deg, float) < 70.0
+    az = np.asarray(azimuth_deg, float)[low]
+    counts = [int(np.sum(np.abs((az - a + 180.0) % 360.0 - 180.0) < 22.5))
+              for a in LABEL_AZIMUTHS_DEG]
+    return LABEL_AZIMUTHS_DEG[int(np.argmin(counts))]
 
 
 def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str, str],
@@ -53,7 +72,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
     night_label : str
         Shown in the title (e.g. ``"night of 2026-11-25"``).
     local_zones : mapping, optional
-        ``ZoneInfo`` per station, to show local times beside UTC.
+        Time zone per station (its own or the one chosen with ``--tz``), to show local times
+        beside UTC.
     """
     order = passes.loc[pd.unique(tracks["pass_id"])].sort_values("aos_utc")
     stations = ordered_stations(order["station"], colours)
@@ -64,8 +84,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
     for station in stations:
         first = pd.Timestamp(order.loc[order["station"] == station, "aos_utc"].min())
         count = int((order["station"] == station).sum())
-        when = (f"{first.tz_convert(zones[station]):%a %d %b} local" if station in zones
-                else f"{first:%a %d %b} UTC")
+        shown = first.tz_convert(zones[station]) if station in zones else first
+        when = f"{shown:%a %d %b} {zone_label(shown)}"
         titles.append(f"<b>{station}</b>: {count} pass{'es' if count > 1 else ''}, {when}")
     specs = [[{"type": "polar"} if r * cols + c < len(stations) else None for c in range(cols)]
              for r in range(rows)]  # no empty plots in the last row
@@ -90,7 +110,8 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
             aos = pd.Timestamp(row_data["aos_utc"])
             label = f"{aos:%H:%M} UTC"
             if station in zones:
-                label = f"{aos.tz_convert(zones[station]):%H:%M} local ({label})"
+                shown = aos.tz_convert(zones[station])
+                label = f"{shown:%H:%M} {zone_label(shown)} ({label})"
             label += f", max {row_data['max_elevation_deg']:.0f}°"
             elevation = track["elevation_deg"].to_numpy(float)
             size = np.zeros(elevation.size)
@@ -98,28 +119,37 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
             fig.add_trace(go.Scatterpolar(
                 r=f32(90.0 - elevation), theta=f32(track["azimuth_deg"]),
                 mode="lines+markers", name=label, legendgroup=station,
-                legendgrouptitle={"text": station}, line={"color": colour, "width": 2.5},
+                legendgrouptitle={"text": station},
+                line={"color": colour, "width": 2.5, "dash": mark(colours, station, "dash")},
                 marker={"size": size, "color": colour, "symbol": "circle"},
                 customdata=f32(elevation),
                 hovertemplate=(f"<b>{station}</b>, rise {label}<br>azimuth %{{theta:.1f}}°"
                                "<br>elevation %{customdata:.1f}°<extra></extra>")),
                 row=row, col=col)
-    ticks = np.arange(0, 91, 15)
     fig.update_polars(
-        radialaxis={"range": [0, 90], "tickvals": ticks.tolist(),
-                    "ticktext": [f"{90 - v}°" for v in ticks], "angle": 67.5,
-                    "tickangle": 0, "tickfont": {"size": 10, "color": "#555"},
-                    "gridcolor": "#ddd"},
+        radialaxis={"range": [0, 90], "tickvals": [90 - e for e in ELEVATION_TICKS_DEG],
+                    "ticktext": [f"{e}°" for e in ELEVATION_TICKS_DEG], "tickangle": 0,
+                    "tickfont": {"size": 10, "color": "#555"}, "gridcolor": "#ddd",
+                    "showline": False},
         angularaxis={"rotation": 90, "direction": "clockwise",
                      "tickvals": [0, 45, 90, 135, 180, 225, 270, 315],
                      "ticktext": ["<b>N</b>", "NE", "<b>E</b>", "SE", "<b>S</b>", "SW",
                                   "<b>W</b>", "NW"], "gridcolor": "#ddd",
                      "tickfont": {"size": 12}})
+    for index, station in enumerate(stations):  # elevation labels where no track runs
+        mine = tracks[tracks["pass_id"].isin(order.index[order["station"] == station])]
+        azimuth = label_azimuth(mine["azimuth_deg"].to_numpy(), mine["elevation_deg"].to_numpy())
+        # the polar's own angle: counter-clockwise from east (north up, azimuth clockwise)
+        angle = (90.0 - azimuth) % 360
+        # plotly turns the labels with the axis: turning them back keeps them level
+        fig.layout[f"polar{index + 1 if index else ''}"].radialaxis.update(
+            angle=angle, tickangle=(angle + 180.0) % 360 - 180.0)
     for annotation in fig.layout.annotations:  # station titles clear of the "N" label
         annotation.update(yanchor="bottom", yshift=26, font={"size": 14})
     style_figure(fig, f"Sky plot per station, {night_label}: {len(order)} pass(es)",
-                 subtitle="azimuth clockwise from north; rings: elevation every 15° (90° at "
-                 "the centre, 0° at the rim); a dot marks rise (AOS)",
+                 subtitle="azimuth clockwise from north; rings: elevation 60° and 30° (90° at "
+                 "the centre, 0° at the rim), labelled where no track runs; a dot marks rise "
+                 "(AOS)",
                  height=170 + 400 * rows, legend_title="pass (rise time)")
     fig.update_layout(margin={"t": 150, "b": 40})
     return fig

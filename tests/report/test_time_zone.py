@@ -1,0 +1,77 @@
+"""``--tz`` reaches the report: the tonight and per-station tables (and the sky plot) show local
+times in the chosen zone and name it; by default each station's own zone, as in the terminal."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from planner.report import page as report
+from planner.report.sections import summary_section
+from planner.report.summary import summarise
+from planner.report.tonight import tonight_section
+
+
+def _tables(inputs):
+    summary = summarise(inputs)
+    tonight = tonight_section(inputs, summary)["parts"][0]
+    stations = next(p for p in summary_section(inputs, summary)["parts"]
+                    if p["kind"] == "table" and p["header"][0] == "station")
+    return tonight, stations
+
+
+def _column(table, starts: str) -> int:
+    return next(i for i, h in enumerate(table["header"]) if h.startswith(starts))
+
+
+def test_a_chosen_zone_is_named_and_used_in_the_tonight_table(build_inputs):
+    inputs = build_inputs(zone=ZoneInfo("Asia/Tokyo"))
+    tonight, stations = _tables(inputs)
+    local = _column(tonight, "rise–set (")
+    assert tonight["header"][local] == "rise–set (Asia/Tokyo)"
+    rows = inputs.keys.sort_values("aos_utc")
+    start = summarise(inputs).period[0]
+    rows = rows[(rows["aos_utc"] >= start) & (rows["aos_utc"] < start + pd.Timedelta(hours=24))]
+    assert len(rows) == len(tonight["rows"]) > 0
+    for row, aos in zip(tonight["rows"], rows["aos_utc"], strict=True):
+        tokyo = pd.Timestamp(aos).tz_convert("Asia/Tokyo")  # UTC+9, no summer time
+        assert row[local].startswith(tokyo.strftime("%a %d %b %H:%M")), row
+        assert row[local].endswith(" JST"), row
+    best = _column(stations, "best pass at")
+    assert stations["header"][best] == "best pass at (Asia/Tokyo)"
+    assert all(r[best].endswith(" JST") for r in stations["rows"] if r[best] != "—")
+
+
+def test_by_default_each_station_has_its_own_zone(build_inputs):
+    tonight, stations = _tables(build_inputs())
+    local = _column(tonight, "rise–set (")
+    assert tonight["header"][local] == "rise–set (local)"
+    own = {"Beijing": "CST", "Jinan": "CST", "Stellenbosch": "SAST"}
+    seen = {row[0] for row in tonight["rows"] if row[0] in own}
+    assert seen
+    for row in tonight["rows"]:
+        if row[0] in own:
+            assert row[local].endswith(" " + own[row[0]]), row
+    best = _column(stations, "best pass at")
+    for row in stations["rows"]:
+        if row[0] in own and row[best] != "—":
+            assert row[best].endswith(" " + own[row[0]]), row
+
+
+def test_a_zone_with_only_an_offset_is_written_as_utc_plus(build_inputs, figure_specs):
+    inputs = build_inputs(zone=ZoneInfo("Asia/Dubai"))  # the zone database says "+04"
+    tonight, _ = _tables(inputs)
+    assert all(re.search(r" UTC\+04$", row[1]) for row in tonight["rows"])
+    data, layout = figure_specs(report.build_report(inputs))["fig-sky"]
+    names = [t["name"] for t in data if "(" in t.get("name", "") and "UTC)" in t["name"]]
+    assert names and all(" UTC+04 (" in n for n in names), names
+    assert all("UTC+04" in a["text"] for a in layout["annotations"] if "<b>" in a["text"])
+
+
+def test_a_chosen_zone_covers_stations_missing_from_the_list(build_inputs, run):
+    listed = [s for s in run["inputs"].stations if s.name != "Stellenbosch"]
+    tonight, _ = _tables(build_inputs(zone=ZoneInfo("Asia/Tokyo"), stations=listed))
+    rows = [row for row in tonight["rows"] if row[0] == "Stellenbosch"]
+    assert rows and all(row[1].endswith(" JST") for row in rows)

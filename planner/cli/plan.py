@@ -14,6 +14,7 @@ from planner.cli.root import (
     DemandsFileOption,
     EndOption,
     NightOption,
+    NoradOption,
     PayloadNameOption,
     PayloadOption,
     ReportOutputOption,
@@ -27,6 +28,7 @@ from planner.cli.root import (
     TzOption,
     WarnAgeOption,
     _days_default,
+    _element_files,
     _warn,
     app,
     print_table,
@@ -150,8 +152,8 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     zone = resolve_zone(o["tz"])
     check_report_path(o["output"])
     check_weather_options(o["scenarios"], o["seed"])  # (run_plan checks too, inside progress)
-    inputs = load_inputs(o["tle"], o["stations"], o["station"], o["start"],
-                         _days_default(o["days"], o["end"]), o["end"],
+    inputs = load_inputs(_element_files(o["tle"], o["norad"]), o["stations"], o["station"],
+                         o["start"], _days_default(o["days"], o["end"]), o["end"],
                          allow_stale=o["allow_stale"], warn_age_days=o["warn_age_days"])
     wanted = (default_demands(inputs, o["demand"], o["demands"]) if main_job
               else demands_for(inputs, o["demand"], o["demands"]))
@@ -188,6 +190,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
 @app.command()
 def plan(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: StationOption = None,
     start: StartOption = "now",
@@ -214,6 +217,7 @@ def plan(
 @app.command()
 def report(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: StationOption = None,
     start: StartOption = "now",

@@ -3,6 +3,7 @@
 :mod:`planner.io.config` reads the file; here the commands take it in. Every command is a
 :class:`ConfiguredCommand` (``cli.root.register_commands`` sets the class), which
 
+* checks every float option before the work (:mod:`planner.cli.numbers`: finite, in range);
 * accepts ``--config FILE`` after the command word too (``qkdplan next --config site.toml``),
   as the root does before it;
 * blames a bad value on the file when the value came from it: ``site.toml:7: tz: unknown time
@@ -92,10 +93,14 @@ class ConfiguredCommand(TyperCommand):
         return params
 
     def invoke(self, ctx):
+        from planner.cli.numbers import check_numbers
+
         settings, path = ctx.meta.get(CONFIG_META, (None, None))
         if settings is None:
+            check_numbers(self, ctx.params)
             return super().invoke(ctx)
         try:
+            check_numbers(self, ctx.params)
             result = super().invoke(ctx)
         except PlannerInputError as error:
             raise blame_config(error, ctx, self, path) from error.__cause__

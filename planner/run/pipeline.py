@@ -268,8 +268,9 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
                 demands_file: str | Path | None = None) -> list:
     """Validated demands from ``A:B[:weight[:target_bits]]`` strings and/or a YAML file.
 
-    Station names are checked against the whole station file (not only the selected
-    stations), so the names in a demand are those of the file.
+    Station names are read against the whole station file, so the names in a demand are
+    those of the file, and must then be among the run's selected stations (the relay plans
+    with those only): a bad demand fails here, before any work.
 
     Parameters
     ----------
@@ -284,7 +285,7 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
     ------
     ScheduleInputError
         For a bad demand string (field ``demands``, the message starts with the text), or a
-        bad file (its file, line and field), or a pair given twice.
+        bad file (its file, line and field), a pair given twice, or a station not selected.
     """
     from planner.mission.stations import load_stations
     from planner.relay.demands import check_demands, load_demands, parse_demand
@@ -295,7 +296,22 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
         wanted.append(replace(parse_demand(text, known), source=f"demands {text!r}"))
     if demands_file is not None:
         wanted += load_demands(demands_file, known)
+    _check_selected(inputs, wanted)
     return check_demands(wanted) if wanted else []
+
+
+def _check_selected(inputs: Inputs, demands: Sequence) -> None:
+    """Every station of ``demands`` is one of the run's selected stations."""
+    from planner.errors import ScheduleInputError
+
+    selected = [s.name for s in inputs.stations]
+    for demand in demands:
+        outside = [n for n in (demand.station_a, demand.station_b) if n not in selected]
+        if outside:
+            raise ScheduleInputError(
+                f"station {outside[0]!r} is not among the stations of this run "
+                f"({', '.join(selected)}); add it with `station_names`",
+                field=demand.field_name)
 
 
 def default_demands(inputs: Inputs, demands: Sequence[str] | None = None,

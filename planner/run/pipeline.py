@@ -294,14 +294,17 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
     wanted = []
     for text in demands or []:
         wanted.append(replace(parse_demand(text, known), source=f"demands {text!r}"))
-    if demands_file is not None:
-        wanted += load_demands(demands_file, known)
     _check_selected(inputs, wanted)
+    if demands_file is not None:
+        from_file = load_demands(demands_file, known)
+        _check_selected(inputs, from_file, demands_file)
+        wanted += from_file
     return check_demands(wanted) if wanted else []
 
 
-def _check_selected(inputs: Inputs, demands: Sequence) -> None:
-    """Every station of ``demands`` is one of the run's selected stations."""
+def _check_selected(inputs: Inputs, demands: Sequence, path: str | Path | None = None) -> None:
+    """Every station of ``demands`` (from the file ``path``, if any) is one of the run's
+    selected stations."""
     from planner.errors import ScheduleInputError
 
     selected = [s.name for s in inputs.stations]
@@ -311,7 +314,7 @@ def _check_selected(inputs: Inputs, demands: Sequence) -> None:
             raise ScheduleInputError(
                 f"station {outside[0]!r} is not among the stations of this run "
                 f"({', '.join(selected)}); add it with `station_names`",
-                field=demand.field_name)
+                path=None if path is None else str(path), field=demand.field_name)
 
 
 def default_demands(inputs: Inputs, demands: Sequence[str] | None = None,

@@ -25,7 +25,7 @@ def test_a_demand_file_names_its_item(tmp_path, capsys):
     demands.write_text("demands:\n  - Graz:Stellenbosch\n")
     code, out, err = run(["report", *DAY, "--station", "Graz", "--demands", demands,
                           "-o", tmp_path / "r.html"], capsys)
-    assert_one_line_error(code, out, err, "demands[0]", "'Stellenbosch'")
+    assert_one_line_error(code, out, err, "demands.yaml: demands[0]", "'Stellenbosch'")
     assert out == ""
 
 

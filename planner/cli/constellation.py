@@ -16,7 +16,15 @@ from typing import Annotated
 import typer
 
 from planner.cli.flags import executor_flags, flags_named
-from planner.cli.root import CsvCommentsOption, _emit, _warn, app, stderr
+from planner.cli.root import (
+    CsvCommentsOption,
+    NoradOption,
+    _element_files,
+    _emit,
+    _warn,
+    app,
+    stderr,
+)
 from planner.cli.terminal import styled
 from planner.errors import OptionError
 
@@ -115,6 +123,7 @@ def walker_command(
 def passes_command(
     tle: Annotated[list[Path] | None, typer.Option(
         "--tle", help="Element-set file (TLE or OMM); repeatable.")] = None,
+    norad: NoradOption = None,
     stations: Annotated[Path | None, typer.Option("--stations", help="Ground-station YAML.")
                         ] = None,
     station: Annotated[list[str] | None, typer.Option(
@@ -171,8 +180,9 @@ def passes_command(
     elif output is not None:
         check_output_path(output)
     spec = executor_spec(dask=dask, processes=processes)
-    inputs = load_inputs(tle, stations, station, start, 7.0 if days is None and end is None
-                         else days, end, allow_stale=allow_stale)
+    inputs = load_inputs(_element_files(tle, norad), stations, station, start,
+                         7.0 if days is None and end is None else days, end,
+                         allow_stale=allow_stale)
     chunks = (chunk_days if chunk_days is not None else DEFAULT_CHUNK_DAYS if parquet
               else None)
     tasks = len(inputs.catalogue) * (1 if chunks is None else max(1, int(-(-inputs.days //

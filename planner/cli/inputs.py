@@ -109,14 +109,17 @@ def tle_check(
 @app.command("config")
 def config_command(ctx: typer.Context) -> None:
     """Show which configuration file the commands read, and its settings."""
+    from planner.cli.configfile import CONFIG_META
     from planner.io.config import CONFIG_ENV, default_config_path, load_config
 
-    settings, path = load_config(ctx.parent.params.get("config") if ctx.parent else None)
+    settings, path = ctx.meta.get(CONFIG_META) or load_config(None)
     if path is None:
         stdout.print(styled(f"no configuration file (looked for --config, ${CONFIG_ENV}, then "
                             f"{default_config_path()})"))
         return
     stdout.print(styled(f"configuration file: {path}"))
     for key, value in settings.model_dump(exclude_none=True).items():
-        shown = [str(v) for v in value] if isinstance(value, list) else str(value)
+        shown = ([v if isinstance(v, int | float) else str(v) for v in value]
+                 if isinstance(value, list) else value if isinstance(value, int | float)
+                 else str(value))
         stdout.print(styled(f"  {key} = {shown}"))

@@ -15,6 +15,7 @@ from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
     CsvCommentsOption,
+    MinElevationOption,
     NoradOption,
     OutputOption,
     StartOption,
@@ -93,6 +94,7 @@ def next_command(
     station: StationOption = None,
     start: StartOption = "now",
     days: HorizonOption = 3.0,
+    min_elevation: MinElevationOption = None,
     count: Annotated[int, typer.Option(
         "--count", help="Passes to show per station.")] = 1,
     all_passes: AllOption = False,
@@ -114,14 +116,15 @@ def next_command(
     check_output(output, output_format is TableFormat.table)
     inputs = _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days)
     known = len(inputs.warnings)
-    table = passes_for(inputs, night_only=not all_passes)
+    table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes)
     _warn(inputs.warnings[known:])
     table = table.groupby("station", sort=False).head(count).reset_index(drop=True)
     table["sunlit_at_tca"] = sunlit_at(table, inputs.catalogue, "tca_utc")
     now = pd.Timestamp(inputs.start)
     table["seconds_to_aos"] = (table["aos_utc"] - now).dt.total_seconds()
     if output_format is not TableFormat.table:
-        record = run_provenance(inputs, options={"count": count, "night_only": not all_passes})
+        record = run_provenance(inputs, options={"count": count, "night_only": not all_passes,
+                                                 "min_elevation_deg": min_elevation})
         text = (to_csv(table, record, comments=csv_comments) if output_format is TableFormat.csv
                 else to_json({"next_passes": table}, record))
         _emit(text, output, record)
@@ -161,6 +164,7 @@ def track_command(
     station: StationOption = None,
     start: StartOption = "now",
     days: HorizonOption = 3.0,
+    min_elevation: MinElevationOption = None,
     pass_number: Annotated[int, typer.Option(
         "--pass", help="Which pass from --start: 1 for the next one.")] = 1,
     step_s: Annotated[float, typer.Option(
@@ -197,7 +201,8 @@ def track_command(
         raise OptionError(f"the element files hold {len(inputs.catalogue)} satellites; track "
                           "one (give --norad N, or one satellite's --tle)", field="--tle")
     known = len(inputs.warnings)
-    passes = passes_for(inputs, night_only=not all_passes, refraction=refraction)
+    passes = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes,
+                        refraction=refraction)
     _warn(inputs.warnings[known:])
     (site,) = inputs.stations
     if len(passes) < pass_number:
@@ -215,7 +220,7 @@ def track_command(
         record = run_provenance(inputs, options={
             "pass": {"satellite": row["satellite"], "station": site.name,
                      "aos_utc": f"{row['aos_utc']:%Y-%m-%dT%H:%M:%S.%fZ}"},
-            "step_s": step_s, "refraction": refraction})
+            "step_s": step_s, "refraction": refraction, "min_elevation_deg": min_elevation})
         text = (to_csv(track, record, comments=csv_comments) if output_format is TableFormat.csv
                 else to_json({"track": track}, record))
         _emit(text, output, record)

@@ -14,6 +14,8 @@ from planner.cli.root import (
     DaysOption,
     EndOption,
     Format,
+    MinElevationOption,
+    NoradOption,
     OutputOption,
     PayloadNameOption,
     PayloadOption,
@@ -25,6 +27,7 @@ from planner.cli.root import (
     TzOption,
     WarnAgeOption,
     _days_default,
+    _element_files,
     _emit,
     _print_frame,
     _warn,
@@ -114,14 +117,13 @@ def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
 @app.command()
 def passes(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: StationOption = None,
     start: StartOption = "now",
     days: DaysOption = None,
     end: EndOption = None,
-    min_elevation: Annotated[float | None, typer.Option(
-        "--min-elevation", help="Minimum elevation for every station [deg] (overrides each "
-        "station's own).")] = None,
+    min_elevation: MinElevationOption = None,
     all_passes: Annotated[bool, typer.Option(
         "--all", help="Include daylight and twilight passes (default: night passes only).")
     ] = False,
@@ -141,8 +143,9 @@ def passes(
 
     zone = resolve_zone(tz)
     check_output(output, output_format is Format.table, "csv, json or ics")
-    inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
-                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    inputs = load_inputs(_element_files(tle, norad), stations, station, start,
+                         _days_default(days, end), end, allow_stale=allow_stale,
+                         warn_age_days=warn_age_days)
     _warn(inputs.warnings)
     known = len(inputs.warnings)
     table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes,
@@ -231,6 +234,7 @@ def pooling_summary(table, models: list[dict]) -> str:
 @app.command()
 def keys(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: StationOption = None,
     start: StartOption = "now",
@@ -277,8 +281,9 @@ def keys(
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
                         ec_leakage, output_format, output, csv_comments)
         return
-    inputs = load_inputs(tle, stations, station, start, _days_default(days, end), end,
-                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    inputs = load_inputs(_element_files(tle, norad), stations, station, start,
+                         _days_default(days, end), end, allow_stale=allow_stale,
+                         warn_age_days=warn_age_days)
     _warn(inputs.warnings)
     known = len(inputs.warnings)
     passes_table = passes_for(inputs, night_only=not all_passes)

@@ -14,6 +14,7 @@ from planner.cli.root import (
     DemandsFileOption,
     EndOption,
     NightOption,
+    NoradOption,
     PayloadNameOption,
     PayloadOption,
     ReportOutputOption,
@@ -27,6 +28,7 @@ from planner.cli.root import (
     TzOption,
     WarnAgeOption,
     _days_default,
+    _element_files,
     _warn,
     app,
     print_table,
@@ -151,8 +153,8 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     check_report_path(o["output"])
     check_weather_options(o["scenarios"], o["seed"])  # (run_plan checks too, inside progress)
     check_night(o["night"])                       # a date, before reading any input
-    inputs = load_inputs(o["tle"], o["stations"], o["station"], o["start"],
-                         _days_default(o["days"], o["end"]), o["end"],
+    inputs = load_inputs(_element_files(o["tle"], o["norad"]), o["stations"], o["station"],
+                         o["start"], _days_default(o["days"], o["end"]), o["end"],
                          allow_stale=o["allow_stale"], warn_age_days=o["warn_age_days"])
     check_night(o["night"], (inputs.start, inputs.end))   # one of the period's nights
     wanted = (default_demands(inputs, o["demand"], o["demands"]) if main_job
@@ -191,6 +193,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
 @app.command()
 def plan(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: StationOption = None,
     start: StartOption = "now",
@@ -217,6 +220,7 @@ def plan(
 @app.command()
 def report(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: StationOption = None,
     start: StartOption = "now",

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from planner import __version__
+from planner.cli.configfile import CONFIG_HELP, ConfiguredCommand, apply_config
 from planner.cli.entry import (
     Interrupted,
     main,  # noqa: F401 (planner.cli.root.main: the entry point)
@@ -98,6 +100,9 @@ WarnAgeOption = Annotated[float, typer.Option(
 TzOption = Annotated[str, typer.Option(
     "--tz", help="Time zone of the times shown: local (each station's own), utc, or an IANA "
     "name such as Asia/Shanghai.")]
+MinElevationOption = Annotated[float | None, typer.Option(
+    "--min-elevation", help="Minimum elevation for every station [deg] (overrides each "
+    "station's own).")]
 CsvCommentsOption = Annotated[bool, typer.Option(
     "--csv-comments", help="Start CSV with '# key: value' provenance lines (default: plain "
     "CSV; a file written with -o gets its provenance in NAME.meta.json beside it).")]
@@ -147,18 +152,25 @@ def _root(
     ctx: typer.Context,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="Configuration file (TOML) of default options: stations, element "
-        "files, demands, thresholds. Default: $QKDPLAN_CONFIG, else "
-        "~/.config/qkdplan/config.toml (the platform's user configuration directory) if it "
-        "exists.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help=CONFIG_HELP)] = None,
 ) -> None:
     """Plan satellite-to-ground QKD missions."""
-    from planner.io.config import command_defaults, load_config
+    if ctx.resilient_parsing:
+        return
+    if config is None and (ctx.obj or {}).get("config_after_command"):
+        return  # the command's own --config reads the file (planner.cli.configfile)
+    apply_config(ctx, config, _parameters(ctx.command))
 
-    settings, _ = load_config(config)
-    if settings is not None:
-        ctx.default_map = command_defaults(settings, _parameters(ctx.command))
+
+def _config_after_command(args: list[str]) -> bool:
+    """Whether ``args`` give ``--config`` after the command word (before any ``--``)."""
+    args = [str(a) for a in args]
+    words = args[:args.index("--")] if "--" in args else args
+    command = command_word(words)
+    if command is None:
+        return False
+    after = words[words.index(command) + 1:]
+    return any(w == "--config" or w.startswith("--config=") for w in after)
 
 
 def _parameters(group, prefix: str = "") -> dict[str, list[str]]:
@@ -360,9 +372,11 @@ def run_command_line(argv: list[str] | None) -> None:
 
 def _main(argv: list[str] | None) -> None:
     fit_to_terminal(stdout, stderr)
-    register_commands(command_word(sys.argv[1:] if argv is None else argv))
+    args = sys.argv[1:] if argv is None else argv
+    register_commands(command_word(args))
     try:
-        code = app(args=argv, prog_name="qkdplan", standalone_mode=False)
+        code = app(args=argv, prog_name="qkdplan", standalone_mode=False,
+                   obj={"config_after_command": _config_after_command(args)})
     except PlannerInputError as error:  # the library names parameters; the user sees flags
         error = with_flags(error, RUN_FLAGS)
         _print_error(shown_paths(error.one_line()))
@@ -471,6 +485,10 @@ def register_commands(command: str | None = None) -> None:
     for module in COMMAND_MODULES.get(command, sorted({m for ms in COMMAND_MODULES.values()
                                                         for m in ms})):
         importlib.import_module(f"planner.cli.{module}")
+    for typer_app in (app, *(group.typer_instance for group in app.registered_groups)):
+        for info in typer_app.registered_commands:  # every command reads the config file
+            if info.cls is None or info.cls is TyperCommand:
+                info.cls = ConfiguredCommand
     order = list(COMMAND_MODULES)
     app.registered_commands.sort(key=lambda info: order.index(_command_name(info)))
     _infer_formats(app)

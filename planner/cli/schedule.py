@@ -16,6 +16,7 @@ from planner.cli.root import (
     DemandsFileOption,
     EndOption,
     Format,
+    NoradOption,
     Objective,
     OutputOption,
     PayloadNameOption,
@@ -27,6 +28,7 @@ from planner.cli.root import (
     TleOption,
     WarnAgeOption,
     _days_default,
+    _element_files,
     _emit,
     _print_frame,
     _warn,
@@ -174,6 +176,7 @@ def plan_events(sheets) -> list[dict]:
 @app.command()
 def schedule(
     tle: TleOption = None,
+    norad: NoradOption = None,
     stations: StationsOption = None,
     station: Annotated[list[str] | None, typer.Option(
         "--station", help="Print (or write) the night sheet of this station; repeatable. "
@@ -241,8 +244,9 @@ def schedule(
         from planner.relay.state import load_state
 
         measured = load_state(state)
-    inputs = load_inputs(tle, stations, None, start, _days_default(days, end), end,
-                         allow_stale=allow_stale, warn_age_days=warn_age_days)
+    inputs = load_inputs(_element_files(tle, norad), stations, None, start,
+                         _days_default(days, end), end, allow_stale=allow_stale,
+                         warn_age_days=warn_age_days)
     if station:
         from planner.mission.stations import select_stations
 

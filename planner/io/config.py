@@ -95,9 +95,19 @@ def config_path(explicit: str | Path | None = None) -> tuple[Path | None, bool]:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE)
+    """The line of ``key = ...`` (or of a table ``[key]``) in the file's text."""
+    pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}\s*=|\[\[?\s*{re.escape(key)}\s*[].])",
+                         re.MULTILINE)
     match = pattern.search(text)
     return None if match is None else text.count("\n", 0, match.start()) + 1
+
+
+def key_line(path: str | Path, key: str) -> int | None:
+    """The line of the configuration file ``path`` that sets ``key`` (None if unknown)."""
+    try:
+        return _line_of(Path(path).read_text(encoding="utf-8"), key)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
@@ -145,9 +155,14 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"\(at line (\d+), column \d+\)", str(error))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise ConfigError(f"not valid TOML: {message}", path=str(path),
-                          line=int(found.group(1)) if found else None) from None
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "",
+                         str(error))
+        line = (int(found.group(1)) if found else  # at the end: the last line with text
+                len(text.rstrip().splitlines()) or 1)
+        raise ConfigError(f"not valid TOML: {message}", path=str(path), line=line) from None
+    for key, field in config_model().model_fields.items():  # a single value: a one-item list
+        if key in data and isinstance(data[key], str | int | float) and _is_list(field):
+            data[key] = [data[key]]
     for key in _PATH_KEYS:
         if key in data:
             data[key] = _relative_to(data[key], path.parent)
@@ -162,6 +177,11 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
         raise ConfigError(message, path=str(path),
                           line=None if key is None else _line_of(text, key),
                           field=location or None) from None
+
+
+def _is_list(field) -> bool:
+    """Whether a model field holds a list (``list[str] | None``)."""
+    return "list[" in str(field.annotation)
 
 
 def _relative_to(value: Any, base: Path) -> Any:

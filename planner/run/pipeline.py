@@ -274,8 +274,9 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
                 demands_file: str | Path | None = None) -> list:
     """Validated demands from ``A:B[:weight[:target_bits]]`` strings and/or a YAML file.
 
-    Station names are checked against the whole station file (not only the selected
-    stations), so the names in a demand are those of the file.
+    Station names are read against the whole station file, so the names in a demand are
+    those of the file, and must then be among the run's selected stations (the relay plans
+    with those only): a bad demand fails here, before any work.
 
     Parameters
     ----------
@@ -290,7 +291,7 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
     ------
     ScheduleInputError
         For a bad demand string (field ``demands``, the message starts with the text), or a
-        bad file (its file, line and field), or a pair given twice.
+        bad file (its file, line and field), a pair given twice, or a station not selected.
     """
     from planner.mission.stations import load_stations
     from planner.relay.demands import check_demands, load_demands, parse_demand
@@ -299,9 +300,27 @@ def demands_for(inputs: Inputs, demands: Sequence[str] | None = None,
     wanted = []
     for text in demands or []:
         wanted.append(replace(parse_demand(text, known), source=f"demands {text!r}"))
+    _check_selected(inputs, wanted)
     if demands_file is not None:
-        wanted += load_demands(demands_file, known)
+        from_file = load_demands(demands_file, known)
+        _check_selected(inputs, from_file, demands_file)
+        wanted += from_file
     return check_demands(wanted) if wanted else []
+
+
+def _check_selected(inputs: Inputs, demands: Sequence, path: str | Path | None = None) -> None:
+    """Every station of ``demands`` (from the file ``path``, if any) is one of the run's
+    selected stations."""
+    from planner.errors import ScheduleInputError
+
+    selected = [s.name for s in inputs.stations]
+    for demand in demands:
+        outside = [n for n in (demand.station_a, demand.station_b) if n not in selected]
+        if outside:
+            raise ScheduleInputError(
+                f"station {outside[0]!r} is not among the stations of this run "
+                f"({', '.join(selected)}); add it with `station_names`",
+                path=None if path is None else str(path), field=demand.field_name)
 
 
 def default_demands(inputs: Inputs, demands: Sequence[str] | None = None,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -84,3 +87,147 @@ def test_config_command_shows_the_file_and_its_settings(setup, tmp_path, capsys)
     code, out, _ = run(["config"], capsys)
     assert code == 0 and "no configuration file" in out
     assert str(tmp_path / "xdg" / "qkdplan" / "config.toml") in out
+
+
+# --- the satellite, stations and thresholds of the file reach every planning command --------
+
+FETCHED = Path(__file__).parents[1] / "data" / "fetch" / "gp_catnr_41731.json"
+DAY = ["--start", "2021-04-27T12:00:00Z", "--days", "1"]
+
+#: Each planning command, with options that make it quick; "REPORT" is its report's path.
+PLANNING = {
+    "next": ["next", "--all", "-f", "json", "--days", "1", "--start", "2021-04-27T12:00:00Z"],
+    "track": ["track", "--station", "Graz", "--all", "-f", "json", "--days", "1",
+              "--start", "2021-04-27T12:00:00Z"],
+    "passes": ["passes", *DAY, "--all", "-f", "json"],
+    "keys": ["keys", *DAY, "--all", "-f", "json", "--station", "Graz"],
+    "schedule": ["schedule", *DAY, "-f", "json", "--demand", "Graz:Stellenbosch"],
+    "plan": ["plan", *DAY, "--station", "Graz", "--station", "Stellenbosch", "--scenarios",
+             "2", "-o", "REPORT"],
+    "report": ["report", *DAY, "--station", "Graz", "--scenarios", "2", "-o", "REPORT"],
+    "constellation passes": ["constellation", "passes", *DAY, "--all", "-f", "json"],
+}
+
+
+@pytest.fixture
+def fetched(tmp_path, monkeypatch):
+    """A fetch cache holding what ``qkdplan tle fetch --catnr 41731`` wrote."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copy(FETCHED, cache / "catnr-41731.json")
+    monkeypatch.setenv("QKDPLAN_CACHE_DIR", str(cache))
+    return cache
+
+
+def _flown(args, tmp_path, capsys, config=None) -> str:
+    """Run a planning command; its output and report (if any) as one text."""
+    report = tmp_path / f"report-{len(list(tmp_path.iterdir()))}.html"
+    argv = [str(report) if a == "REPORT" else a for a in args]
+    code, out, err = run([*(["--config", config] if config else []), *argv], capsys)
+    assert code == 0, err
+    return out + (report.read_text() if report.exists() else "")
+
+
+@pytest.mark.parametrize("command", list(PLANNING))
+def test_norad_of_the_file_and_of_the_option_fly_the_same_satellite(command, fetched, tmp_path,
+                                                                     capsys):
+    config = tmp_path / "norad.toml"
+    config.write_text("norad = [41731]\n")
+    args = PLANNING[command]
+    for text in (_flown([*args, "--norad", "41731"], tmp_path, capsys),
+                 _flown(args, tmp_path, capsys, config)):
+        assert "MICIUS" in text and "REPRESENTATIVE" not in text
+
+
+@pytest.mark.parametrize("command", ["next", "track"])
+def test_min_elevation_of_the_file_and_of_the_option_agree(command, tmp_path, capsys):
+    (tmp_path / "micius.tle").write_text(MICIUS_TLE)
+    config = tmp_path / "high.toml"
+    config.write_text('tle = "micius.tle"\nmin_elevation = 40\n')
+    args = [a for a in PLANNING[command] if a != "--all"] + ["--all", "--tle",
+                                                                 tmp_path / "micius.tle"]
+    low = json.loads(_flown(args, tmp_path, capsys))
+    option = json.loads(_flown([*args, "--min-elevation", "40"], tmp_path, capsys))
+    from_file = json.loads(_flown(args, tmp_path, capsys, config))
+    key = "next_passes" if command == "next" else "track"
+    assert option[key] == from_file[key] != low[key]
+    if command == "next":
+        assert min(p["max_elevation_deg"] for p in from_file[key]) >= 40
+    else:
+        assert min(p["elevation_deg"] for p in from_file[key]) >= 40 - 0.01
+
+
+def test_a_setting_a_planning_command_cannot_use_is_warned_about_once(tmp_path, capsys):
+    (tmp_path / "micius.tle").write_text(MICIUS_TLE)
+    config = tmp_path / "site.toml"
+    config.write_text('tle = "micius.tle"\nmin_elevation = 40\ndemand = "Graz:Ngari"\n')
+    code, _out, err = run(["--config", config, "keys", *DAY, "--station", "Graz", "-f", "csv"],
+                         capsys)
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if "min_elevation" in line]
+    assert len(warnings) == 1 and "site.toml" in warnings[0], err
+    assert "demand" not in err                      # a relay setting means nothing to keys
+    code, _out, err = run(["--config", config, "passes", *DAY, "-f", "csv"], capsys)
+    assert code == 0 and "site.toml" not in err, err  # passes uses min_elevation
+
+
+# --- a bad value is blamed on where it came from ----------------------------------------------
+
+@pytest.mark.parametrize(("text", "option", "value", "needle"), [
+    ('station = ["Graz"]\ntz = "Mars/Olympus"\n', "--tz", "Mars/Olympus", "time zone"),
+    ('tz = "utc"\n\nstation = ["Grazz"]\n', "--station", "Grazz", "unknown station"),
+    ('norad = [41731]\n', "--norad", "41731", "fetch cache"),
+])
+def test_a_bad_value_of_the_file_names_the_file_line_and_key(text, option, value, needle,
+                                                             tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QKDPLAN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    config = tmp_path / "site.toml"
+    config.write_text(text)
+    key = option.removeprefix("--")
+    line = 1 + text.splitlines().index(next(x for x in text.splitlines()
+                                            if x.startswith(key)))
+    for words in (["--config", config, "next"], ["next", "--config", config]):
+        code, out, err = run([*words, *DAY], capsys)
+        first = assert_one_line_error(code, out, err, needle)
+        assert f"site.toml:{line}: {key}" in first and option not in first, first
+        assert out == ""
+    code, out, err = run(["--config", config, "next", *DAY, option, value], capsys)
+    first = assert_one_line_error(code, out, err, needle)
+    assert first.startswith(f"qkdplan: error: {option}"), first   # typed: the option's fault
+
+
+# --- the file's form ---------------------------------------------------------------------------
+
+def test_one_value_for_a_list_key_is_a_list_of_one(fetched, tmp_path, capsys):
+    config = tmp_path / "one.toml"
+    config.write_text('station = "Graz"\nnorad = 41731\n')
+    settings, _ = load_config(config)
+    assert settings.station == ["Graz"] and settings.norad == [41731]
+    code, out, err = run(["--config", config, "passes", *PERIOD], capsys)
+    assert code == 0 and _stations(out) == {"Graz"}, err
+    assert set(pd.read_csv(io.StringIO(out))["norad"]) == {41731}
+    code, out, err = run(["--config", config, "config"], capsys)
+    assert code == 0 and "norad = [41731]" in out and "station = ['Graz']" in out, out
+
+
+@pytest.mark.parametrize(("text", "line", "needle"), [
+    ('station = ["Graz"]\n\nnorad = [41731\n', 3, "not valid TOML"),   # at the end of the file
+    ('station = ["Graz"]\ntz = = "utc"\n', 2, "not valid TOML"),
+    ('station = ["Graz"]\n\n[passes]\ndays = 2\n', 3, "passes: unknown setting"),
+])
+def test_syntax_errors_and_tables_have_their_line(text, line, needle, tmp_path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    code, out, err = run(["--config", config, "passes", "--days", "1"], capsys)
+    assert_one_line_error(code, out, err, f"bad.toml:{line}: {needle}")
+
+
+def test_config_after_the_command_word(setup, capsys):
+    code, out, err = run(["passes", "--config", setup, *PERIOD], capsys)
+    assert code == 0, err
+    assert _stations(out) == {"Graz", "Ngari"}
+    code, out, err = run(["config", "--config", setup], capsys)
+    assert code == 0 and f"configuration file: {setup}" in out, err
+    code, out, err = run(["--config", setup, "passes", "--config", setup, *PERIOD,
+                          "--station", "Jinan"], capsys)
+    assert code == 0 and _stations(out) == {"Jinan"}, err

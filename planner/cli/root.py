@@ -253,22 +253,14 @@ def format_from_output(ctx) -> None:
             return
 
 
-class _FormatFromOutputCommand(typer.core.TyperCommand):
-    """A command whose ``--format`` follows ``--output``'s extension (:func:`format_from_output`).
-    """
+class PlannerCommand(ConfiguredCommand):
+    """Every ``qkdplan`` command: defaults from the configuration file
+    (:class:`planner.cli.configfile.ConfiguredCommand`) and ``--format`` from ``--output``'s
+    extension (:func:`format_from_output`)."""
 
     def invoke(self, ctx):
         format_from_output(ctx)
         return super().invoke(ctx)
-
-
-def _infer_formats(typer_app: typer.Typer) -> None:
-    """Give every command of ``typer_app`` and its groups :class:`_FormatFromOutputCommand`."""
-    for info in typer_app.registered_commands:
-        if info.cls in (None, typer.core.TyperCommand):
-            info.cls = _FormatFromOutputCommand
-    for group in typer_app.registered_groups:
-        _infer_formats(group.typer_instance)
 
 
 def _element_files(tle, norad) -> list[Path] | None:
@@ -486,12 +478,11 @@ def register_commands(command: str | None = None) -> None:
                                                         for m in ms})):
         importlib.import_module(f"planner.cli.{module}")
     for typer_app in (app, *(group.typer_instance for group in app.registered_groups)):
-        for info in typer_app.registered_commands:  # every command reads the config file
+        for info in typer_app.registered_commands:
             if info.cls is None or info.cls is TyperCommand:
-                info.cls = ConfiguredCommand
+                info.cls = PlannerCommand
     order = list(COMMAND_MODULES)
     app.registered_commands.sort(key=lambda info: order.index(_command_name(info)))
-    _infer_formats(app)
 
 
 def _command_name(info) -> str:

@@ -4,8 +4,10 @@ dropped, or rows shown one field a line, when the terminal is too narrow)."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,6 +30,8 @@ COMMANDS = {
     "passes": ["passes", "--start", "2026-12-03T12:00Z", "--days", "1"],
     "keys": ["keys", "--start", "2026-12-03T12:00Z", "--days", "1", "--station", "Beijing",
              "--station", "Stellenbosch"],
+    "next": ["next", "--start", "2026-12-04T14:00Z", "--days", "1"],
+    "track": ["track", "--station", "Ngari", "--start", "2026-12-04T14:00Z", "--step", "30"],
     "stations": ["stations"],
     "tle check": ["tle", "check", "sub/old.tle"],
     "sweep": ["sweep", "sweep.yaml"],
@@ -112,6 +116,53 @@ def test_table_layout_keeps_every_word_whole(table, width):
     assert sum(widths) + len(kept) - 1 <= width
     assert all(columns[k].drop is not None for k in set(range(len(columns))) - set(kept))
     assert all(w >= least(k) for k, w in zip(kept, widths, strict=True))
+
+
+# ------------------------------------------------------------------ next
+
+
+def test_next_shows_local_date_time_and_zone_together_and_utc_with_its_date(monkeypatch,
+                                                                            capsys):
+    """The Ngari pass at 2026-12-04T17:15:06Z is 01:15:06 CST on 5 December: the local cell
+    keeps its date, time and zone on one line, and the UTC cell has the UTC date."""
+    args = ["next", "--station", "Ngari", "--start", "2026-12-04T14:00Z"]
+    code, out, err = run([*args, "-f", "csv"], capsys)
+    assert code == 0, err
+    aos = pd.Timestamp(pd.read_csv(io.StringIO(out))["aos_utc"].iloc[0])
+    local = aos.tz_convert("Asia/Shanghai")
+    for width in (80, 140):
+        out = _shown(args, width, monkeypatch, capsys)
+        assert f"{local:%Y-%m-%d %H:%M:%S} CST" in out, out
+        row = next(line for line in out.splitlines() if line.startswith("Ngari"))
+        assert f"{local:%Y-%m-%d %H:%M:%S} CST" in row
+        assert f"{aos:%Y-%m-%d}" in out and f"{aos:%H:%M:%S}" in out
+    assert f"{aos:%Y-%m-%d %H:%M:%S}" in _shown(args, 140, monkeypatch, capsys)
+    out = _shown([*args, "--tz", "utc"], 80, monkeypatch, capsys)
+    assert "AOS local" not in out and f"{aos:%Y-%m-%d %H:%M:%S}" in out
+    assert "within 3 days" in " ".join(out.split())
+
+
+def test_next_without_a_pass_says_so_in_words(monkeypatch, capsys):
+    out = _shown(["next", "--station", "Stellenbosch", "--start", "2026-12-04T14:00Z",
+                  "--days", "0.01"], 80, monkeypatch, capsys)
+    text = " ".join(out.split())
+    assert text.startswith("No night pass of JINAN-1")
+    assert text.endswith("(within 0.01 days).") and "none" not in text
+    out = _shown(["next", "--station", "Ngari", "--start", "2026-12-04T14:00Z", "--days", "1"],
+                 200, monkeypatch, capsys)
+    assert "(within 1 day)" in out
+
+
+# ------------------------------------------------------------------ track
+
+
+def test_track_with_utc_drops_the_local_column(monkeypatch, capsys):
+    args = ["track", "--station", "Ngari", "--start", "2026-12-04T14:00Z", "--step", "30"]
+    out = _shown(args, 80, monkeypatch, capsys)
+    assert "local time" in out and "= 2026-12-04 17:15:06 UTC" in " ".join(out.split())
+    out = _shown([*args, "--tz", "utc"], 80, monkeypatch, capsys)
+    assert "local time" not in out and "CST" not in out
+    assert re.search(r"^2026-12-04 17:20:15 ", out, re.M), out   # the LOS row, with its date
 
 
 # ------------------------------------------------------------------ sweep, tle check, wording

@@ -5,6 +5,7 @@ dropped, or rows shown one field a line, when the terminal is too narrow)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pandas as pd
@@ -34,6 +35,8 @@ COMMANDS = {
     "track": ["track", "--station", "Ngari", "--start", "2026-12-04T14:00Z", "--step", "30"],
     "stations": ["stations"],
     "tle check": ["tle", "check", "sub/old.tle"],
+    "schedule": ["schedule", "--tonight", "--station", "Beijing", "--start",
+                 "2026-12-03T12:00Z"],
     "sweep": ["sweep", "sweep.yaml"],
 }
 
@@ -163,6 +166,37 @@ def test_track_with_utc_drops_the_local_column(monkeypatch, capsys):
     out = _shown([*args, "--tz", "utc"], 80, monkeypatch, capsys)
     assert "local time" not in out and "CST" not in out
     assert re.search(r"^2026-12-04 17:20:15 ", out, re.M), out   # the LOS row, with its date
+
+
+# ------------------------------------------------------------------ relay night sheet
+
+
+def test_tonight_sheet_shows_tonights_key_beside_the_period_total(monkeypatch, capsys):
+    """Tonight's delivered key is the plan's delivered key of tonight's night (from the JSON
+    plan's delivered_by_night), not the week's total, which is shown labelled as the period's."""
+    args = ["schedule", "--start", "2026-12-03T12:00Z"]
+    code, out, err = run([*args, "-f", "json"], capsys)
+    assert code == 0, err
+    plan = json.loads(out)
+    tonight = plan["delivered_by_night"]["2026-12-03"]["Beijing:Stellenbosch"]
+    total = plan["delivered"][0]["delivered_bits"]
+    assert abs(total - tonight) > 1e5
+    out = _shown([*args, "--tonight", "--station", "Beijing"], 200, monkeypatch, capsys)
+    header = next(line for line in out.splitlines() if line.startswith("demand"))
+    row = next(line for line in out.splitlines() if line.startswith("Beijing:Stellenbosch"))
+    assert header.split()[:5] == ["demand", "tonight", "kbit", "period", "kbit"], out
+    assert row.split()[1:3] == [f"{tonight / 1e3:.1f}", f"{total / 1e3:.1f}"], out
+
+
+def test_schedule_takes_tz(monkeypatch, capsys):
+    args = ["schedule", "--tonight", "--station", "Beijing", "--start", "2026-12-03T12:00Z"]
+    out = _shown(args, 120, monkeypatch, capsys)
+    assert "AOS local" in out and "21:43:15" in out
+    assert "AOS local in CST (Asia/Shanghai)" in " ".join(out.split())
+    out = _shown([*args, "--tz", "utc"], 120, monkeypatch, capsys)
+    assert "AOS local" not in out and "21:43:15" not in out and "13:43:15" in out
+    out = _shown([*args, "--tz", "Africa/Johannesburg"], 120, monkeypatch, capsys)
+    assert "15:43:15" in out and "SAST" in out
 
 
 # ------------------------------------------------------------------ sweep, tle check, wording

@@ -34,7 +34,14 @@ from planner.cli.root import (
     stderr,
     stdout,
 )
-from planner.cli.terminal import Column, format_local, resolve_zone, styled, zone_label
+from planner.cli.terminal import (
+    Column,
+    format_local,
+    plural,
+    resolve_zone,
+    styled,
+    zone_label,
+)
 from planner.errors import OptionError
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
@@ -178,6 +185,11 @@ def local_times(times, station_names, stations, zone=None) -> list[str]:
             zip(times, station_names, strict=True)]
 
 
+#: The key table's columns left out on a narrow terminal, first to last.
+KEY_VIEW_DROPS = {name: {"drop": rank} for rank, name in enumerate(
+    ["asym. kbit", "det. M", "loss dB", "QBER %", "clear sky"], start=1)}
+
+
 def _key_view(table, stations, zone=None):
     """The key table as people read it: local AOS, kbit, percent, rounded (``key`` is the
     finite-key secure key, ``asym.`` the asymptotic one, ``exp.`` the key weighted by the
@@ -300,8 +312,9 @@ def keys(
         total = table["secure_bits"].sum() / 1e6
         expected = table["expected_secure_bits"].sum() / 1e6
         _print_frame(_key_view(table, inputs.stations, zone),
-                     f"Secure key per pass ({len(table)} passes; total {total:.2f} Mbit "
-                     f"finite-key, expected {expected:.2f} Mbit with weather)")
+                     f"Secure key per pass ({plural(len(table), 'pass', 'passes')}; total "
+                     f"{total:.2f} Mbit finite-key, expected {expected:.2f} Mbit with weather)",
+                     KEY_VIEW_DROPS)
         return
     provenance = run_provenance(inputs, key_models=run.models,
                                 options={"pool": pool, "fluctuation": fluctuation,

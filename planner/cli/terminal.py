@@ -279,14 +279,18 @@ def table_layout(columns: list[Column], rows: list[list[str]], width: int
     -------
     (kept, widths) or None
         The indices of the columns shown and their widths, leaving out droppable columns
-        (lowest ``drop`` rank first) only while the rest would not fit; ``None`` when even
+        (lowest ``drop`` rank first) only while the rest would not fit, and wrapping headers
+        before cells; ``None`` when even
         the columns that are never dropped do not fit (show the rows one field a line,
         :func:`stacked_lines`).
     """
-    natural, minimum = [], []
+    natural, snug, minimum = [], [], []
     for k, column in enumerate(columns):
-        nat, low = text_widths(column.header, [r[k] for r in rows], column.nowrap)
-        natural.append(nat if column.width is None else max(low, min(nat, column.width)))
+        cells = [r[k] for r in rows]
+        nat, low = text_widths(column.header, cells, column.nowrap)
+        nat = nat if column.width is None else max(low, min(nat, column.width))
+        natural.append(nat)
+        snug.append(min(nat, max([low, *(cell_len(c) for c in cells)])))  # header wrapped
         minimum.append(low)
     kept = list(range(len(columns)))
     droppable = sorted((c.drop, k) for k, c in enumerate(columns) if c.drop is not None)
@@ -300,8 +304,11 @@ def table_layout(columns: list[Column], rows: list[list[str]], width: int
         kept.remove(k)
     if needed() > width:
         return None
-    return kept, fit_widths([natural[k] for k in kept], [minimum[k] for k in kept],
-                            width - (len(kept) - 1))
+    # headers wrap first (down to their cells' width), then cells at their spaces
+    room = width - (len(kept) - 1)
+    if sum(snug[k] for k in kept) <= room:
+        return kept, fit_widths([natural[k] for k in kept], [snug[k] for k in kept], room)
+    return kept, fit_widths([snug[k] for k in kept], [minimum[k] for k in kept], room)
 
 
 def stacked_lines(headers: list[str], rows: list[list[str]], width: int) -> list[str]:

@@ -22,7 +22,7 @@ from planner.cli.root import (
     stdout,
     tle_app,
 )
-from planner.cli.terminal import shown_paths, styled
+from planner.cli.terminal import Column, plural, shown_paths, styled
 
 
 def _write_table(table, name: str, record: dict, output_format: TableFormat,
@@ -83,12 +83,14 @@ def tle_check(
     table["stale"] = table["age_days"].abs() > warn_age_days
     stale = table[table["stale"]]
     if output_format is TableFormat.table:
-        columns = [("name", "left"), ("NORAD", "right"), ("COSPAR", "left"),
-                   ("epoch UTC", "left", 10), ("age d", "right"), ("alt km", "right"),
-                   ("incl°", "right"), ("period min", "right"), ("file", "left")]
+        columns = [Column("name"), Column("NORAD", "right"), Column("COSPAR", drop=3),
+                   Column("epoch UTC", width=10), Column("age d", "right"),
+                   Column("alt km", "right", drop=4), Column("incl°", "right", drop=2),
+                   Column("period min", "right", drop=1), Column("file")]
         rows = [[name, "" if pd.isna(norad) else str(norad), cospar or "",
                  f"{epoch:%Y-%m-%d %H:%M}", f"{age:.1f} STALE" if old else f"{age:.1f}",
-                 f"{perigee:.0f}–{apogee:.0f}", f"{incl:.2f}", f"{period:.2f}", Path(file).name]
+                 f"{perigee:.0f}–{apogee:.0f}", f"{incl:.2f}", f"{period:.2f}",
+                 shown_paths(str(file))]
                 for name, norad, cospar, epoch, age, old, perigee, apogee, incl, period, file
                 in table[["name", "norad", "intl_designator", "epoch_utc", "age_days", "stale",
                           "perigee_km", "apogee_km", "inclination_deg", "period_min",
@@ -96,7 +98,7 @@ def tle_check(
         verdict = ("all element sets parse and are fresh" if stale.empty else
                    f"all element sets parse; {len(stale)} STALE (more than {warn_age_days:g} "
                    "days from now: fetch fresh elements)")
-        print_table(f"{len(table)} satellite(s): {verdict}", columns, rows)
+        print_table(f"{plural(len(table), 'satellite')}: {verdict}", columns, rows)
     else:
         record = provenance(files=[shown_paths(str(f)) for f in files],
                             stale_after_days=warn_age_days)

@@ -33,7 +33,7 @@ from planner.cli.root import (
     print_table,
     stdout,
 )
-from planner.cli.terminal import format_local, resolve_zone, styled
+from planner.cli.terminal import Column, format_local, is_utc, plural, resolve_zone, styled
 from planner.errors import OptionError
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
@@ -129,31 +129,41 @@ def next_command(
                 else to_json({"next_passes": table}, record))
         _emit(text, output, record)
         return
+    _print_next(table, inputs, zone, now, count, all_passes)
+
+
+def _print_next(table, inputs, zone, now, count: int, all_passes: bool) -> None:
+    """The next passes as a table: local acquisition date, time and zone on one line (left
+    out with ``--tz utc``), the UTC acquisition with its own date; stations without a pass
+    named below it."""
     missing = [s.name for s in inputs.stations if s.name not in set(table["station"])]
     by_name = {s.name: s for s in inputs.stations}
+    local = not is_utc(zone)
     rows = [[
         row.station, countdown(row.seconds_to_aos),
-        format_local(row.aos_utc, zone or by_name[row.station].tz), f"{row.aos_utc:%H:%M:%S}",
+        format_local(row.aos_utc, zone or by_name[row.station].tz),
+        f"{row.aos_utc:%Y-%m-%d %H:%M:%S}",
         f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}", f"{row.aos_azimuth_deg:.0f}",
         "dark" if row.night else "day", "yes" if row.sunlit_at_tca else "no",
         row.satellite] for row in table.sort_values("aos_utc").itertuples(index=False)]
     kind = "pass" if all_passes else "night pass"
     one = len(inputs.catalogue) == 1
-    title = (f"Next {kind}{'es' if count > 1 else ''} "
-             f"{'of ' + inputs.catalogue.name(inputs.catalogue.satellites[0]) + ' ' if one else ''}"
-             f"from {now:%Y-%m-%d %H:%M} UTC (within {inputs.days:g} days); sky: dark or day "
-             "at the station; lit: satellite sunlit at culmination")
-    columns = [("station", "left"), ("starts", "left"), ("AOS local", "left", 14),
-               ("AOS UTC", "left", 8), ("dur s", "right", 3), ("max el°", "right", 4),
-               ("AOS az°", "right", 3), ("sky", "left", 4), ("lit", "left", 3),
-               ("satellite", "left")]
-    if rows:
-        print_table(title, columns[:-1] if one else columns,
-                    [r[:-1] for r in rows] if one else rows)
-    else:
-        stdout.print(styled(f"{title}: none."))
-    for name in missing if rows else ():
-        stdout.print(styled(f"{name}: no {kind} within {inputs.days:g} days."))
+    of = f"of {inputs.catalogue.name(inputs.catalogue.satellites[0])} " if one else ""
+    within = f"from {now:%Y-%m-%d %H:%M} UTC (within {plural(inputs.days, 'day')})"
+    if not rows:
+        stdout.print(styled(f"No {kind} {of}{within}."), soft_wrap=False)
+        return
+    columns = [Column("station"), Column("starts", drop=4),
+               Column("AOS local", nowrap=True), Column("AOS UTC", nowrap=not local),
+               Column("dur s", "right", 3, drop=3), Column("max el°", "right", 4),
+               Column("AOS az°", "right", 3), Column("sky", drop=2), Column("lit", drop=1),
+               Column("satellite")]
+    shown = [k for k in range(len(columns)) if (local or k != 2) and (not one or k != 9)]
+    print_table(f"Next {kind}{'es' if count > 1 else ''} {of}{within}; sky: dark or day at "
+                "the station; lit: satellite sunlit at culmination",
+                [columns[k] for k in shown], [[r[k] for k in shown] for r in rows])
+    for name in missing:
+        stdout.print(styled(f"{name}: no {kind} within {plural(inputs.days, 'day')}."))
 
 
 @app.command("track")
@@ -206,16 +216,17 @@ def track_command(
     _warn(inputs.warnings[known:])
     (site,) = inputs.stations
     if len(passes) < pass_number:
-        raise OptionError(f"only {len(passes)} {'' if all_passes else 'night '}pass(es) over "
-                          f"{site.name} within {inputs.days:g} days (more with --days"
+        noun = "pass" if all_passes else "night pass"
+        raise OptionError(f"only {plural(len(passes), noun, noun + 'es')} over {site.name} "
+                          f"within {plural(inputs.days, 'day')} (more with --days"
                           f"{'' if all_passes else ' or --all'})", field="--pass")
     chosen = passes.iloc[[pass_number - 1]]
-    track = pass_tracks(chosen, inputs.catalogue, inputs.stations, step_s=step_s,
-                        refraction=refraction).drop(columns=["pass_id"])
-    track["sunlit"] = sunlit_at(track.assign(satellite=chosen["satellite"].iloc[0],
-                                             norad=chosen["norad"].iloc[0]),
-                                inputs.catalogue, "time_utc")
     row = chosen.iloc[0]
+    track = pass_tracks(chosen, inputs.catalogue, inputs.stations, step_s=step_s,
+                        refraction=refraction, through_los=True).drop(columns=["pass_id"])
+    track = track.assign(satellite=row["satellite"], norad=row["norad"], station=site.name)
+    track.insert(track.columns.get_loc("range_rate_km_s") + 1, "sunlit",
+                 sunlit_at(track, inputs.catalogue, "time_utc"))
     if output_format is not TableFormat.table:
         record = run_provenance(inputs, options={
             "pass": {"satellite": row["satellite"], "station": site.name,
@@ -225,18 +236,33 @@ def track_command(
                 else to_json({"track": track}, record))
         _emit(text, output, record)
         return
-    tz_ = zone or site.tz
-    rows = [[format_local(t, tz_, with_zone=False), f"{t:%H:%M:%S}", f"{az:.2f}", f"{el:.2f}",
+    _print_track(track, row, site, zone, inputs.start, pass_number, step_s, refraction)
+
+
+def _print_track(track, row, site, zone, start, pass_number: int, step_s: float,
+                 refraction: bool) -> None:
+    """The pointing table: local date and time (left out with ``--tz utc``) and UTC time of
+    each sample; the title gives AOS in both, each with its date."""
+    local = not is_utc(zone)
+    tz = zone or site.tz
+    rows = [[format_local(t, tz, with_zone=False),
+             f"{t:%H:%M:%S}" if local else f"{t:%Y-%m-%d %H:%M:%S}", f"{az:.2f}", f"{el:.2f}",
              f"{rng:.1f}", f"{rate:+.3f}", "yes" if lit else "no"]
             for t, az, el, rng, rate, lit in track[[
                 "time_utc", "azimuth_deg", "elevation_deg", "range_km", "range_rate_km_s",
                 "sunlit"]].itertuples(index=False)]
+    columns = [Column("local time", nowrap=True), Column("UTC", nowrap=True, drop=4),
+               Column("az°", "right", 6), Column("el°", "right", 5),
+               Column("range km", "right", 6, drop=3),
+               Column("range rate km/s", "right", 6, drop=1), Column("sunlit", drop=2)]
+    if not local:
+        columns, rows = columns[1:], [r[1:] for r in rows]
+        columns[0] = columns[0]._replace(drop=None)
     aos = row["aos_utc"]
+    when = (f"{format_local(aos, tz)} = {aos:%Y-%m-%d %H:%M:%S} UTC" if local else
+            f"{aos:%Y-%m-%d %H:%M:%S} UTC")
     print_table(f"{row['satellite']} over {site.name}: pass {pass_number} from "
-                f"{inputs.start:%Y-%m-%d %H:%M} UTC, AOS {format_local(aos, tz_)} "
-                f"({countdown((aos - inputs.start).total_seconds())} from --start), max "
-                f"{row['max_elevation_deg']:.1f}°; every {step_s:g} s"
-                f"{', apparent elevations' if refraction else ''}", [
-                    ("local time", "left", 19), ("UTC", "left", 8), ("az°", "right", 6),
-                    ("el°", "right", 5), ("range km", "right", 6),
-                    ("range rate km/s", "right", 6), ("sunlit", "left", 6)], rows)
+                f"{start:%Y-%m-%d %H:%M} UTC, AOS {when} "
+                f"({countdown((aos - start).total_seconds())} from --start), max "
+                f"{row['max_elevation_deg']:.1f}°; every {step_s:g} s to LOS"
+                f"{', apparent elevations' if refraction else ''}", columns, rows)

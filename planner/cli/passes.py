@@ -37,7 +37,14 @@ from planner.cli.root import (
     stderr,
     stdout,
 )
-from planner.cli.terminal import format_local, resolve_zone, styled, zone_label
+from planner.cli.terminal import (
+    Column,
+    format_local,
+    plural,
+    resolve_zone,
+    styled,
+    zone_label,
+)
 from planner.errors import OptionError
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
@@ -66,10 +73,14 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
     if passes.empty:
         stdout.print(styled(f"{title}: no passes in the period."))
         return
-    columns = [("date", "left", 10), ("AOS", "left", 8), ("TCA", "left", 8), ("LOS", "left", 8),
-               ("dur s", "right", 3), ("max el°", "right", 4), ("AOS az°", "right", 3),
-               ("TCA az°", "right", 3), ("LOS az°", "right", 3), ("Moon", "right", 6),
-               ("sun el°", "right", 3), ("age d", "right", 10)]
+    # on a narrow terminal the culmination and set azimuths go first, then the sun (night
+    # passes are dark by definition), the culmination time and the Moon
+    columns = [Column("date", "left", 10), Column("AOS", "left", 8),
+               Column("TCA", "left", 8, drop=4), Column("LOS", "left", 8),
+               Column("dur s", "right", 3), Column("max el°", "right", 4),
+               Column("AOS az°", "right", 3), Column("TCA az°", "right", 3, drop=1),
+               Column("LOS az°", "right", 3, drop=2), Column("Moon", "right", 6, drop=5),
+               Column("sun el°", "right", 3, drop=3), Column("age d", "right", 10)]
     for (station_name, satellite), group in passes.groupby(["station", "satellite"],
                                                            sort=False):
         station = by_name[station_name]
@@ -87,8 +98,9 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                 _moon_cell(row.moon_illumination, row.moon_elevation_deg,
                            row.moon_separation_deg),
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
-        print_table(f"{title}: {satellite} over {station_name}, times {'/'.join(labels)} "
-                    f"({name}); night when the sun is below "
+        zones = "/".join(labels) + ("" if name in labels else f" ({name})")
+        print_table(f"{title}: {satellite} over {station_name}, times {zones}; night when "
+                    "the sun is below "
                     f"{station.night_sun_elevation_deg:g}°; Moon: % lit / closest angle to the "
                     "line of sight, - below the horizon", columns, rows)
 
@@ -174,6 +186,11 @@ def local_times(times, station_names, stations, zone=None) -> list[str]:
     by_name = {s.name: s for s in stations}
     return [format_local(t, zone or by_name[name].tz) for t, name in
             zip(times, station_names, strict=True)]
+
+
+#: The key table's columns left out on a narrow terminal, first to last.
+KEY_VIEW_DROPS = {name: {"drop": rank} for rank, name in enumerate(
+    ["asym. kbit", "det. M", "loss dB", "QBER %", "clear sky"], start=1)}
 
 
 def _key_view(table, stations, zone=None):
@@ -300,8 +317,9 @@ def keys(
         total = table["secure_bits"].sum() / 1e6
         expected = table["expected_secure_bits"].sum() / 1e6
         _print_frame(_key_view(table, inputs.stations, zone),
-                     f"Secure key per pass ({len(table)} passes; total {total:.2f} Mbit "
-                     f"finite-key, expected {expected:.2f} Mbit with weather)")
+                     f"Secure key per pass ({plural(len(table), 'pass', 'passes')}; total "
+                     f"{total:.2f} Mbit finite-key, expected {expected:.2f} Mbit with weather)",
+                     KEY_VIEW_DROPS)
         return
     provenance = run_provenance(inputs, key_models=run.models,
                                 options={"pool": pool, "fluctuation": fluctuation,

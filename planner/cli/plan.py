@@ -36,7 +36,7 @@ from planner.cli.root import (
     stdout,
 )
 from planner.cli.schedule import _print_plan
-from planner.cli.terminal import resolve_zone, styled
+from planner.cli.terminal import Column, is_utc, plural, resolve_zone, styled
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -123,17 +123,20 @@ def _print_tonight(run, inputs, zone=None) -> None:
         stdout.print("No night passes in the first 24 hours.")
         return
     columns = [
-        ("station", "left"), ("AOS local", "left", 24), ("AOS UTC", "left", 8),
-        ("max el°", "right", 4), ("AOS az°", "right", 3), ("kbit", "right", 5),
-        ("clear sky", "right", 5), ("expect kbit", "right", 6), ("relay", "left", 5)]
+        Column("station"), Column("AOS local", nowrap=True), Column("AOS UTC"),
+        Column("max el°", "right", 4), Column("AOS az°", "right", 3, drop=2),
+        Column("kbit", "right", 5, drop=1), Column("clear sky", "right", 5, drop=3),
+        Column("expect kbit", "right", 6), Column("relay", "left", 5)]
     rows = []
     for index, row in zip(night.index, night.itertuples(index=False), strict=True):
         rows.append([
             row.station, local_times([row.aos_utc], [row.station], inputs.stations, zone)[0],
-            f"{row.aos_utc:%H:%M:%S}", f"{row.max_elevation_deg:.1f}",
+            f"{row.aos_utc:%Y-%m-%d %H:%M:%S}", f"{row.max_elevation_deg:.1f}",
             f"{row.aos_azimuth_deg:.0f}", f"{row.secure_bits / 1e3:.0f}",
             f"{row.clear_sky_probability:.2f}", f"{row.expected_secure_bits / 1e3:.0f}",
             "yes" if index in chosen else ""])
+    if is_utc(zone):  # the local column would repeat the UTC one
+        columns, rows = columns[:1] + columns[2:], [r[:1] + r[2:] for r in rows]
     print_table("Tonight's passes (first 24 hours of the period)", columns, rows)
 
 
@@ -163,9 +166,10 @@ def _report_job(options: dict, *, main_job: bool) -> None:
     known = len(inputs.warnings)
     if main_job:
         names = ", ".join(inputs.catalogue.name(k) for k in inputs.catalogue.satellites)
-        stdout.print(styled(("qkdplan plan", "bold"), f": {names}; {len(inputs.stations)} "
-                            f"stations; {inputs.start:%Y-%m-%d %H:%M} UTC + {inputs.days:g} "
-                            f"days; relay {', '.join(d.label for d in wanted) or 'none'}"),
+        stdout.print(styled(("qkdplan plan", "bold"), f": {names}; "
+                            f"{plural(len(inputs.stations), 'station')}; "
+                            f"{inputs.start:%Y-%m-%d %H:%M} UTC + {plural(inputs.days, 'day')}; "
+                            f"relay {', '.join(d.label for d in wanted) or 'none'}"),
                      soft_wrap=False)
     with _Steps() as step:
         run = run_plan(inputs, demands=wanted, output=o["output"], payload_file=o["payload"],

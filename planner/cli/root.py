@@ -29,14 +29,15 @@ from planner.cli.entry import (
 )
 from planner.cli.flags import RUN_FLAGS, with_flags
 from planner.cli.terminal import (
+    Column,
     clean,
     collapse_warnings,
     fit_to_terminal,
-    fit_widths,
     make_console,
     shown_paths,
+    stacked_lines,
     styled,
-    text_widths,
+    table_layout,
 )
 from planner.errors import OptionError, OutputError, PlannerInputError
 
@@ -284,44 +285,75 @@ def print_table(title: str, columns, rows) -> None:
     Parameters
     ----------
     title
-        Shown above the table (wrapped to the width).
+        Shown above the table (wrapped to the width, at spaces).
     columns
-        ``(header, justify)`` pairs, or ``(header, justify, width)`` for a column of exactly
-        ``width`` characters (dates and times; the header wraps into it).
+        :class:`~planner.cli.terminal.Column` s, or ``(header, justify)`` or
+        ``(header, justify, width)`` tuples (``width``: the preferred width, into which the
+        header wraps).
     rows
         Sequences of cell strings; untrusted text is fine: each cell is made terminal-safe
         and never parsed as markup.
 
-    Other columns get their natural width when the table fits, else the ones with the most
-    room wrap first (:func:`~planner.cli.terminal.fit_widths`); a word longer than its column
-    is folded, never cut with an ellipsis.
+    No number, time, word or identifier is broken: cells wrap only at spaces, every column
+    is at least as wide as its longest word, the columns with the most room wrap first
+    (:func:`~planner.cli.terminal.fit_widths`), and on a narrower terminal the columns marked
+    droppable are left out (the title says which), else each row is shown one field a line
+    (:func:`~planner.cli.terminal.stacked_lines`). Nothing is cut with an ellipsis.
     """
     from rich.table import Table
 
     rows = [[clean(c) for c in row] for row in rows]
-    headers = [clean(c[0]) for c in columns]
-    fixed = [c[2] if len(c) > 2 else None for c in columns]
-    measures = [text_widths(h, [r[k] for r in rows]) for k, h in enumerate(headers)]
-    free = [k for k, f in enumerate(fixed) if f is None]
-    available = stdout.width - (len(columns) - 1) - sum(f for f in fixed if f is not None)
-    widths = dict(zip(free, fit_widths([measures[k][0] for k in free],
-                                       [measures[k][1] for k in free], available), strict=True))
+    columns = [Column(*c) for c in columns]
+    columns = [c._replace(header=clean(c.header)) for c in columns]
+    layout = table_layout(columns, rows, stdout.width)
+    if layout is None:
+        stdout.print(styled(title), soft_wrap=False)
+        for line in stacked_lines([c.header for c in columns], rows, stdout.width):
+            stdout.print(styled(line), soft_wrap=True)
+        return
+    kept, widths = layout
+    left_out = [c.header for k, c in enumerate(columns) if k not in kept]
+    if left_out:
+        title += f" (left out for the terminal's width: {', '.join(left_out)})"
     table = Table(title=styled(title), title_justify="left", header_style="bold underline",
                   box=None, padding=(0, 1), pad_edge=False, collapse_padding=True)
-    for k, (header, column) in enumerate(zip(headers, columns, strict=True)):
-        table.add_column(header, justify=column[1], overflow="fold",
-                         width=fixed[k] if fixed[k] is not None else widths[k])
+    for k, width in zip(kept, widths, strict=True):
+        table.add_column(columns[k].header, justify=columns[k].justify, overflow="fold",
+                         width=width)
     for row in rows:
-        table.add_row(*[styled(c) for c in row])
+        table.add_row(*[styled(row[k]) for k in kept])
     stdout.print(table, soft_wrap=False)
 
 
-def _print_frame(frame, title: str) -> None:
+def _print_frame(frame, title: str, columns: dict | None = None) -> None:
+    """Print a data frame as :func:`print_table` does, numbers right-aligned and each float
+    column in one format (:func:`_float_cells`); ``columns`` maps a column's name to the
+    :class:`~planner.cli.terminal.Column` options it needs (``{"via": {"drop": 1}}``)."""
     import pandas as pd
 
-    print_table(title, [(str(c), "right" if pd.api.types.is_numeric_dtype(frame[c])
-                         else "left") for c in frame.columns],
-                [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
+    specs, cells = [], []
+    for name in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[name]) and \
+            not pd.api.types.is_bool_dtype(frame[name])
+        specs.append(Column(**{"header": str(name), "justify": "right" if numeric else "left",
+                               **(columns or {}).get(name, {})}))
+        cells.append(_float_cells(frame[name]) if pd.api.types.is_float_dtype(frame[name])
+                     else [_cell(v) for v in frame[name]])
+    print_table(title, specs, [list(row) for row in zip(*cells, strict=True)] if cells else [])
+
+
+def _float_cells(values) -> list[str]:
+    """A float column's cells in one format: fixed point with as many decimals (up to 3) as
+    its values need, or, when any reaches a million, four significant digits in scientific
+    notation for all; empty for NaN."""
+    import numpy as np
+
+    numbers = np.asarray(values, dtype=float)
+    finite = numbers[np.isfinite(numbers)]
+    if finite.size and np.abs(finite).max() >= 1e6:
+        return ["" if v != v else f"{v:.3e}" for v in numbers]
+    decimals = max((len(f"{v:.3f}".rstrip("0").partition(".")[2]) for v in finite), default=0)
+    return ["" if v != v else f"{v:.{decimals}f}" for v in numbers]
 
 
 def _cell(value) -> str:

@@ -26,6 +26,7 @@ from planner.cli.root import (
     StartOption,
     StationsOption,
     TleOption,
+    TzOption,
     WarnAgeOption,
     _days_default,
     _element_files,
@@ -35,7 +36,7 @@ from planner.cli.root import (
     app,
     stdout,
 )
-from planner.cli.terminal import styled
+from planner.cli.terminal import is_utc, resolve_zone, styled, zone_label
 from planner.errors import OptionError
 from planner.io.output import check_output_path, to_csv, to_ics, to_json
 
@@ -103,56 +104,118 @@ def _tonight_relays(plan, windows: dict[str, dict]) -> pd.DataFrame:
     return frame[~frame.index.duplicated()].sort_values("time_utc")
 
 
-def _print_plan(plan, sheets, title: str, relays=None) -> None:
+def _print_plan(plan, sheets, title: str, relays=None, zone=None, tonight: bool = False
+                ) -> None:
+    """The plan on the terminal: key per demand, relay operations, each station's sheet.
+
+    With ``tonight`` the key per demand is tonight's (the plan's nights of tonight's chosen
+    passes and relays, ``delivered_by_night``) beside the period's total, and only tonight's
+    relays (``relays``) are listed.
+    """
     gap = "n/a" if plan.gap is None else f"{100 * plan.gap:.3f}%"
     stdout.print(f"[bold]{title}[/bold]: objective {plan.objective}, solver {plan.solver} "
-                 f"({plan.status}, gap {gap}, {plan.wall_time_s:.1f} s)", highlight=False)
-    delivered = plan.delivered.reset_index()
-    def kbit(values) -> list[str]:
-        return ["—" if pd.isna(v) else f"{v / 1e3:.1f}" for v in values]
-
-    view = pd.DataFrame({
-        "demand": delivered["demand"],
-        "delivered kbit": kbit(delivered["delivered_bits"]),
-        "target kbit": kbit(delivered["target_bits"]),
-        "unmet kbit": kbit(delivered["unmet_bits"]),
-        "complete (UTC)": ["" if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
-                           for t in delivered["completion_utc"]],
-    })
-    if plan.weather is not None:
-        weather = plan.weather.reindex(delivered["demand"]).reset_index(drop=True)
-        for column in ("p10_bits", "p50_bits", "p90_bits"):
-            if column in weather:
-                view[f"{column[:3].upper()} weather kbit"] = kbit(weather[column])
-    _print_frame(view, "Relay key per demand (planned on expected key)")
+                 f"({plan.status}, gap {gap}, {plan.wall_time_s:.1f} s)", highlight=False,
+                 soft_wrap=False)
     relays = plan.relays if relays is None else relays
+    nights = _tonight_nights(sheets, relays) if tonight else None
+    _print_delivered(plan, nights)
     if not relays.empty:
         _print_frame(pd.DataFrame({
             "time UTC": pd.to_datetime(relays["time_utc"], utc=True).dt.strftime(
                 "%Y-%m-%d %H:%M:%S"),
             "demand": relays["demand"], "via": relays["via"],
             "from": relays["from_station"], "to": relays["to_station"],
-            "kbit": (relays["bits"] / 1e3).round(1)}), "Relay operations")
+            "kbit": (relays["bits"] / 1e3).round(1)}),
+            "Relay operations tonight" if tonight else "Relay operations",
+            {"via": {"drop": 1}})
     for station, sheet in sheets:
-        if sheet.empty:
-            stdout.print(styled(f"{station.name}: no passes chosen."))
-            continue
-        tz = station.tz
-        _print_frame(pd.DataFrame({
-            "night": sheet["night_date"].astype(str),
-            "AOS local": [t.tz_convert(tz).strftime("%H:%M:%S") for t in sheet["aos_utc"]],
-            "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
-            "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
-            "point az°": sheet["aos_azimuth_deg"].round(1),
-            "point el°": sheet["aos_elevation_deg"].round(1),
-            "max el°": sheet["max_elevation_deg"].round(1),
-            "satellite": sheet["satellite"],
-            "feeds": [d or "(kept)" for d in sheet["demands"]],
-            "clear sky": sheet["clear_sky_probability"].round(2),
-            "expected kbit": (sheet["expected_secure_bits"] / 1e3).round(1),
-            "kept kbit": (sheet["used_bits"] / 1e3).round(1),
-        }), f"{station.name}: passes to take (local time {station.timezone}; point at "
-            "acquisition)")
+        _print_sheet(station, sheet, zone, tonight)
+
+
+def _kbit(values) -> list[str]:
+    return ["—" if pd.isna(v) else f"{v / 1e3:.1f}" for v in values]
+
+
+def _tonight_nights(sheets, relays) -> list:
+    """The plan's nights (``night_date``) of tonight's chosen passes and relays, in order."""
+    dates = [d for _, sheet in sheets for d in sheet["night_date"]]
+    dates += list(relays["night_date"]) if "night_date" in relays else []
+    return sorted({pd.Timestamp(d) for d in dates if not pd.isna(d)})
+
+
+def _print_delivered(plan, nights=None) -> None:
+    """Key per demand over the period; with ``nights`` (tonight's, from
+    :func:`_tonight_nights`) first the key delivered on those nights."""
+    delivered = plan.delivered.reset_index()
+    view = pd.DataFrame({"demand": delivered["demand"]})
+    title = "Relay key per demand (planned on expected key)"
+    period = "delivered kbit"
+    if nights is not None:
+        by_night = plan.delivered_by_night.copy()
+        by_night.index = pd.to_datetime(by_night.index)
+        tonight = by_night[by_night.index.isin(nights)].sum().reindex(delivered["demand"])
+        view["tonight kbit"] = _kbit(tonight.fillna(0.0).to_numpy())
+        start, end = (pd.Timestamp(plan.parameters[k]) for k in ("start_utc", "end_utc"))
+        shown = ", ".join(f"{n:%Y-%m-%d}" for n in nights) or "no pass chosen"
+        title += (f"; tonight: the plan's night of {shown}; period: {start:%Y-%m-%d %H:%M} "
+                  f"to {end:%Y-%m-%d %H:%M} UTC")
+        period = "period kbit"
+    view[period] = _kbit(delivered["delivered_bits"])
+    view["target kbit"] = _kbit(delivered["target_bits"])
+    view["unmet kbit"] = _kbit(delivered["unmet_bits"])
+    view["complete UTC"] = ["" if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+                            for t in delivered["completion_utc"]]
+    if plan.weather is not None:
+        weather = plan.weather.reindex(delivered["demand"]).reset_index(drop=True)
+        for column in ("p10_bits", "p50_bits", "p90_bits"):
+            if column in weather:
+                view[f"{column[:3].upper()} weather kbit"] = _kbit(weather[column])
+    _print_frame(view, title, {c: {"justify": "right"} for c in view.columns if "kbit" in c})
+
+
+def _print_sheet(station, sheet, zone, tonight: bool) -> None:
+    """One station's chosen passes: local AOS time (left out with ``--tz utc``), UTC AOS and
+    LOS, where to point, what the key feeds, clear sky, expected and kept key. A single night
+    or satellite is named in the title instead of a column of repeats."""
+    if sheet.empty:
+        stdout.print(styled(f"{station.name}: no passes chosen"
+                            f"{' tonight' if tonight else ''}."))
+        return
+    tz = zone or station.tz
+    local = not is_utc(zone)
+    nights = sorted({f"{pd.Timestamp(d):%Y-%m-%d}" for d in sheet["night_date"]})
+    satellites = list(dict.fromkeys(sheet["satellite"]))
+    view = pd.DataFrame({
+        "night": [f"{pd.Timestamp(d):%Y-%m-%d}" for d in sheet["night_date"]],
+        "AOS local": [t.tz_convert(tz).strftime("%H:%M:%S") for t in sheet["aos_utc"]],
+        "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
+        "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
+        "point az°": sheet["aos_azimuth_deg"].round(1),
+        "point el°": sheet["aos_elevation_deg"].round(1),
+        "max el°": sheet["max_elevation_deg"].round(1),
+        "satellite": sheet["satellite"],
+        "feeds": [d or "(kept)" for d in sheet["demands"]],
+        "clear sky": sheet["clear_sky_probability"].round(2),
+        "exp. kbit": (sheet["expected_secure_bits"] / 1e3).round(1),
+        "kept kbit": (sheet["used_bits"] / 1e3).round(1),
+    })
+    about = []
+    if len(nights) == 1:
+        view = view.drop(columns="night")
+        about.append(f"night of {nights[0]}")
+    if len(satellites) == 1:
+        view = view.drop(columns="satellite")
+        about.append(satellites[0])
+    if not local:
+        view = view.drop(columns="AOS local")
+    zone_name = getattr(tz, "key", str(tz))
+    times = (f"AOS local in {zone_label(sheet['aos_utc'].iloc[0].tz_convert(tz))} "
+             f"({zone_name})" if local else "times UTC")
+    _print_frame(view, f"{station.name}{' tonight' if tonight else ''}: passes to take"
+                 f"{' (' + ', '.join(about) + ')' if about else ''}; {times}; exp.: expected "
+                 "key; point at acquisition", {
+                     "max el°": {"drop": 1}, "LOS UTC": {"drop": 2}, "clear sky": {"drop": 3},
+                     "AOS UTC": {"drop": 4}})
 
 
 def plan_events(sheets) -> list[dict]:
@@ -219,6 +282,7 @@ def schedule(
     output: OutputOption = None,
     allow_stale: AllowStaleOption = False,
     warn_age_days: WarnAgeOption = 14.0,
+    tz: TzOption = "local",
 ) -> None:
     """Trusted-relay plan: which passes to use and when the satellite relays stored key."""
     # the relay stages load pandas and HiGHS: imported here, not at CLI start-up
@@ -232,6 +296,7 @@ def schedule(
         schedule_for,
     )
 
+    zone = resolve_zone(tz)
     if output is not None:
         check_output_path(output)
     with flags_named(SCHEDULE_FLAGS):  # bad options fail before the work
@@ -280,9 +345,10 @@ def schedule(
             raise OptionError("--format table prints to the terminal; use csv, json or ics "
                               "with --output", field="--format")
         if tonight:
-            _print_plan(plan, sheets, "Tonight's plan", _tonight_relays(plan, windows))
+            _print_plan(plan, sheets, "Tonight's plan", _tonight_relays(plan, windows), zone,
+                        tonight=True)
         else:
-            _print_plan(plan, sheets, "Relay plan")
+            _print_plan(plan, sheets, "Relay plan", zone=zone)
         return
     provenance = run_provenance(inputs, key_models=run.models, seed=seed)
     if output_format is Format.json:

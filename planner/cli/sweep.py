@@ -18,7 +18,7 @@ from planner.cli.root import (
     check_output,
     stderr,
 )
-from planner.cli.terminal import styled
+from planner.cli.terminal import plural, styled
 from planner.errors import OptionError
 
 CASE_COST_FACTOR = 2.8
@@ -39,6 +39,19 @@ def _in_process_if_small(spec, plan):
         return spec
     stderr.print(styled(f"running in-process: {why}; --always-parallel to insist"))
     return ExecutorSpec()
+
+
+def _sweep_view(table):
+    """The sweep table as people read it: headers in words, key in kbit or Mbit with one
+    format per column (the CSV keeps bits)."""
+    view = table.drop(columns=["secure_bits", "expected_secure_bits",
+                               "weakest_station_expected_bits_per_night"])
+    view = view.rename(columns=lambda c: c.replace("_", " "))
+    return view.assign(**{
+        "secure Mbit": (table["secure_bits"] / 1e6).round(2),
+        "exp. Mbit": (table["expected_secure_bits"] / 1e6).round(2),
+        "weakest station exp. kbit/night":
+            (table["weakest_station_expected_bits_per_night"] / 1e3).round(1)})
 
 
 @app.command()
@@ -93,10 +106,8 @@ def sweep(
         write_atomic(plot, sweep_figure_html(table), "--plot")
         stderr.print(styled("wrote ", str(plot)))
     if output_format is TableFormat.table:
-        view = table.assign(secure_Mbit=(table["secure_bits"] / 1e6).round(2),
-                            expected_Mbit=(table["expected_secure_bits"] / 1e6).round(2))
-        _print_frame(view.drop(columns=["secure_bits", "expected_secure_bits"]),
-                     f"Sweep {file.name}")
+        _print_frame(_sweep_view(table), f"Sweep {file}: key per case over "
+                     f"{plural(plan.days, 'day')}; exp.: expected with weather")
         return
     record = provenance(sweep_file=str(file), axes=plan.axes, days=plan.days,
                         start=str(plan.start), payload=plan.payload)

@@ -11,25 +11,33 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from planner.errors import OptionError
 
 __all__ = [
+    "Column",
     "clean",
     "collapse_warnings",
     "fit_to_terminal",
     "format_local",
+    "is_utc",
     "make_console",
+    "plural",
     "resolve_zone",
     "shown_paths",
+    "stacked_lines",
     "styled",
+    "table_layout",
 ]
 
 # C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
@@ -169,13 +177,55 @@ def zone_label(local: datetime) -> str:
 
 
 
+
+
+def plural(count: float, noun: str, nouns: str | None = None) -> str:
+    """``count`` and the noun in its number: ``1 day``, ``0.5 days``, ``3 stations``
+    (``nouns``: an irregular plural, e.g. ``passes``)."""
+    word = noun if count == 1 else nouns or f"{noun}s"
+    return f"{count:g} {word}"
+
+
+def is_utc(zone: tzinfo | None) -> bool:
+    """Whether ``zone`` (from :func:`resolve_zone`) is UTC: local-time columns would only
+    repeat the UTC ones."""
+    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC", "Etc/UCT", "UCT",
+                                                         "Zulu", "Etc/Zulu")
+
+class Column(NamedTuple):
+    """One column of a terminal table.
+
+    Attributes
+    ----------
+    header : str
+        Its heading (wraps at spaces like the cells).
+    justify : str
+        ``"left"`` or ``"right"`` (numbers).
+    width : int or None
+        Preferred width [characters]: the header wraps into it (``"dur s"`` over ``250``).
+        Never narrower than the column's longest word.
+    drop : int or None
+        On a terminal too narrow for every column, columns with a ``drop`` rank are left out,
+        lowest rank first; ``None``: always shown.
+    nowrap : bool
+        Keep each cell on one line (a local date, time and zone).
+    """
+
+    header: str
+    justify: str = "left"
+    width: int | None = None
+    drop: int | None = None
+    nowrap: bool = False
+
+
 def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
     """Column widths that fit ``available`` characters [characters].
 
     Columns keep their natural width if all fit; otherwise the columns with the most room to
     wrap (natural minus minimum: the widest word) give it up first, in proportion, and only if
     every column is at its minimum are the widest ones cut further (their words then fold),
-    the first column (what a row is about) last.
+    the first column (what a row is about) last. No column is narrower than 1, so with no
+    room at all the widths may add up to more than ``available`` (which may be negative).
     """
     widths = list(natural)
     excess = sum(widths) - available
@@ -190,7 +240,7 @@ def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[i
                 cuts[k] += 1
         widths = [w - c for w, c in zip(widths, cuts, strict=True)]
         excess -= take
-    while excess > 0 and max(widths) > 1:
+    while excess > 0 and widths and max(widths) > 1:
         rest = widths[1:]
         widest = (1 + rest.index(max(rest)) if rest and max(rest) > 1
                   else widths.index(max(widths)))
@@ -199,9 +249,83 @@ def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[i
     return widths
 
 
-def text_widths(header: str, cells: list[str]) -> tuple[int, int]:
-    """Natural (longest line) and minimum (longest word) width of a column [characters]."""
+def text_widths(header: str, cells: list[str], nowrap: bool = False) -> tuple[int, int]:
+    """Natural (longest line) and minimum (longest word; with ``nowrap`` the longest cell)
+    width of a column [characters, as the terminal counts them]."""
     texts = [header, *cells]
-    natural = max(len(t) for t in texts)
-    minimum = max((len(word) for t in texts for word in t.split()), default=1)
+    natural = max(cell_len(t) for t in texts)
+    minimum = max((cell_len(word) for t in texts for word in t.split()), default=1)
+    if nowrap:
+        minimum = max([minimum, *(cell_len(c) for c in cells)])
     return natural, max(1, minimum)
+
+
+def table_layout(columns: list[Column], rows: list[list[str]], width: int
+                 ) -> tuple[list[int], list[int]] | None:
+    """Which columns a table of ``width`` characters shows, and how wide, so that no word,
+    number, time or identifier is broken: every column is at least as wide as its longest
+    word (cells wrap only at spaces).
+
+    Parameters
+    ----------
+    columns
+        The table's columns (their preferred widths, drop ranks and ``nowrap``).
+    rows
+        Cell texts, one list per row.
+    width
+        The terminal's width [characters].
+
+    Returns
+    -------
+    (kept, widths) or None
+        The indices of the columns shown and their widths, leaving out droppable columns
+        (lowest ``drop`` rank first) only while the rest would not fit, and wrapping headers
+        before cells; ``None`` when even
+        the columns that are never dropped do not fit (show the rows one field a line,
+        :func:`stacked_lines`).
+    """
+    natural, snug, minimum = [], [], []
+    for k, column in enumerate(columns):
+        cells = [r[k] for r in rows]
+        nat, low = text_widths(column.header, cells, column.nowrap)
+        nat = nat if column.width is None else max(low, min(nat, column.width))
+        natural.append(nat)
+        snug.append(min(nat, max([low, *(cell_len(c) for c in cells)])))  # header wrapped
+        minimum.append(low)
+    kept = list(range(len(columns)))
+    droppable = sorted((c.drop, k) for k, c in enumerate(columns) if c.drop is not None)
+
+    def needed() -> int:
+        return sum(minimum[k] for k in kept) + len(kept) - 1
+
+    for _, k in droppable:
+        if needed() <= width:
+            break
+        kept.remove(k)
+    if needed() > width:
+        return None
+    # headers wrap first (down to their cells' width), then cells at their spaces
+    room = width - (len(kept) - 1)
+    if sum(snug[k] for k in kept) <= room:
+        return kept, fit_widths([natural[k] for k in kept], [snug[k] for k in kept], room)
+    return kept, fit_widths([snug[k] for k in kept], [minimum[k] for k in kept], room)
+
+
+def stacked_lines(headers: list[str], rows: list[list[str]], width: int) -> list[str]:
+    """Rows for a terminal too narrow for a table: one ``header  value`` line per field, a
+    blank line between rows; values wrap at spaces only (a word longer than the whole line,
+    a very long path, is the one thing folded)."""
+    label = min(max(cell_len(h) for h in headers), max(1, width // 3))
+    room = max(1, width - label - 2)
+    lines: list[str] = []
+    for row in rows:
+        if lines:
+            lines.append("")
+        for header, value in zip(headers, row, strict=True):
+            parts = textwrap.wrap(value, room, break_on_hyphens=False) or [""]
+            head = textwrap.wrap(header, label, break_on_hyphens=False) or [""]
+            for n in range(max(len(parts), len(head))):
+                left = head[n] if n < len(head) else ""
+                right = parts[n] if n < len(parts) else ""
+                lines.append(f"{left:<{label}}  {right}".rstrip())
+    return lines

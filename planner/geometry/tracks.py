@@ -37,7 +37,7 @@ def _satellite_key_of(catalogue, satellite: str, norad) -> str:
 
 
 def pass_tracks(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: float = 1.0,
-                refraction: bool = False) -> pd.DataFrame:
+                refraction: bool = False, through_los: bool = False) -> pd.DataFrame:
     """Azimuth, elevation, range and range rate along each pass, every ``step_s`` seconds.
 
     Parameters
@@ -52,6 +52,9 @@ def pass_tracks(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: 
         Sample spacing [s]; samples run from AOS (``t_s = 0``) to LOS.
     refraction : bool
         Report apparent (refracted) elevations.
+    through_los : bool
+        End each pass with a sample at LOS itself when the steps from AOS do not land on it
+        (within a millisecond), so that the track spans AOS to LOS inclusive.
 
     Returns
     -------
@@ -60,6 +63,8 @@ def pass_tracks(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: 
     """
     arrays = track_arrays(passes, catalogue, stations, step_s=step_s, refraction=refraction,
                           full=True)
+    if through_los and len(passes):
+        arrays = _with_los_samples(arrays, passes, catalogue, stations, step_s, refraction)
     aos_ns = passes["aos_utc"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     row = passes.index.get_indexer(arrays["pass_id"])
     time_ns = aos_ns[row] + np.round(arrays["t_s"] * 1e9).astype(np.int64)
@@ -68,6 +73,28 @@ def pass_tracks(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: 
         "time_utc": pd.to_datetime(time_ns.astype("datetime64[ns]"), utc=True),
         **{c: arrays[c] for c in TRACK_COLUMNS[2:]},
     })
+
+
+def _with_los_samples(arrays: dict[str, np.ndarray], passes: pd.DataFrame, catalogue,
+                      stations: Sequence, step_s: float, refraction: bool
+                      ) -> dict[str, np.ndarray]:
+    """``arrays`` (of :func:`track_arrays`, full) with a last sample at each pass's LOS
+    where the steps stop short of it by more than a millisecond. The LOS samples are the
+    first samples of the same passes started at their LOS (same propagation and frames)."""
+    duration = (passes["los_utc"] - passes["aos_utc"]).dt.total_seconds().to_numpy(float)
+    last = np.floor(duration / step_s + 1e-9) * step_s
+    short = duration - last > 1e-3
+    if not short.any():
+        return arrays
+    at_los = passes[short].assign(aos_utc=passes["los_utc"][short])
+    extra = track_arrays(at_los, catalogue, stations, step_s=step_s, refraction=refraction,
+                         full=True)
+    first = np.r_[True, extra["pass_id"][1:] != extra["pass_id"][:-1]]
+    extra = {k: v[first] for k, v in extra.items()}
+    extra["t_s"] = duration[passes.index.get_indexer(extra["pass_id"])]
+    merged = {k: np.concatenate([arrays[k], extra[k]]) for k in arrays}
+    order = np.lexsort((merged["t_s"], passes.index.get_indexer(merged["pass_id"])))
+    return {k: v[order] for k, v in merged.items()}
 
 
 def track_arrays(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: float = 1.0,

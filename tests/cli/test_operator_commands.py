@@ -80,13 +80,21 @@ def test_track_matches_skyfield_topocentric_geometry(micius_file, timescale, sky
     assert code == 0, err
     track = pd.read_csv(io.StringIO(out), parse_dates=["time_utc"])
     assert list(track.columns) == ["time_utc", "t_s", "azimuth_deg", "elevation_deg", "range_km",
-                                   "range_rate_km_s", "sunlit"]
+                                   "range_rate_km_s", "sunlit", "satellite", "norad", "station"]
+    assert set(track["satellite"]) == {"MICIUS (QUESS)"} and set(track["norad"]) == {41731}
+    assert set(track["station"]) == {"Graz"}
     code, out, _ = run(["passes", "--tle", micius_file, "--start", START, "--days", "2",
                         "--station", "Graz", "--all", "-f", "csv"], capsys)
     second = pd.read_csv(io.StringIO(out), parse_dates=["aos_utc", "los_utc"]).iloc[1]
     assert track["time_utc"].iloc[0] == second["aos_utc"]
-    assert (track["time_utc"].diff().dropna() == pd.Timedelta(seconds=5)).all()
-    assert track["time_utc"].iloc[-1] <= second["los_utc"]
+    steps = track["time_utc"].diff().dropna()
+    assert (steps.iloc[:-1] == pd.Timedelta(seconds=5)).all()
+    assert pd.Timedelta(0) < steps.iloc[-1] <= pd.Timedelta(seconds=5)
+    # AOS to LOS inclusive: the last row is the set itself, back at the rise elevation
+    assert track["time_utc"].iloc[-1] == second["los_utc"]
+    assert track["t_s"].iloc[-1] == pytest.approx(second["duration_s"], abs=1e-3)
+    assert track["elevation_deg"].iloc[-1] == pytest.approx(track["elevation_deg"].iloc[0],
+                                                            abs=1e-3)
     graz = next(s for s in stations if s.name == "Graz")
     topos = wgs84.latlon(graz.latitude_deg, graz.longitude_deg, graz.altitude_m)
     t = skyfield_times(timescale, track["time_utc"])

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.cli.terminal import clean, collapse_warnings, fit_widths
+from planner.cli.terminal import clean, collapse_warnings
 from tests.conftest import MICIUS_TLE, assert_one_line_error, run
 
 MICIUS_LINES = MICIUS_TLE.splitlines()[1:]
@@ -162,20 +162,7 @@ def test_clean_leaves_no_control_character(text):
         assert shown == text
 
 
-@given(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 40)), min_size=1, max_size=12),
-       st.integers(0, 200))
-def test_fit_widths_fits_and_keeps_natural_widths_when_it_can(columns, available):
-    natural = [n for n, _ in columns]
-    minimum = [min(n, m) or 1 for n, m in columns]
-    widths = fit_widths(natural, minimum, available)
-    assert all(1 <= w <= n for w, n in zip(widths, natural, strict=True))
-    if sum(natural) <= available:
-        assert widths == natural
-    elif sum(minimum) <= available:
-        assert sum(widths) == available
-        assert all(w >= m for w, m in zip(widths, minimum, strict=True))
-    else:
-        assert sum(widths) <= max(available, len(widths))
+# (fit_widths and the table layout: tests/cli/test_table_widths.py)
 
 
 # ------------------------------------------------------------------ warnings

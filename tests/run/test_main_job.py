@@ -163,7 +163,7 @@ def test_schedule_tonight_and_ics_per_station(tmp_path, capsys):
     code, out, err = run(["schedule", *WEEK, "--demand", "Beijing:Stellenbosch", "--tonight",
                           "--station", "Beijing"], capsys)
     assert code == 0, err
-    assert "Beijing: passes to take" in out and "Stellenbosch: passes" not in out
+    assert "Beijing tonight: passes to take" in out and "Stellenbosch tonight" not in out
     ics = tmp_path / "beijing.ics"
     code, _, err = run(["schedule", *WEEK, "--demand", "Beijing:Stellenbosch", "--station",
                         "Beijing", "-f", "ics", "-o", ics], capsys)

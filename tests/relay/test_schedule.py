@@ -388,6 +388,19 @@ def test_earliest_matches_brute_force(instance):
     assert (plan.delivered["unmet_bits"] == 0).all()
 
 
+def test_the_milp_is_not_held_at_its_warm_start():
+    # found by the test below: HiGHS (1.16), given the greedy plan as its first incumbent,
+    # reported the optimum (200 kbit) but returned the incumbent's point (100 kbit)
+    rows = [("S1", "A", 0, 10, 60, 100_000), ("S1", "B", 0, 0, 60, 100_000),
+            ("S1", "B", 0, 10, 60, 200_000), ("S2", "A", 0, 0, 60, 100_000),
+            ("S2", "A", 1, 0, 60, 200_000), ("S2", "B", 0, 5, 60, 100_000)]
+    common = {"memory_bits": 3e5, "telescopes": {"A": 1}, "known_stations": TINY_STATIONS}
+    plan = plan_ok(key_table(rows), ["A:B"], mip_rel_gap=1e-9, **common)
+    # hand count: S2 relays A's 100 kbit (14:00) at B (14:05); S1 B's 100 kbit (14:00) at
+    # A (14:10), which rules out its B pass at 14:10; night 2 has no B pass
+    assert delivered(plan, "A:B") == pytest.approx(200_000, abs=0.5)
+
+
 def test_rolling_does_not_trade_a_bit_between_demands_to_beat_the_milp():
     # found by the test below: re-optimising the rolling plan's relays let each demand fall
     # 1 bit below what it had, and a bit moved from A:C (weight 1) to A:B (weight 2) by

@@ -261,7 +261,18 @@ class PlannerCommand(ConfiguredCommand):
 
     def invoke(self, ctx):
         format_from_output(ctx)
+        check_csv_comments(ctx.params)
         return super().invoke(ctx)
+
+
+def check_csv_comments(params: dict) -> None:
+    """``--csv-comments`` only with CSV output: it would be silently ignored otherwise."""
+    if not params.get("csv_comments"):
+        return
+    chosen = params.get("output_format")
+    if getattr(chosen, "value", chosen) != "csv":
+        raise OptionError(f"--csv-comments writes comment lines into CSV; it does nothing with "
+                          f"--format {getattr(chosen, 'value', chosen)}", field="--csv-comments")
 
 
 def _element_files(tle, norad) -> list[Path] | None:

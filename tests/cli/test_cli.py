@@ -62,6 +62,18 @@ def test_passes_csv_is_plain_with_provenance_beside_it(micius_file, tmp_path, ca
     pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out), comment="#"), table)
 
 
+@pytest.mark.parametrize("command", [["passes"], ["keys"], ["next"], ["stations"]])
+@pytest.mark.parametrize("output_format", ["json", "table"])
+def test_csv_comments_without_csv_is_refused(micius_file, tmp_path, capsys, command,
+                                             output_format):
+    args = [*command, "--csv-comments", "-f", output_format]
+    if command != ["stations"]:
+        args += ["--tle", micius_file, *MICIUS_PERIOD]
+    code, out, err = run(args, capsys)
+    assert out == ""
+    assert_one_line_error(code, out, err, "--csv-comments", output_format)
+
+
 def test_night_only_by_default_and_all_adds_daylight(micius_file, capsys):
     _, out_night, _ = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "-f", "csv"], capsys)
     _, out_all, _ = run(["passes", "--tle", micius_file, *MICIUS_PERIOD, "-f", "csv", "--all"],

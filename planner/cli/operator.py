@@ -7,6 +7,8 @@ azimuth, elevation, range, range rate, sunlit) every N seconds, for the telescop
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -77,6 +79,11 @@ def sunlit_at(passes, catalogue, column: str):
     return out
 
 
+#: How far before --start ``next`` looks for a pass that is already under way (longer than
+#: any low-Earth-orbit pass, which lasts at most ~20 min above the horizon).
+UNDER_WAY_LOOKBACK = timedelta(hours=2)
+
+
 def _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days):
     from planner.run.pipeline import load_inputs
 
@@ -116,8 +123,11 @@ def next_command(
     check_output(output, output_format is TableFormat.table)
     inputs = _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_days)
     known = len(inputs.warnings)
-    table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes)
+    # a pass already under way at --start rose before it: search from a little earlier
+    earlier = replace(inputs, start=inputs.start - UNDER_WAY_LOOKBACK)
+    table = passes_for(earlier, min_elevation_deg=min_elevation, night_only=not all_passes)
     _warn(inputs.warnings[known:])
+    table = table[table["los_utc"] > pd.Timestamp(inputs.start)]
     table = table.groupby("station", sort=False).head(count).reset_index(drop=True)
     table["sunlit_at_tca"] = sunlit_at(table, inputs.catalogue, "tca_utc")
     now = pd.Timestamp(inputs.start)

@@ -72,6 +72,26 @@ def test_next_is_the_earliest_pass_of_each_station(micius_file, timescale, skyfi
     assert "in " in out
 
 
+def test_next_during_a_pass_shows_that_pass_under_way(micius_file, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    common = ["--tle", micius_file, "--days", "2", "-f", "csv", "--all"]
+    code, out, err = run(["passes", *common, "--start", START], capsys)
+    assert code == 0, err
+    first = pd.read_csv(io.StringIO(out), parse_dates=["aos_utc", "los_utc"]).iloc[0]
+    during = first.aos_utc + (first.los_utc - first.aos_utc) / 2
+    code, out, err = run(["next", *common, "--station", first.station,
+                          "--start", f"{during:%Y-%m-%dT%H:%M:%SZ}"], capsys)
+    assert code == 0, err
+    nxt = pd.read_csv(io.StringIO(out), parse_dates=["aos_utc", "los_utc"]).iloc[0]
+    assert abs((nxt.aos_utc - first.aos_utc).total_seconds()) < 0.01
+    assert abs((nxt.los_utc - first.los_utc).total_seconds()) < 0.01
+    assert nxt.seconds_to_aos < 0
+    code, out, err = run(["next", *common[:-3], "--all", "--station", first.station,
+                          "--start", f"{during:%Y-%m-%dT%H:%M:%SZ}"], capsys)
+    assert code == 0, err
+    assert "under way" in out
+
+
 def test_track_matches_skyfield_topocentric_geometry(micius_file, timescale, skyfield_micius,
                                                      stations, capsys):
     args = ["track", "--tle", micius_file, "--start", START, "--days", "2", "--station",

@@ -32,7 +32,8 @@ constellation_app = typer.Typer(
     help="Constellations: generate Walker-delta element sets; find passes of many satellites "
     "in parallel (processes or Dask) with Parquet output.", no_args_is_help=True,
     rich_markup_mode=None)
-app.add_typer(constellation_app, name="constellation")
+app.add_typer(constellation_app, name="constellation",
+              short_help="Walker-delta element sets; passes at scale.")
 
 
 class WalkerFormat(StrEnum):
@@ -68,7 +69,8 @@ WALKER_FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "eccentricity", "bstar", "name_prefix", "norad_base")}
 
 
-@constellation_app.command("walker")
+@constellation_app.command("walker", short_help="Write the element sets of a Walker-delta "
+                           "constellation.")
 def walker_command(
     planes: Annotated[int, typer.Option("--planes", help="Number of orbital planes P.")],
     per_plane: Annotated[int, typer.Option("--per-plane", help="Satellites per plane S.")],
@@ -119,15 +121,15 @@ def walker_command(
     _emit(text, output)
 
 
-@constellation_app.command("passes")
+@constellation_app.command("passes", short_help="Passes of many satellites, in parallel.")
 def passes_command(
     tle: Annotated[list[Path] | None, typer.Option(
-        "--tle", help="Element-set file (TLE or OMM); repeatable.")] = None,
+        "--tle", metavar="FILE", help="Element-set file (TLE or OMM); repeatable.")] = None,
     norad: NoradOption = None,
     stations: Annotated[Path | None, typer.Option("--stations", help="Ground-station YAML.")
                         ] = None,
     station: Annotated[list[str] | None, typer.Option(
-        "--station", help="Use only this station; repeatable.")] = None,
+        "--station", metavar="NAME", help="Use only this station; repeatable.")] = None,
     start: Annotated[str, typer.Option("--start", help="Start, ISO 8601 UTC or 'now'.")] = "now",
     days: Annotated[float | None, typer.Option("--days", help="Length [days] (default 7).")
                     ] = None,
@@ -141,8 +143,8 @@ def passes_command(
     processes: ProcessesOption = None,
     chunk_days: ChunkDaysOption = None,
     partition_by: Annotated[list[str] | None, typer.Option(
-        "--partition-by", help="Parquet partition column (satellite, station, month); "
-        "repeatable. Default: satellite.")] = None,
+        "--partition-by", metavar="COLUMN", help="Parquet partition column (satellite, "
+        "station, month); repeatable. Default: satellite.")] = None,
     output_format: Annotated[PassFormat, typer.Option("--format", "-f")] = PassFormat.csv,
     output: OutputOption = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale")] = False,

@@ -49,7 +49,7 @@ FETCH_FLAGS = {
 _BYTES_PER_MB = 1_000_000
 
 
-@tle_app.command("fetch")
+@tle_app.command("fetch", short_help="Fetch current element sets from CelesTrak.")
 def fetch_command(
     catnr: Annotated[int | None, typer.Option(
         "--catnr", help="Catalogue (NORAD) number, e.g. 41731 for Micius.")] = None,
@@ -69,14 +69,14 @@ def fetch_command(
         "--cache-dir", help=f"Where answers are kept with their fetch time (default: "
         f"${CACHE_DIR_ENV}, else {DEFAULT_CACHE_DIR}).")] = None,
     connect_timeout: Annotated[float, typer.Option(
-        "--connect-timeout", help="Longest wait for the connection, in seconds.")
+        "--connect-timeout", help="Longest wait for the connection [s].")
     ] = DEFAULT_CONNECT_TIMEOUT_S,
     read_timeout: Annotated[float, typer.Option(
-        "--read-timeout", help="Longest wait for data from the server, in seconds.")
+        "--read-timeout", help="Longest wait for data from the server [s].")
     ] = DEFAULT_READ_TIMEOUT_S,
     deadline: Annotated[float, typer.Option(
-        "--deadline", help="Longest time for the whole request (connection, headers and body), "
-        "in seconds.")] = DEFAULT_DEADLINE_S,
+        "--deadline", help="Longest time for the whole request (connection, headers and body) "
+        "[s].")] = DEFAULT_DEADLINE_S,
     max_size_mb: Annotated[float, typer.Option(
         "--max-size-mb", help="Largest answer accepted, in MB; reading stops beyond it.")
     ] = DEFAULT_MAX_BYTES / _BYTES_PER_MB,

@@ -61,9 +61,10 @@ def stations_command(
                  output_format, output, csv_comments)
 
 
-@tle_app.command("check")
+@tle_app.command("check", short_help="Validate element-set files; flag stale sets.")
 def tle_check(
-    files: Annotated[list[Path], typer.Argument(help="Element-set files to validate.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE",
+                                                help="Element-set files to validate.")],
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     output: OutputOption = None,
     warn_age_days: WarnAgeOption = 14.0,
@@ -108,7 +109,7 @@ def tle_check(
           zip(stale["name"], stale["norad"], stale["age_days"], strict=True))
 
 
-@app.command("config")
+@app.command("config", short_help="Show the configuration file and its settings.")
 def config_command(ctx: typer.Context) -> None:
     """Show which configuration file the commands read, and its settings."""
     from planner.cli.configfile import CONFIG_META

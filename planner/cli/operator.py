@@ -93,7 +93,7 @@ def _inputs(tle, norad, stations, station, start, days, allow_stale, warn_age_da
     return inputs
 
 
-@app.command("next")
+@app.command("next", short_help="The next pass over each station, with countdown.")
 def next_command(
     tle: TleOption = None,
     norad: NoradOption = None,
@@ -176,12 +176,14 @@ def _print_next(table, inputs, zone, now, count: int, all_passes: bool) -> None:
         stdout.print(styled(f"{name}: no {kind} within {plural(inputs.days, 'day')}."))
 
 
-@app.command("track")
+@app.command("track", short_help="Pointing table (az, el, range) of one pass.")
 def track_command(
     tle: TleOption = None,
     norad: NoradOption = None,
     stations: StationsOption = None,
-    station: StationOption = None,
+    station: Annotated[list[str] | None, typer.Option(
+        "--station", metavar="NAME",
+        help="The station to point from (case-insensitive).")] = None,
     start: StartOption = "now",
     days: HorizonOption = 3.0,
     min_elevation: MinElevationOption = None,

@@ -126,7 +126,7 @@ def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
     return events
 
 
-@app.command()
+@app.command(short_help="Predict passes: rise, culmination, set, darkness.")
 def passes(
     tle: TleOption = None,
     norad: NoradOption = None,
@@ -248,7 +248,7 @@ def pooling_summary(table, models: list[dict]) -> str:
             f"per block, a gain of {gain}")
 
 
-@app.command()
+@app.command(short_help="Secure key per pass (link loss, QBER, finite key).")
 def keys(
     tle: TleOption = None,
     norad: NoradOption = None,

@@ -194,7 +194,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
             stdout.print(styled(f"{kind}: {path}"))
 
 
-@app.command()
+@app.command(short_help="The main job: tonight's passes, relay plan, report.")
 def plan(
     tle: TleOption = None,
     norad: NoradOption = None,
@@ -221,7 +221,7 @@ def plan(
     _report_job(locals(), main_job=True)
 
 
-@app.command()
+@app.command(short_help="Key-budget report (HTML and tables).")
 def report(
     tle: TleOption = None,
     norad: NoradOption = None,

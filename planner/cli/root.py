@@ -77,15 +77,16 @@ class TableFormat(StrEnum):
 
 
 TleOption = Annotated[list[Path] | None, typer.Option(
-    "--tle", help="Element-set file (TLE, 3LE, OMM JSON/CSV/XML/KVN); repeatable. "
+    "--tle", metavar="FILE", help="Element-set file (TLE, 3LE, OMM JSON/CSV/XML/KVN); repeatable. "
     "Default: the bundled representative Jinan-1 set.")]
 NoradOption = Annotated[list[int] | None, typer.Option(
-    "--norad", help="Use the element sets that 'qkdplan tle fetch --catnr N' cached for this "
+    "--norad", metavar="N",
+    help="Use the element sets that 'qkdplan tle fetch --catnr N' cached for this "
     "catalogue number; repeatable, and combines with --tle.")]
 StationsOption = Annotated[Path | None, typer.Option(
     "--stations", help="Ground-station YAML. Default: the bundled ground_stations.yaml.")]
 StationOption = Annotated[list[str] | None, typer.Option(
-    "--station", help="Use only this station (case-insensitive); repeatable.")]
+    "--station", metavar="NAME", help="Use only this station (case-insensitive); repeatable.")]
 StartOption = Annotated[str, typer.Option(
     "--start", help="Start of the period: ISO 8601 UTC (e.g. 2026-11-24T12:00Z) or 'now'.")]
 DaysOption = Annotated[float | None, typer.Option(
@@ -110,7 +111,8 @@ CsvCommentsOption = Annotated[bool, typer.Option(
 
 
 DemandOption = Annotated[list[str] | None, typer.Option(
-    "--demand", help="Station pair needing key: A:B[:weight[:target_bits]]; repeatable.")]
+    "--demand", metavar="A:B",
+    help="Station pair needing key: A:B[:weight[:target_bits]]; repeatable.")]
 DemandsFileOption = Annotated[Path | None, typer.Option(
     "--demands", help="YAML file of demands (station_a, station_b, weight, target_bits).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weather scenarios.")]

@@ -236,13 +236,14 @@ def plan_events(sheets) -> list[dict]:
     return events
 
 
-@app.command()
+@app.command(short_help="Trusted-relay plan: passes, relays, delivered key.")
 def schedule(
     tle: TleOption = None,
     norad: NoradOption = None,
     stations: StationsOption = None,
     station: Annotated[list[str] | None, typer.Option(
-        "--station", help="Print (or write) the night sheet of this station; repeatable. "
+        "--station", metavar="NAME",
+        help="Print (or write) the night sheet of this station; repeatable. "
         "Planning always uses every station of the station file.")] = None,
     start: StartOption = "now",
     days: DaysOption = None,
@@ -259,10 +260,12 @@ def schedule(
     reserve_bits: Annotated[float, typer.Option(
         "--reserve-bits", help="Key each link keeps for authentication [bit].")] = 0.0,
     fibre: Annotated[list[str] | None, typer.Option(
-        "--fibre", help="Ground fibre QKD link A:B:RATEbps or A:B:LENGTHkm; repeatable.")
+        "--fibre", metavar="A:B:RATE",
+        help="Ground fibre QKD link A:B:RATEbps or A:B:LENGTHkm; repeatable.")
     ] = None,
     unavailable: Annotated[list[str] | None, typer.Option(
-        "--unavailable", help="STATION:YYYY-MM-DD night a station cannot observe; "
+        "--unavailable", metavar="STATION:DATE",
+        help="STATION:YYYY-MM-DD night a station cannot observe; "
         "repeatable.")] = None,
     scenarios: Annotated[int | None, typer.Option(
         "--scenarios", help="Evaluate the plan over N sampled weather scenarios.")] = None,

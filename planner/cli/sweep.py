@@ -54,7 +54,7 @@ def _sweep_view(table):
             (table["weakest_station_expected_bits_per_night"] / 1e3).round(1)})
 
 
-@app.command()
+@app.command(short_help="Design sweep of the key budget over payload axes.")
 def sweep(
     file: Annotated[Path | None, typer.Argument(
         help="Sweep YAML: base case and axes (qkdplan sweep --example prints one).")] = None,
@@ -74,7 +74,7 @@ def sweep(
         "to gain from them (by default it then runs in-process).")] = False,
 ) -> None:
     """Design sweep: the key budget as each axis (aperture, divergence, minimum elevation,
-    station subset, number of satellites, ...) varies from the base case."""
+    station subset, number of satellites) varies from the base case."""
     from planner.io.output import check_output_path, provenance, to_csv, to_json, write_atomic
     from planner.run.executors import executor_spec, open_executor
     from planner.run.sweep import (

@@ -59,6 +59,26 @@ def test_help_keeps_units_and_colons(command, needles, capsys):
     assert "🅱" not in out
 
 
+HELP_COMMANDS = [[], ["stations"], ["config"], ["next"], ["track"], ["passes"], ["keys"],
+                 ["schedule"], ["plan"], ["report"], ["sweep"], ["tle"], ["tle", "check"],
+                 ["tle", "fetch"], ["constellation"], ["constellation", "walker"],
+                 ["constellation", "passes"]]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
+def test_help_fits_80_columns_with_whole_summaries_and_no_python_types(command, narrow,
+                                                                       capsys):
+    """Command summaries are whole sentences (no '...' cut), option values are named
+    (``--tle FILE``, not ``--tle <list[Path]>``), and nothing is wider than 80 columns."""
+    code, out, _ = run([*command, "--help"], capsys)
+    assert code == 0
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 80, out
+    assert "..." not in out.replace("COMMAND [ARGS]...", "").replace("}...", ""), out
+    options = out[out.index("Options:"):]
+    assert "list[" not in options and "[Path]" not in options, options
+    assert "in seconds" not in out
+
+
 # ------------------------------------------------------------------ widths and times
 
 

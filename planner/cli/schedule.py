@@ -156,8 +156,9 @@ def _print_delivered(plan, nights=None) -> None:
         tonight = by_night[by_night.index.isin(nights)].sum().reindex(delivered["demand"])
         view["tonight kbit"] = _kbit(tonight.fillna(0.0).to_numpy())
         start, end = (pd.Timestamp(plan.parameters[k]) for k in ("start_utc", "end_utc"))
-        shown = ", ".join(f"{n:%Y-%m-%d}" for n in nights) or "no pass chosen"
-        title += (f"; tonight: the plan's night of {shown}; period: {start:%Y-%m-%d %H:%M} "
+        shown = (f"the plan's night of {', '.join(f'{n:%Y-%m-%d}' for n in nights)}" if nights
+                 else "no pass chosen")
+        title += (f"; tonight: {shown}; period: {start:%Y-%m-%d %H:%M} "
                   f"to {end:%Y-%m-%d %H:%M} UTC")
         period = "period kbit"
     view[period] = _kbit(delivered["delivered_bits"])
@@ -360,8 +361,10 @@ def schedule(
         text = to_json({k: v for k, v in document.items() if k != "provenance"},
                        document["provenance"])
     elif output_format is Format.csv:
-        rows = pd.concat([sheet.assign(station=st.name) for st, sheet in sheets if len(sheet)]
-                         or [pd.DataFrame()])
+        frames = [sheet.assign(station=st.name) for st, sheet in sheets]
+        chosen = [frame for frame in frames if len(frame)]
+        # no pass chosen: the header alone, with the sheet's columns
+        rows = pd.concat(chosen) if chosen else frames[0].iloc[:0] if frames else pd.DataFrame()
         text = to_csv(rows.reset_index(), provenance)
     else:
         text = to_ics(plan_events(sheets), calendar_name="qkdplan relay plan",

@@ -34,7 +34,7 @@ def satellites_text(inputs: ReportInputs, summary: Summary) -> str:
 def _no_passes_text(inputs: ReportInputs, summary: Summary) -> str:
     sats = satellites_text(inputs, summary) or "the satellite(s)"
     stations = ", ".join(s.name for s in inputs.stations) or "the selected stations"
-    return (f"No passes: {sats} never rises above the minimum elevation of {stations} from "
+    return (f"No passes: {sats} does not rise above the minimum elevation of {stations} from "
             f"{period_text(summary.period)}. There is nothing to plan or plot; check the "
             "period, the stations' minimum elevations and the element sets.")
 

@@ -234,3 +234,14 @@ def test_passes_in_utc_name_the_zone_once(monkeypatch, capsys):
     out = _shown(["passes", "--station", "Beijing", "--start", "2026-12-03T12:00Z", "--days",
                   "1", "--tz", "utc"], 200, monkeypatch, capsys)
     assert "times UTC;" in out and "UTC (UTC)" not in out
+
+
+def test_tonight_csv_without_a_chosen_pass_is_the_header_alone(capsys):
+    # on the night of 3 December the two-day plan takes no Beijing pass
+    code, out, err = run(["schedule", "--tonight", "--station", "Beijing", "--start",
+                          "2026-12-03T12:00Z", "--days", "2", "-f", "csv"], capsys)
+    assert code == 0, err
+    # the columns docs/data-contracts.md gives for schedule's CSV
+    assert out.splitlines() == ["pass_id,night_date,satellite,aos_utc,tca_utc,los_utc,"
+                                "aos_azimuth_deg,aos_elevation_deg,max_elevation_deg,demands,"
+                                "clear_sky_probability,expected_secure_bits,used_bits,station"]

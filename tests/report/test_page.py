@@ -165,7 +165,7 @@ def test_no_passes_says_so_instead_of_plotting(run, build_inputs):
     empty = run["passes"].iloc[:0]
     page = report.build_report(build_inputs(
         passes=empty, keys=run["keys"].iloc[:0], tracks=None, plan=None, ground_track=None))
-    assert "No passes: JINAN-1 (REPRESENTATIVE) never rises above the minimum elevation" in page
+    assert "No passes: JINAN-1 (REPRESENTATIVE) does not rise above the minimum elevation" in page
     assert "Plotly.newPlot" not in page
     assert 'class="plotly-graph-div"' not in page
     for section in report.SECTION_IDS:

@@ -125,8 +125,8 @@ def _print_tonight(run, inputs, zone=None) -> None:
     columns = [
         Column("station"), Column("AOS local", nowrap=True), Column("AOS UTC"),
         Column("max el°", "right", 4), Column("AOS az°", "right", 3, drop=2),
-        Column("kbit", "right", 5, drop=1), Column("clear sky", "right", 5, drop=3),
-        Column("expect kbit", "right", 6), Column("relay", "left", 5)]
+        Column("clear-sky kbit", "right", 5, drop=1), Column("clear sky", "right", 5, drop=3),
+        Column("expected kbit", "right", 6), Column("relay", "left", 5)]
     rows = []
     for index, row in zip(night.index, night.itertuples(index=False), strict=True):
         rows.append([

@@ -10,8 +10,9 @@
   zone ...`` rather than ``--tz: ...``, which would name an option nobody typed;
 * warns once, after its run, when a planning command (one with ``--start``) cannot use a
   setting of the file that decides which passes are found or how they are shown
-  (``min_elevation`` for ``keys``): such a setting is applied or warned about, never dropped
-  in silence. (Relay and key settings such as ``demand`` mean nothing to ``passes``.)
+  (``warn_age_days`` and ``tz`` for ``constellation passes``): such a setting is applied or
+  warned about, never dropped in silence. (Relay and key settings such as ``demand`` mean
+  nothing to ``passes``.)
 """
 
 from __future__ import annotations

@@ -257,6 +257,7 @@ def keys(
     start: StartOption = "now",
     days: DaysOption = None,
     end: EndOption = None,
+    min_elevation: MinElevationOption = None,
     payload: PayloadOption = None,
     payload_name: PayloadNameOption = None,
     pool: Annotated[int, typer.Option(
@@ -303,7 +304,7 @@ def keys(
                          warn_age_days=warn_age_days)
     _warn(inputs.warnings)
     known = len(inputs.warnings)
-    passes_table = passes_for(inputs, night_only=not all_passes)
+    passes_table = passes_for(inputs, min_elevation_deg=min_elevation, night_only=not all_passes)
     run = keys_for(inputs, passes_table, payload_file=payload, payload_name=payload_name,
                    pool=pool, fluctuation=fluctuation, ec_leakage=ec_leakage,
                    optimise=optimise)
@@ -324,7 +325,8 @@ def keys(
     provenance = run_provenance(inputs, key_models=run.models,
                                 options={"pool": pool, "fluctuation": fluctuation,
                                          "ec_leakage": ec_leakage,
-                                         "night_only": not all_passes},
+                                         "night_only": not all_passes,
+                                         "min_elevation_deg": min_elevation},
                                 optimisation=run.optimisation)
     columns = [c for c in table.columns if not c.startswith("_")]
     text = (to_csv(table[columns], provenance, comments=csv_comments)

@@ -13,6 +13,7 @@ from planner.cli.root import (
     DemandOption,
     DemandsFileOption,
     EndOption,
+    MinElevationOption,
     NightOption,
     NoradOption,
     PayloadNameOption,
@@ -176,7 +177,7 @@ def _report_job(options: dict, *, main_job: bool) -> None:
                        payload_name=o["payload_name"],
                        solver=None if o["solver"] is None else o["solver"].value,
                        scenarios=o["scenarios"], seed=o["seed"], night=o["night"], zone=zone,
-                       step=step)
+                       min_elevation_deg=o["min_elevation"], step=step)
     _warn(inputs.warnings[known:])
     if main_job:
         keys = run.keys.table
@@ -203,6 +204,7 @@ def plan(
     start: StartOption = "now",
     days: DaysOption = None,
     end: EndOption = None,
+    min_elevation: MinElevationOption = None,
     demand: DemandOption = None,
     demands: DemandsFileOption = None,
     output: ReportOutputOption = Path("qkdplan-report.html"),
@@ -230,6 +232,7 @@ def report(
     start: StartOption = "now",
     days: DaysOption = None,
     end: EndOption = None,
+    min_elevation: MinElevationOption = None,
     demand: DemandOption = None,
     demands: DemandsFileOption = None,
     output: ReportOutputOption = Path("qkdplan-report.html"),

@@ -16,6 +16,7 @@ from planner.cli.root import (
     DemandsFileOption,
     EndOption,
     Format,
+    MinElevationOption,
     NoradOption,
     Objective,
     OutputOption,
@@ -51,11 +52,12 @@ SCHEDULE_FLAGS = {
 }
 
 
-def _plan_keys(inputs, payload, payload_name):
-    """Night passes and their key table, the scheduler's input."""
+def _plan_keys(inputs, payload, payload_name, min_elevation=None):
+    """Night passes (above ``min_elevation`` [deg], if given, at every station) and their key
+    table, the scheduler's input."""
     from planner.run.pipeline import keys_for, passes_for
 
-    night = passes_for(inputs, night_only=True)
+    night = passes_for(inputs, min_elevation_deg=min_elevation, night_only=True)
     return keys_for(inputs, night, payload_file=payload, payload_name=payload_name)
 
 
@@ -249,6 +251,7 @@ def schedule(
     start: StartOption = "now",
     days: DaysOption = None,
     end: EndOption = None,
+    min_elevation: MinElevationOption = None,
     demand: DemandOption = None,
     demands: DemandsFileOption = None,
     objective: Annotated[Objective, typer.Option("--objective")] = Objective.total,
@@ -298,6 +301,7 @@ def schedule(
         load_inputs,
         run_provenance,
         schedule_for,
+        stations_as_searched,
     )
 
     zone = resolve_zone(tz)
@@ -333,7 +337,7 @@ def schedule(
                     DEFAULT_MEMORY_BITS if memory_bits is None else memory_bits)
     _warn(inputs.warnings)
     known = len(inputs.warnings)
-    run = _plan_keys(inputs, payload, payload_name)
+    run = _plan_keys(inputs, payload, payload_name, min_elevation)
     with flags_named(SCHEDULE_FLAGS):
         plan = schedule_for(inputs, run.table, wanted, memory_bits=memory_bits, gap_s=gap_s,
                             reserve_bits=reserve_bits, objective=objective.value,
@@ -342,8 +346,10 @@ def schedule(
                             time_limit_s=time_limit, state=measured)
     _warn(inputs.warnings[known:])
     _warn(plan.notes)
-    sheets, windows = _station_sheets(plan, run.table, inputs.stations, station,
-                                      pd.Timestamp(inputs.start) if tonight else None)
+    # pointing at acquisition: the minimum elevation the passes were found with
+    sheets, windows = _station_sheets(plan, run.table,
+                                      stations_as_searched(inputs.stations, min_elevation),
+                                      station, pd.Timestamp(inputs.start) if tonight else None)
     if output_format is Format.table:
         if output is not None:
             raise OptionError("--format table prints to the terminal; use csv, json or ics "
@@ -354,7 +360,8 @@ def schedule(
         else:
             _print_plan(plan, sheets, "Relay plan", zone=zone)
         return
-    provenance = run_provenance(inputs, key_models=run.models, seed=seed)
+    provenance = run_provenance(inputs, key_models=run.models, seed=seed,
+                                options={"min_elevation_deg": min_elevation})
     if output_format is Format.json:
         document = plan_to_json(plan)
         document["provenance"] = {**document.get("provenance", {}), **provenance}

@@ -145,7 +145,27 @@ def load_inputs(tle: Sequence[str | Path] | None = None, stations_file: str | Pa
 
 def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
                night_only: bool = True, refraction: bool = False) -> pd.DataFrame:
-    """The pass table of a run (night passes only unless ``night_only`` is False)."""
+    """The pass table of a run (night passes only unless ``night_only`` is False).
+
+    Parameters
+    ----------
+    inputs
+        From :func:`load_inputs`; warnings of the search (no pass at a station, a decayed
+        orbit) are added to its ``warnings``.
+    min_elevation_deg
+        Overrides every station's minimum elevation [deg] (``--min-elevation``): AOS and LOS
+        are where the satellite crosses it, so a pass never above it is not found, and the
+        key of a pass (sampled from AOS to LOS) is that of its part above it.
+    night_only
+        Keep only the passes in darkness at the station.
+    refraction
+        Thresholds and elevations apparent (refracted) rather than geometric.
+
+    Raises
+    ------
+    OptionError
+        If ``min_elevation_deg`` is not in [0, 90).
+    """
     if min_elevation_deg is not None and not 0 <= min_elevation_deg < 90:
         raise OptionError(f"{min_elevation_deg} is outside [0, 90)", field="min_elevation_deg")
     table = find_passes(inputs.catalogue, inputs.stations, inputs.start, inputs.end,
@@ -156,6 +176,33 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
     if night_only:
         table = table[table["night"]].reset_index(drop=True)
     return table
+
+
+def stations_as_searched(stations: Sequence[Station],
+                         min_elevation_deg: float | None = None) -> list[Station]:
+    """The stations as the pass search saw them: each one's minimum elevation replaced by
+    ``min_elevation_deg`` when given (its horizon mask still raises it where higher).
+
+    For what shows the stations' thresholds beside the passes found with the override (the
+    night sheet's pointing at acquisition, the report's footprints and sky plot), so they
+    agree with the passes.
+
+    Parameters
+    ----------
+    stations
+        The run's stations.
+    min_elevation_deg
+        The override of :func:`passes_for` [deg]; ``None`` leaves the stations as they are.
+
+    Returns
+    -------
+    list of Station
+        Copies with the override, or the stations themselves without one.
+    """
+    if min_elevation_deg is None:
+        return list(stations)
+    return [s.model_copy(update={"min_elevation_deg": float(min_elevation_deg)})
+            for s in stations]
 
 
 def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
@@ -407,7 +454,7 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
              payload_file: str | Path | None = None, payload_name: str | None = None,
              solver: str | None = None, scenarios: int = 200, seed: int = 0,
              night: str | None = None, title: str | None = None, zone=None,
-             step=lambda name: None) -> PlanRun:
+             min_elevation_deg: float | None = None, step=lambda name: None) -> PlanRun:
     """The main job: passes, key per pass, relay plan, key-budget report.
 
     Parameters
@@ -428,6 +475,11 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     zone
         Time zone (``tzinfo``) of the report's local times (``--tz``); each station's own by
         default.
+    min_elevation_deg
+        Overrides every station's minimum elevation [deg] (:func:`passes_for`): passes that
+        stay below it are not found, and the key of each pass is that of its part above it.
+        The report shows the stations with it (:func:`stations_as_searched`) and records it
+        in the provenance's ``options``.
     step
         Called with the name of each stage as it starts (for progress display).
     """
@@ -437,7 +489,7 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     check_weather_options(scenarios, seed)
     report.check_night(night, (inputs.start, inputs.end))
     step("finding passes")
-    passes = passes_for(inputs, night_only=False)
+    passes = passes_for(inputs, min_elevation_deg=min_elevation_deg, night_only=False)
     step("computing the key of each pass")
     keys = keys_for(inputs, passes, payload_file=payload_file, payload_name=payload_name)
     plan = None
@@ -452,10 +504,12 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
                                               night=night)
     names = ", ".join(inputs.catalogue.name(k) for k in inputs.catalogue.satellites)
     files = report.write_report(output, report.ReportInputs(
-        passes=passes, stations=inputs.stations, keys=keys.table, tracks=night_tracks,
-        plan=plan, ground_track=ground, title=title or f"{names}: key budget",
+        passes=passes, stations=stations_as_searched(inputs.stations, min_elevation_deg),
+        keys=keys.table, tracks=night_tracks, plan=plan, ground_track=ground,
+        title=title or f"{names}: key budget",
         provenance=run_provenance(inputs, key_models=keys.models, seed=seed,
-                                  solver=solver if demands else None),
+                                  solver=solver if demands else None,
+                                  options={"min_elevation_deg": min_elevation_deg}),
         period=(inputs.start, inputs.end), weather_scenarios=scenarios, weather_seed=seed,
         zone=zone))
     return PlanRun(passes=passes, keys=keys, plan=plan, report_files=files, solver=solver)

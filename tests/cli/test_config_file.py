@@ -160,15 +160,18 @@ def test_min_elevation_of_the_file_and_of_the_option_agree(command, tmp_path, ca
 def test_a_setting_a_planning_command_cannot_use_is_warned_about_once(tmp_path, capsys):
     (tmp_path / "micius.tle").write_text(MICIUS_TLE)
     config = tmp_path / "site.toml"
-    config.write_text('tle = "micius.tle"\nmin_elevation = 40\ndemand = "Graz:Ngari"\n')
-    code, _out, err = run(["--config", config, "keys", *DAY, "--station", "Graz", "-f", "csv"],
-                         capsys)
+    config.write_text('tle = "micius.tle"\nmin_elevation = 40\nwarn_age_days = 7\n'
+                      'demand = "Graz:Ngari"\n')
+    code, _out, err = run(["--config", config, "constellation", "passes", *DAY, "-f", "csv"],
+                          capsys)
     assert code == 0, err
-    warnings = [line for line in err.splitlines() if "min_elevation" in line]
-    assert len(warnings) == 1 and "site.toml" in warnings[0], err
-    assert "demand" not in err                      # a relay setting means nothing to keys
-    code, _out, err = run(["--config", config, "passes", *DAY, "-f", "csv"], capsys)
-    assert code == 0 and "site.toml" not in err, err  # passes uses min_elevation
+    warnings = [line for line in err.splitlines() if "site.toml" in line]
+    assert len(warnings) == 1 and "has no option for warn_age_days;" in warnings[0], err
+    assert "demand" not in err              # a relay setting means nothing to pass tables
+    # keys, plan, report and schedule take min_elevation (tests/cli/test_min_elevation.py)
+    for command in (["keys", "--station", "Graz", "-f", "csv"], ["passes", "-f", "csv"]):
+        code, _out, err = run(["--config", config, *command, *DAY], capsys)
+        assert code == 0 and "site.toml" not in err, err
 
 
 # --- a bad value is blamed on where it came from ----------------------------------------------

@@ -89,6 +89,9 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     stations = list(stations)
     if not stations or not catalogue.satellites:
         return _empty_table()
+    if min_elevation_deg is not None:  # the override is each station's floor, mask or not
+        stations = [s.model_copy(update={"min_elevation_deg": float(min_elevation_deg)})
+                    for s in stations]
     frames = station_frames([s.latitude_deg for s in stations],
                             [s.longitude_deg for s in stations],
                             [s.altitude_m for s in stations])

@@ -378,6 +378,24 @@ def test_horizon_mask_splits_passes_where_terrain_blocks(micius_catalogue, miciu
         np.testing.assert_allclose(alt.degrees, limit, atol=2e-3)
 
 
+def test_horizon_mask_follows_a_minimum_elevation_override(micius_catalogue, micius_skyfield,
+                                                           timescale, jinan1_stations):
+    # a mask with a 40 deg wall and open sky elsewhere: the override (5 deg, below the
+    # station's own minimum) is the floor away from the wall, not the station's minimum
+    base = jinan1_stations[0]
+    mask = [[0.0, 40.0], [90.0, 40.0], [100.0, 0.0], [350.0, 0.0]]
+    masked = Station(**{**base.model_dump(), "horizon_mask": mask})
+    assert masked.min_elevation_deg > 5.0
+    cut = find_passes(micius_catalogue, [masked], START, END, min_elevation_deg=5.0)
+    lowered = Station(**{**masked.model_dump(), "min_elevation_deg": 5.0})
+    for column in ("aos_utc", "los_utc"):
+        t = skyfield_times(timescale, cut[column])
+        alt, az, _ = (micius_skyfield - _topos(masked)).at(t).altaz()
+        limit = lowered.effective_min_elevation_deg(az.degrees)
+        np.testing.assert_allclose(alt.degrees, limit, atol=2e-3)
+    assert (cut["max_elevation_deg"] < masked.min_elevation_deg).any()
+
+
 def test_nearest_element_set_and_age(jinan1_stations):
     from planner.elements.elementsets import format_tle
 

@@ -3,7 +3,7 @@
 Typer reads ``nan``, ``inf`` and ``-5`` as floats, and a comparison with NaN is always false:
 ``--warn-age-days nan`` flagged nothing as stale, ``--warn-age-days -5`` everything. Every
 float option must be finite, and those in :data:`RANGES` must lie in their range; the library
-checks its own limits beyond that (``--days`` at most ten years, ``--step`` 0.1 to 600 s).
+checks its own limits beyond that (``--days`` at most ten years).
 Run by :class:`planner.cli.configfile.ConfiguredCommand` for every command, so a value from
 the configuration file is checked, and blamed on the file, the same way.
 """
@@ -23,7 +23,7 @@ RANGES: dict[str, tuple[float | None, bool, float | None, bool]] = {
     "days": (0.0, False, None, False),
     "warn_age_days": (0.0, False, None, False),
     "min_elevation": (0.0, True, 90.0, False),
-    "step_s": (0.0, False, None, False),
+    "step_s": (0.1, True, 600.0, True),  # track --step [s]
     "chunk_days": (0.0, False, None, False),
     "memory_bits": (0.0, False, None, False),
     "gap_s": (0.0, True, None, False),

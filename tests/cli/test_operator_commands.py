@@ -90,6 +90,13 @@ def test_next_during_a_pass_shows_that_pass_under_way(micius_file, capsys, monke
                           "--start", f"{during:%Y-%m-%dT%H:%M:%SZ}"], capsys)
     assert code == 0, err
     assert "under way" in out
+    # track's first pass from that moment is the same pass, from its AOS to its LOS
+    code, out, err = run(["track", *common[:4], "--all", "--station", first.station, "--start",
+                          f"{during:%Y-%m-%dT%H:%M:%SZ}", "--step", "10", "-f", "csv"], capsys)
+    assert code == 0, err
+    track = pd.read_csv(io.StringIO(out), parse_dates=["time_utc"])
+    assert abs((track["time_utc"].iloc[0] - first.aos_utc).total_seconds()) < 0.01
+    assert abs((track["time_utc"].iloc[-1] - first.los_utc).total_seconds()) < 0.01
 
 
 def test_track_matches_skyfield_topocentric_geometry(micius_file, timescale, skyfield_micius,
@@ -140,6 +147,8 @@ def test_track_table_fits_80_columns(monkeypatch, micius_file, capsys):
 @pytest.mark.parametrize(("args", "flag"), [
     (["track"], "--station"),
     (["track", "--station", "Graz", "--step", "0"], "--step"),
+    (["track", "--station", "Graz", "--step", "0.05"], "--step"),
+    (["track", "--station", "Graz", "--step", "601"], "--step"),
     (["track", "--station", "Graz", "--pass", "400"], "--pass"),
     (["next", "--count", "0"], "--count"),
 ])

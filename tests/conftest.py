@@ -21,6 +21,22 @@ MICIUS_TLE = """MICIUS (QUESS)
 
 
 @pytest.fixture(scope="session")
+def _empty_user_dirs(tmp_path_factory):
+    return tmp_path_factory.mktemp("user-config"), tmp_path_factory.mktemp("user-cache")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch, _empty_user_dirs):
+    """Every test runs as a user without a configuration file or fetch cache: the developer's
+    own (``$QKDPLAN_CONFIG``, the user configuration directory) would change the defaults of
+    every command. Tests of the config file and the cache set their own."""
+    config_home, cache = _empty_user_dirs
+    monkeypatch.delenv("QKDPLAN_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    monkeypatch.setenv("QKDPLAN_CACHE_DIR", str(cache))
+
+
+@pytest.fixture(scope="session")
 def timescale():
     return load.timescale(builtin=True)
 

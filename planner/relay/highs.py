@@ -99,7 +99,12 @@ class LpBuilder:
                             threads=threads, bonus=bonus, relax=relax, fixed=fixed, start=None)
         better = again["has_solution"] and (again["point_objective"] - got) * (
             1 if maximize else -1) >= 0
-        chosen = again if better else dict(result, objective=got)
+        if better:
+            chosen = again
+        else:  # the start's point stands, short of the optimum HiGHS reported: not proven
+            bound = result["bound"] if result["bound"] is not None else reported
+            chosen = dict(result, objective=got, status="time_limit",
+                          gap=abs(bound - got) / max(abs(bound), 1e-9))
         chosen["wall_s"] = time.perf_counter() - begun
         return chosen
 

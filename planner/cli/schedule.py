@@ -35,11 +35,12 @@ from planner.cli.root import (
     _print_frame,
     _warn,
     app,
+    check_output,
     stdout,
 )
 from planner.cli.terminal import is_utc, resolve_zone, styled, zone_label
 from planner.errors import OptionError
-from planner.io.output import check_output_path, to_csv, to_ics, to_json
+from planner.io.output import to_csv, to_ics, to_json
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -305,8 +306,7 @@ def schedule(
     )
 
     zone = resolve_zone(tz)
-    if output is not None:
-        check_output_path(output)
+    check_output(output, output_format is Format.table, "csv, json or ics")
     with flags_named(SCHEDULE_FLAGS):  # bad options fail before the work
         check_options(memory_bits=1.0 if memory_bits is None else memory_bits,
                       gap_s=0.0 if gap_s is None else gap_s, reserve_bits=reserve_bits,
@@ -351,9 +351,6 @@ def schedule(
                                       stations_as_searched(inputs.stations, min_elevation),
                                       station, pd.Timestamp(inputs.start) if tonight else None)
     if output_format is Format.table:
-        if output is not None:
-            raise OptionError("--format table prints to the terminal; use csv, json or ics "
-                              "with --output", field="--format")
         if tonight:
             _print_plan(plan, sheets, "Tonight's plan", _tonight_relays(plan, windows), zone,
                         tonight=True)

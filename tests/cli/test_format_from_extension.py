@@ -78,3 +78,13 @@ def test_an_extension_of_no_format_still_needs_one(tmp_path, capsys):
     code, out, err = run(["next", *GRAZ, *DAY, "-o", tmp_path / "n.txt"], capsys)
     assert_one_line_error(code, out, err, "--format", ".csv or .json")
     assert not (tmp_path / "n.txt").exists()
+
+
+def test_schedule_refuses_a_table_file_before_planning(tmp_path, capsys):
+    # a payload file that the key stage would refuse: the --format error must come first
+    payload = tmp_path / "payload.yaml"
+    payload.write_text("not: [a payload\n")
+    code, out, err = run(["schedule", *DAY, "--payload", payload, "-o", tmp_path / "plan.txt"],
+                         capsys)
+    assert_one_line_error(code, out, err, "--format", ".csv, .json or .ics")
+    assert not (tmp_path / "plan.txt").exists()

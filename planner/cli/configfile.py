@@ -1,7 +1,8 @@
 """The configuration file on the command line: which file, its defaults, and whose fault.
 
 :mod:`planner.io.config` reads the file; here the commands take it in. Every command is a
-:class:`ConfiguredCommand` (``cli.root.register_commands`` sets the class), which
+:class:`ConfiguredCommand` (through ``cli.root.PlannerCommand``, the class
+``cli.root.register_commands`` sets), which
 
 * checks every float option before the work (:mod:`planner.cli.numbers`: finite, in range);
 * accepts ``--config FILE`` after the command word too (``qkdplan next --config site.toml``),
@@ -88,9 +89,9 @@ class ConfiguredCommand(TyperCommand):
     """A command that takes its defaults from the configuration file (module docstring)."""
 
     def get_params(self, ctx):
-        params = super().get_params(ctx)
+        params = super().get_params(ctx)  # (may be the command's own list: not changed)
         if not any(p.name == "config" for p in params):
-            params.insert(0, _config_option())
+            params = [_config_option(), *params]
         return params
 
     def invoke(self, ctx):

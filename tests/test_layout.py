@@ -2,7 +2,7 @@
 
 * Subpackages import one way: ``cli`` -> ``run`` -> the stages, in pipeline order
   (``elements`` -> ``mission`` -> ``geometry`` -> ``link`` -> ``key`` -> ``relay`` -> ``report``)
-  -> the base (``io``, ``errors``, ``timebase``). A module may import its own package, any base
+  -> the base (``io``, ``errors``, ``timebase``, ``zones``). A module may import its own package, any base
   module and any package earlier in that order, never a later one; so there are no cycles
   between packages.
 * Every module stays small enough to read as one concept.
@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "planner"
 LAYERS = ["elements", "mission", "geometry", "link", "key", "relay", "report", "run", "cli"]
 """Subpackages in import order: each may import the ones before it."""
 
-BASE = {"io", "errors", "timebase", "__init__", "__main__"}
+BASE = {"io", "errors", "timebase", "zones", "__init__", "__main__"}
 """Modules and packages every layer may import (``__main__`` only runs the CLI)."""
 
 MAX_MODULE_LINES = 650

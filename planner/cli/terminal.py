@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from planner.errors import OptionError
+from planner.zones import is_utc, zone_label
 
 __all__ = [
     "Column",
@@ -167,18 +168,6 @@ def format_local(time: datetime, zone: tzinfo, *, seconds: bool = True,
     return f"{text} {zone_label(local)}" if with_zone else text
 
 
-def zone_label(local: datetime) -> str:
-    """The zone abbreviation of an aware time (``SAST``, ``CST``), or ``UTC+08`` where the
-    zone database gives only a number."""
-    name = local.tzname() or "UTC"
-    if name[0] in "+-":
-        name = f"UTC{name}"
-    return name
-
-
-
-
-
 def plural(count: float, noun: str, nouns: str | None = None) -> str:
     """``count`` and the noun in its number: ``1 day``, ``0.5 days``, ``3 stations``
     (``nouns``: an irregular plural, e.g. ``passes``)."""
@@ -186,11 +175,6 @@ def plural(count: float, noun: str, nouns: str | None = None) -> str:
     return f"{count:g} {word}"
 
 
-def is_utc(zone: tzinfo | None) -> bool:
-    """Whether ``zone`` (from :func:`resolve_zone`) is UTC: local-time columns would only
-    repeat the UTC ones."""
-    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC", "Etc/UCT", "UCT",
-                                                         "Zulu", "Etc/Zulu")
 
 class Column(NamedTuple):
     """One column of a terminal table.

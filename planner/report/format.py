@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 
 from planner.timebase import utc_timestamp
+from planner.zones import zone_label
 
-__all__ = ["kbit", "local", "mbit", "mbit_short", "period_text", "plain", "utc", "zone_label"]
+__all__ = ["kbit", "local", "mbit", "mbit_short", "period_text", "plain", "utc"]
 
 
 def mbit(bits: Any, digits: int = 2) -> str:
@@ -40,13 +41,6 @@ def utc(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "—"
     stamp = utc_timestamp(value)
     return stamp.strftime(fmt)
-
-
-def zone_label(stamp: datetime) -> str:
-    """The zone abbreviation of an aware time (``SAST``, ``CST``), or ``UTC+04`` where the zone
-    database gives only a number (as the terminal tables write it)."""
-    name = stamp.tzname() or "UTC"
-    return f"UTC{name}" if name[0] in "+-" else name
 
 
 def local(value: Any, zone: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

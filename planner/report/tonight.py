@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from planner.report import parts
-from planner.report.format import kbit, utc, zone_label
+from planner.report.format import kbit, utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
+from planner.zones import zone_label
 
 __all__ = ["TONIGHT_HOURS", "shown_zones", "tonight_passes", "tonight_section", "zone_of"]
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from planner.report.figures.style import f32, mark, ordered_stations, style_figure
-from planner.report.format import zone_label
+from planner.zones import zone_label
 
 
 def decimate_tracks(tracks: pd.DataFrame, step_s: float) -> pd.DataFrame:

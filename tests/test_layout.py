@@ -2,9 +2,9 @@
 
 * Subpackages import one way: ``cli`` -> ``run`` -> the stages, in pipeline order
   (``elements`` -> ``mission`` -> ``geometry`` -> ``link`` -> ``key`` -> ``relay`` -> ``report``)
-  -> the base (``io``, ``errors``, ``timebase``, ``zones``). A module may import its own package, any base
-  module and any package earlier in that order, never a later one; so there are no cycles
-  between packages.
+  -> the base (``io``, ``errors``, ``timebase``, ``zones``). A module may import its own
+  package, any base module and any package earlier in that order, never a later one; so there
+  are no cycles between packages.
 * Every module stays small enough to read as one concept.
 """
 

@@ -33,3 +33,4 @@ def test_zones_at_or_near_zero_offset_that_are_not_utc(name):
 
 def test_python_utc_and_no_zone():
     assert is_utc(UTC) and not is_utc(None)
+

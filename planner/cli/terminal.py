@@ -171,8 +171,10 @@ def format_local(time: datetime, zone: tzinfo, *, seconds: bool = True,
 def plural(count: float, noun: str, nouns: str | None = None) -> str:
     """``count`` and the noun in its number: ``1 day``, ``0.5 days``, ``3 stations``
     (``nouns``: an irregular plural, e.g. ``passes``)."""
-    word = noun if count == 1 else nouns or f"{noun}s"
-    return f"{count:g} {word}"
+    number = (f"{count:,.0f}" if float(count).is_integer()
+              else f"{count:,.3f}".rstrip("0").rstrip("."))
+    word = noun if number == "1" else nouns or f"{noun}s"
+    return f"{number} {word}"
 
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.cli.terminal import clean, collapse_warnings
+from planner.cli.terminal import clean, collapse_warnings, plural
 from tests.conftest import MICIUS_TLE, assert_one_line_error, run
 
 MICIUS_LINES = MICIUS_TLE.splitlines()[1:]
@@ -274,3 +274,10 @@ def test_fetched_object_name_is_shown_inert(tmp_path, capsys):
     assert not ESCAPE_OR_BELL.search(out + err), repr(out + err)
     if code == 0:
         assert "MICIUS\\x1b]0;owned\\x07 [/yellow]X" in out
+
+
+@pytest.mark.parametrize(("count", "text"), [
+    (1, "1 day"), (1.0, "1 day"), (2, "2 days"), (0.5, "0.5 days"), (1.0000001, "1 day"),
+    (0.01, "0.01 days"), (1234567, "1,234,567 days"), (7.25, "7.25 days")])
+def test_plural_reads_as_written(count, text):
+    assert plural(count, "day") == text

@@ -80,6 +80,10 @@ from planner.relay.problem import (
 _EARLY_BONUS = 1e-6  # per Mbit x value: tie-break towards early relays (LP polish only)
 _RELAY_COST = 1e-5  # per Mbit x value of its demand: every relay must raise some delivery
 _PASS_COST = 1e-7  # per pass x the smallest weight: every flown pass must serve some relay
+#: Smallest relay kept from a solution [Mbit] (1 bit): a few times the LP's feasibility
+#: tolerance (TOL), so that no relay rests on a buffer that is negative within that tolerance
+#: (a 0.11-bit relay of key with a station whose pass had deposited nothing)
+_LEAST_HOP = 10 * TOL
 
 
 @dataclass
@@ -464,7 +468,7 @@ class RelayModel:
             amounts = values[self.hop_cols] if self.hop_cols.size else np.zeros(0)
             flown = self.hop_event < 0
             flown[~flown] = chosen[self.hop_event[~flown]]
-            for j in np.flatnonzero((amounts > TOL) & flown):
+            for j in np.flatnonzero((amounts > _LEAST_HOP) & flown):
                 hops.append(Hop(
                     demand=int(self.hop_dem[j]), time=float(self.times[self.hop_tp[j]]),
                     src=int(self.hop_src[j]), dst=int(self.hop_dst[j]), amount=float(amounts[j]),

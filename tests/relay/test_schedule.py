@@ -401,6 +401,19 @@ def test_the_milp_is_not_held_at_its_warm_start():
     assert delivered(plan, "A:B") == pytest.approx(200_000, abs=0.5)
 
 
+def test_no_relay_rests_on_the_lps_tolerance():
+    # found by the test below: the fair plan relayed 0.11 bit of A:C key with S1's key with
+    # C, though C's pass had deposited nothing: a buffer negative within the LP's 0.1-bit
+    # tolerance; the independent checker (plan_ok) refused it
+    rows = [("S1", "A", 2, 5, 60, 100_000), ("S1", "A", 1, 0, 60, 200_000),
+            ("S1", "A", 1, 0, 60, 200_000), ("S1", "C", 2, 0, 60, 200_000),
+            ("S1", "C", 0, 0, 60, 100_000), ("S1", "B", 0, 5, 60, 300_000)]
+    plan = plan_ok(key_table(rows), ["A:B:1:300000", "A:C:1:100000"], mip_rel_gap=1e-9,
+                   memory_bits=3e5, telescopes={"A": 1}, known_stations=TINY_STATIONS,
+                   objective="fair", fibre_links=["A:B:2bps"])
+    assert (plan.relays["bits"] >= 1.0).all()
+
+
 def test_rolling_does_not_trade_a_bit_between_demands_to_beat_the_milp():
     # found by the test below: re-optimising the rolling plan's relays let each demand fall
     # 1 bit below what it had, and a bit moved from A:C (weight 1) to A:B (weight 2) by

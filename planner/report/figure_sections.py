@@ -224,9 +224,15 @@ def buffer_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
     return parts.section("sec-buffers", title, [parts.figure(fig, "fig-buffers")], lede)
 
 
+def _scenarios_text(weather: dict) -> str:
+    """``N weather scenarios, seed S`` of a weather record."""
+    count = weather.get("scenarios", 0)
+    return (f"{count:,}" if isinstance(count, int) else "?") + (
+        f" weather scenarios, seed {weather.get('seed')}")
+
+
 def _band_label(summary: Summary) -> str:
-    w = summary.weather or {}
-    return f"{w.get('scenarios', 0):,} weather scenarios, seed {w.get('seed')}"
+    return _scenarios_text(summary.weather or {})
 
 
 def _relay_band_label(plan_weather: dict | None, band: dict | None) -> str | None:
@@ -235,8 +241,8 @@ def _relay_band_label(plan_weather: dict | None, band: dict | None) -> str | Non
     the band's count or seed separately)."""
     if not plan_weather:
         return None
+    text = _scenarios_text(plan_weather)
     count, seed = plan_weather.get("scenarios"), plan_weather.get("seed")
-    text = (f"{count:,}" if isinstance(count, int) else "?") + f" weather scenarios, seed {seed}"
     if band and (band.get("scenarios"), band.get("seed")) != (count, seed):
         text += (f"; the relay plan's own replay, while the monthly band draws "
                  f"{band.get('scenarios', 0):,}, seed {band.get('seed')}")

@@ -77,8 +77,10 @@ class LpBuilder:
               start: np.ndarray | None = None) -> dict:
         """Solve; return status, gap, objective, values and wall time.
 
-        ``bonus = (columns, costs)`` is added to the objective only when the continuous part is
-        re-solved with the integers fixed (a tie-break that cannot cost any real objective).
+        ``bonus = (columns, costs[, held, caps])`` are tie-breaks, optimised only once the
+        continuous part has been re-solved with the integers fixed, with the objective (and
+        the ``held`` columns, up to ``caps``) held at their values (:func:`_tie_breaks`): they
+        cannot cost any real objective.
         ``fixed = (columns, values)`` holds those columns at those values for this solve;
         ``start`` is a complete feasible point handed to the MIP solver as its first incumbent
         (a warm start). HiGHS (1.16) can finish such a solve reporting a better optimum than
@@ -175,28 +177,57 @@ class LpBuilder:
 
 def _polish(h, values: np.ndarray, integer: np.ndarray, cost: np.ndarray,
             bonus: tuple | None) -> np.ndarray:
-    """Fix the integers at their rounded values and re-solve the LP.
+    """Fix the integers at their rounded values and re-solve the LP; then break ties.
 
     A MILP solution is integral only to a tolerance (``x = 1e-6`` counts as 0), which big-M rows
     turn into small but real amounts (relays during a pass that is not flown). Re-solving the
     continuous part with the integers fixed removes them; if that fails the raw values stay.
-    The LP is solved to optimality, so a tiny ``bonus`` on some columns breaks ties among
-    equally good relay schedules.
+    The ``bonus`` tie-breaks are then optimised with the objective held (:func:`_tie_breaks`).
     """
     fixed = np.round(values[integer])
     idx = integer.astype(np.int32)
     if idx.size:
         h.changeColsIntegrality(idx.size, idx, np.zeros(idx.size, np.uint8))
         h.changeColsBounds(idx.size, idx, fixed, fixed)
-    if bonus is not None and len(bonus[0]):
-        cols = np.asarray(bonus[0], np.int32)
-        h.changeColsCost(cols.size, cols, cost[cols] + np.asarray(bonus[1], float))
     h.run()
     if h.getInfo().primal_solution_status != 2:
         return values
     polished = np.asarray(h.getSolution().col_value, float)
+    if bonus is not None and len(bonus[0]):
+        polished = _tie_breaks(h, polished, cost, bonus)
     polished[integer] = fixed
     return polished
+
+
+def _tie_breaks(h, values: np.ndarray, cost: np.ndarray, bonus: tuple) -> np.ndarray:
+    """``values`` improved by the tie-breaks at no loss to the objective ``cost`` (maximised).
+
+    ``bonus = (columns, costs[, held, caps])``. The objective is held at its value (a row), and
+    each ``held`` column (a demand's delivered key) at its value up to its ``cap`` (its target:
+    the row alone would let a target's delivery slip by the LP's tolerance times the target).
+    The tie-break costs, scaled to a largest magnitude of 1, are then the only objective: added
+    to the objective instead, as fractions of what a Mbit is worth (1/T for a target T), they
+    fell below HiGHS's optimality tolerance for large targets and were ignored. Returns
+    ``values`` if that LP fails.
+    """
+    best = float(cost @ values)
+    columns = np.flatnonzero(cost).astype(np.int32)
+    h.addRow(best - 1e-9 * max(1.0, abs(best)), highspy.kHighsInf, columns.size, columns,
+             cost[columns])
+    if len(bonus) > 2 and len(bonus[2]):
+        held = np.asarray(bonus[2], np.int32)
+        upper = np.asarray(h.getLp().col_upper_, float)[held]
+        lower = np.minimum(np.minimum(values[held], np.asarray(bonus[3], float)), upper)
+        h.changeColsBounds(held.size, held, lower, upper)
+    tie = np.zeros(cost.size)
+    np.add.at(tie, np.asarray(bonus[0], int), np.asarray(bonus[1], float))
+    tie /= float(np.max(np.abs(tie))) or 1.0
+    everything = np.arange(cost.size, dtype=np.int32)
+    h.changeColsCost(everything.size, everything, tie)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return values
+    return np.asarray(h.getSolution().col_value, float)
 
 
 def _inf(a: np.ndarray) -> np.ndarray:

@@ -49,14 +49,18 @@ be met; each step maximises ``sum_d min(D_d, T_d) / T_d`` on the passes up to th
 LP-relaxation test that rules hopeless times out at once).
 
 Solutions are *polished*: the binaries are rounded and fixed and the LP is re-solved (removing
-tolerance-sized relays during passes that are not flown), with a tiny bonus for early delivery so
-that, among equally good schedules, key is relayed at the first opportunity, and with the relay
-cost on every hop, charged once (``total`` carries it in the MILP, ``fair`` and ``earliest`` get
-it in the polish only). Both are fractions of what a Mbit delivered to the hop's demand is worth
-in the objective being solved (``w_d`` for ``total``, ``1 / n_d`` for ``fair``'s level,
-``1 / T_d`` for ``earliest``), so they stay tie-breaks whatever the targets' size: charged per
-weight, a relay cost ``1e-5 w_d`` per Mbit outweighed ``1 / T_d`` for targets over
-``100 / w_d`` Gbit, and the ``earliest`` polish dropped the deliveries its MILP had found.
+tolerance-sized relays during passes that are not flown); then, with the objective held at that
+optimum and each demand's delivery at its value up to its target, a second LP optimises the
+tie-breaks alone: a bonus for early delivery so that, among equally good schedules, key is
+relayed at the first opportunity, and the relay cost on every hop, charged once (``total``
+carries it in the MILP, ``fair`` and ``earliest`` get it in the polish only). Their relative
+sizes follow what a Mbit delivered to the hop's demand is worth in the objective being solved
+(``w_d`` for ``total``, ``1 / n_d`` for ``fair``'s level, ``1 / T_d`` for ``earliest``), scaled
+to a largest coefficient of 1 in that LP. Added to the objective, they could outweigh a
+delivery (a relay cost ``1e-5 w_d`` per Mbit against ``1 / T_d`` for targets over ``100 / w_d``
+Gbit: the ``earliest`` polish dropped the deliveries its MILP had found) or, as fractions of
+``1 / T_d``, fall below HiGHS's optimality tolerance for targets over ~100 Mbit and be ignored
+(an extra relay, key later than it could be).
 """
 
 from __future__ import annotations
@@ -494,14 +498,15 @@ class RelayModel:
                              bonus=self._early_bonus() if maximize and not relax else None,
                              relax=relax, fixed=fixed, start=start)
 
-    def _early_bonus(self) -> tuple[np.ndarray, np.ndarray]:
+    def _early_bonus(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Tie-breaks of the polish LP: no relay that raises no delivery; deliver key early.
 
-        Returns columns and the costs added to their objective coefficients, each a fraction of
-        what a Mbit delivered to the hop's demand is worth (:attr:`value`), so that no
-        tie-break outweighs a delivery, whatever the scale of the objective. Every hop pays the
-        relay cost once: the ``total`` objective carries it already, the ``fair`` and
-        ``earliest`` objectives only here.
+        Returns columns and their tie-break costs, each in proportion to what a Mbit delivered
+        to the hop's demand is worth (:attr:`value`), and the columns of the demands'
+        deliveries with their caps (the targets, plus key delivered before), which the polish
+        holds (:func:`planner.relay.highs._tie_breaks`). Every hop pays the relay cost once:
+        the ``total`` objective carries it already, the ``fair`` and ``earliest`` objectives
+        only here.
         """
         span = max(float(self.times[-1]), 1.0)
         cols, costs = [np.zeros(0, int)], [np.zeros(0)]
@@ -516,4 +521,7 @@ class RelayModel:
         unique, where = np.unique(np.concatenate(cols), return_inverse=True)
         total = np.zeros(unique.size)
         np.add.at(total, where, np.concatenate(costs))
-        return unique, total
+        p = self.p
+        caps = np.array([math.inf if d.target is None else d.target + float(p.state.delivered[i])
+                         for i, d in enumerate(p.demands)], float)
+        return unique, total, np.asarray(self.D, int), caps  # deliveries held up to targets

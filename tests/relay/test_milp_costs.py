@@ -29,7 +29,7 @@ def polish_hop_costs(objective: str) -> np.ndarray:
     model = RelayModel(one_satellite_problem())
     OBJECTIVES[objective](model)
     cost = model.lp.costs()
-    cols, bonus = model._early_bonus()
+    cols, bonus, *_held = model._early_bonus()
     np.add.at(cost, cols, bonus)
     return np.sort(cost[model.hop_cols])
 
@@ -91,3 +91,7 @@ def test_earliest_with_a_very_large_target_delivers_as_the_same_plan_scaled_down
     assert plan.delivered.loc["A:B", "completion_utc"] == table.loc[13, "los_utc"]
     assert list(plan.passes.index) == list(small.passes.index) == [10, 11, 12, 13]
     assert plan.objective_value == small.objective_value
+    # and the same relays, scaled: the tie-breaks (no needless relay, key as early as
+    # possible) hold whatever the targets' size
+    assert list(plan.relays["time_utc"]) == list(small.relays["time_utc"])
+    np.testing.assert_allclose(plan.relays["bits"], small.relays["bits"] * scale, rtol=1e-6)

@@ -98,14 +98,15 @@ class ConfiguredCommand(TyperCommand):
         from planner.cli.numbers import check_numbers
 
         settings, path = ctx.meta.get(CONFIG_META, (None, None))
-        if settings is None:
-            check_numbers(self, ctx.params)
-            return super().invoke(ctx)
         try:
             check_numbers(self, ctx.params)
             result = super().invoke(ctx)
         except PlannerInputError as error:
+            if settings is None:
+                raise
             raise blame_config(error, ctx, self, path) from error.__cause__
+        if settings is None:
+            return result
         names = {p.name for p in self.params}
         unused = [k for k in PASS_SETTINGS if getattr(settings, k) is not None
                   and k not in names] if "start" in names else []

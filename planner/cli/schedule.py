@@ -294,6 +294,7 @@ def schedule(
 ) -> None:
     """Trusted-relay plan: which passes to use and when the satellite relays stored key."""
     # the relay stages load pandas and HiGHS: imported here, not at CLI start-up
+    from planner.mission.stations import stations_as_searched
     from planner.relay.inputs import check_options
     from planner.relay.plan import plan_to_json
     from planner.run.pipeline import (
@@ -302,7 +303,6 @@ def schedule(
         load_inputs,
         run_provenance,
         schedule_for,
-        stations_as_searched,
     )
 
     zone = resolve_zone(tz)

@@ -35,6 +35,7 @@ from planner.geometry.sky import (
     SunTrack,
     moon_illuminated_fraction,
 )
+from planner.mission.stations import stations_as_searched
 from planner.timebase import SECONDS_PER_DAY, TimeBase, as_utc_datetime
 
 PASS_COLUMNS = [
@@ -89,9 +90,7 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     stations = list(stations)
     if not stations or not catalogue.satellites:
         return _empty_table()
-    if min_elevation_deg is not None:  # the override is each station's floor, mask or not
-        stations = [s.model_copy(update={"min_elevation_deg": float(min_elevation_deg)})
-                    for s in stations]
+    stations = stations_as_searched(stations, min_elevation_deg)  # the floor, mask or not
     frames = station_frames([s.latitude_deg for s in stations],
                             [s.longitude_deg for s in stations],
                             [s.altitude_m for s in stations])

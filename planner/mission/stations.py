@@ -51,6 +51,7 @@ __all__ = [
     "load_stations",
     "select_stations",
     "standard_pressure_hpa",
+    "stations_as_searched",
     "stations_table",
 ]
 
@@ -600,3 +601,30 @@ def stations_table(stations: Iterable[Station]) -> pd.DataFrame:
     """
     rows = [{column: get(s) for column, get in _TABLE_COLUMNS} for s in stations]
     return pd.DataFrame(rows, columns=[column for column, _ in _TABLE_COLUMNS])
+
+
+def stations_as_searched(stations: Sequence[Station],
+                         min_elevation_deg: float | None = None) -> list[Station]:
+    """The stations as the pass search saw them: each one's minimum elevation replaced by
+    ``min_elevation_deg`` when given (its horizon mask still raises it where higher).
+
+    The pass search itself (:func:`planner.geometry.passes.find_passes`) and what shows the
+    stations' thresholds beside its passes (the night sheet's pointing at acquisition, the
+    report's footprints and sky plot) use it, so they agree.
+
+    Parameters
+    ----------
+    stations
+        The run's stations.
+    min_elevation_deg
+        The override of :func:`passes_for` [deg]; ``None`` leaves the stations as they are.
+
+    Returns
+    -------
+    list of Station
+        Copies with the override, or the stations themselves without one.
+    """
+    if min_elevation_deg is None:
+        return list(stations)
+    return [s.model_copy(update={"min_elevation_deg": float(min_elevation_deg)})
+            for s in stations]

@@ -19,7 +19,12 @@ from planner.errors import OptionError
 from planner.geometry.passes import find_passes
 from planner.geometry.visibility import visibility_notes
 from planner.io.resources import bundled_path, recorded_path
-from planner.mission.stations import Station, load_stations, select_stations
+from planner.mission.stations import (
+    Station,
+    load_stations,
+    select_stations,
+    stations_as_searched,
+)
 from planner.timebase import as_utc_datetime, check_period
 
 MAX_PERIOD_DAYS = 3660.0
@@ -176,33 +181,6 @@ def passes_for(inputs: Inputs, *, min_elevation_deg: float | None = None,
     if night_only:
         table = table[table["night"]].reset_index(drop=True)
     return table
-
-
-def stations_as_searched(stations: Sequence[Station],
-                         min_elevation_deg: float | None = None) -> list[Station]:
-    """The stations as the pass search saw them: each one's minimum elevation replaced by
-    ``min_elevation_deg`` when given (its horizon mask still raises it where higher).
-
-    For what shows the stations' thresholds beside the passes found with the override (the
-    night sheet's pointing at acquisition, the report's footprints and sky plot), so they
-    agree with the passes.
-
-    Parameters
-    ----------
-    stations
-        The run's stations.
-    min_elevation_deg
-        The override of :func:`passes_for` [deg]; ``None`` leaves the stations as they are.
-
-    Returns
-    -------
-    list of Station
-        Copies with the override, or the stations themselves without one.
-    """
-    if min_elevation_deg is None:
-        return list(stations)
-    return [s.model_copy(update={"min_elevation_deg": float(min_elevation_deg)})
-            for s in stations]
 
 
 def element_provenance(catalogue: element_sets.Catalogue) -> list[dict]:
@@ -478,8 +456,9 @@ def run_plan(inputs: Inputs, *, demands: Sequence = (), output: str | Path,
     min_elevation_deg
         Overrides every station's minimum elevation [deg] (:func:`passes_for`): passes that
         stay below it are not found, and the key of each pass is that of its part above it.
-        The report shows the stations with it (:func:`stations_as_searched`) and records it
-        in the provenance's ``options``.
+        The report shows the stations with it
+        (:func:`planner.mission.stations.stations_as_searched`) and records it in the
+        provenance's ``options``.
     step
         Called with the name of each stage as it starts (for progress display).
     """

@@ -55,6 +55,27 @@ def line_of_sight(frames: Any, station: np.ndarray, azimuth_deg: np.ndarray,
             + np.sin(el)[..., None] * frames.up[station])
 
 
+NEAR_MOON_DEG = 10.0
+"""Where the line of sight of a track grid's row may come this close to the Moon [deg], the
+sky is modelled at every sample: moonlight scattered by aerosols grows as 1/separation^2
+within 10 deg of the Moon (Krisciunas & Schaefer 1991), far too sharply to interpolate over
+:data:`SKY_STRIDE` samples (a pass crossing a bright Moon got 5.8 times its key)."""
+
+
+def _near_the_moon(line_of_sight: np.ndarray, moon_separation_deg: np.ndarray) -> np.ndarray:
+    """Which intervals between consecutive samples of rows of (M, C) samples may bring the line
+    of sight within :data:`NEAR_MOON_DEG` of the Moon: (M, C - 1) booleans.
+
+    Between two samples the line of sight stays within half their angle of one of them, so by
+    the triangle inequality its separation from the Moon is at least the smaller of the two
+    separations less half that angle.
+    """
+    cos_turn = np.einsum("mcj,mcj->mc", line_of_sight[:, 1:], line_of_sight[:, :-1])
+    turn = np.degrees(np.arccos(np.clip(cos_turn, -1.0, 1.0)))
+    closest = np.minimum(moon_separation_deg[:, 1:], moon_separation_deg[:, :-1]) - turn / 2
+    return closest < NEAR_MOON_DEG
+
+
 class SampleNoise:
     """Per-sample ``Y0`` for a payload at the stations ``stations``.
 
@@ -105,8 +126,9 @@ class SampleNoise:
         """Noise click probability per pulse of each sample.
 
         On a track grid's rows (2-D ``tau``) the sky is modelled every
-        :data:`SKY_STRIDE` samples and at each row's end and interpolated linearly between:
-        the background changes over seconds, not within one.
+        :data:`SKY_STRIDE` samples and at each row's end and interpolated linearly between
+        (the background changes over seconds, not within one), except where the line of
+        sight may pass within :data:`NEAR_MOON_DEG` of the Moon: there at every sample.
 
         Parameters
         ----------
@@ -132,18 +154,33 @@ class SampleNoise:
         k = tau.shape[1]
         columns = np.unique(np.r_[np.arange(0, k, SKY_STRIDE), k - 1])
         station = np.broadcast_to(station, tau.shape)
-        coarse = self._y0_exact(timebase, tau[:, columns], station[:, columns],
-                                np.reshape(line_of_sight, (*tau.shape, 3))[:, columns],
-                                np.broadcast_to(elevation_deg, tau.shape)[:, columns], row_span)
+        line_of_sight = np.reshape(line_of_sight, (*tau.shape, 3))
+        elevation_deg = np.broadcast_to(elevation_deg, tau.shape)
+        coarse, moon_separation = self._y0_exact(
+            timebase, tau[:, columns], station[:, columns], line_of_sight[:, columns],
+            elevation_deg[:, columns], row_span, moon_separation=True)
         right = np.clip(np.searchsorted(columns, np.arange(k), side="right"), 1,
                         columns.size - 1)
         weight = (np.arange(k) - columns[right - 1]) / (columns[right] - columns[right - 1])
-        return coarse[:, right - 1] + weight * (coarse[:, right] - coarse[:, right - 1])
+        y0 = coarse[:, right - 1] + weight * (coarse[:, right] - coarse[:, right - 1])
+        row, first = np.nonzero(_near_the_moon(line_of_sight[:, columns], moon_separation))
+        if row.size:
+            # the samples between two coarse ones that may pass near the Moon, modelled one by one
+            length = columns[first + 1] - columns[first] + 1
+            offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+            row = np.repeat(row, length)
+            sample = np.repeat(columns[first], length) + offset
+            y0[row, sample] = self._y0_exact(timebase, tau[row, sample], station[row, sample],
+                                             line_of_sight[row, sample],
+                                             elevation_deg[row, sample])
+        return y0
 
     def _y0_exact(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,
                   line_of_sight: np.ndarray, elevation_deg: np.ndarray,
-                  row_span: np.ndarray | None = None) -> np.ndarray:
-        """:meth:`y0` with the sky modelled at every sample."""
+                  row_span: np.ndarray | None = None, *,
+                  moon_separation: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """:meth:`y0` with the sky modelled at every sample (and, with ``moon_separation``,
+        each sample's angle from the Moon [deg])."""
         shape = np.shape(tau)
         tau = np.asarray(tau, dtype=float)
         station = np.broadcast_to(station, shape)
@@ -189,12 +226,13 @@ class SampleNoise:
             elevation_deg=np.ravel(elevation_deg), sun_elevation_deg=elevation(sun_dir),
             sun_separation_deg=separation(sun_dir),
             moon_elevation_deg=elevation(moon_dir),
-            moon_separation_deg=separation(moon_dir),
+            moon_separation_deg=(moon_from_sight := separation(moon_dir)),
             moon_phase_angle_deg=phase,
             night_counts_per_s=self.night[station], wavelength_nm=self.payload.wavelength_nm,
             aperture_m=self.aperture[station], field_of_view_urad=self.field_of_view[station],
             filter_bandwidth_nm=self.filter[station], efficiency=self.efficiency[station],
             zenith_transmittance=self.zenith[station], pressure_hpa=self.pressure[station])
-        return noise.extraneous_click_probability(
+        y0 = noise.extraneous_click_probability(
             self.payload.dark_count_rate_hz, self.payload.detector_count, counts,
             self.payload.gate_width_ns).reshape(shape)
+        return (y0, moon_from_sight.reshape(shape)) if moon_separation else y0

@@ -72,8 +72,10 @@ def test_dark_passes_keep_their_key_and_the_moon_costs(day_and_night):
     ratio = with_sky.loc[dark, "secure_bits"] / without.loc[dark, "secure_bits"]
     assert ((ratio > 0.6) & (ratio <= 1.0)).all()
     moonlit = with_sky["night"] & (with_sky["moon_elevation_deg"] > 10)
-    assert moonlit.any()
-    assert (with_sky.loc[moonlit, "qber"] > without.loc[moonlit, "qber"]).all()
+    # moonlight costs key (the QBERs are not comparable: the sky moves the windows' cuts up,
+    # and a pass crossing the Moon may cut above the crossing)
+    assert moonlit.sum() >= 5
+    assert (with_sky.loc[moonlit, "secure_bits"] < without.loc[moonlit, "secure_bits"]).all()
 
 
 def test_sample_noise_hand_case(jinan1_stations, jinan):
@@ -103,4 +105,27 @@ def test_strided_sky_matches_the_sky_at_every_sample(micius_catalogue, jinan1_st
     # within 1% or 1 kbit (a weak pass's best window may shift by a sample)
     np.testing.assert_allclose(strided["secure_bits"], exact["secure_bits"], rtol=0.01,
                                atol=1e3)
+    np.testing.assert_allclose(strided["qber"], exact["qber"], rtol=0.01)
+
+
+def test_passes_across_a_bright_moon_get_the_sky_of_every_sample(jinan, stations, monkeypatch):
+    # two Stellenbosch passes whose line of sight passes 0.3 and 0.6 deg from a 84-99% lit
+    # Moon: the moonlight scattered by aerosols grows as 1/separation^2 there (KS91), a spike
+    # seconds wide that the sky modelled every SKY_STRIDE samples and interpolated stepped
+    # over (the first pass got 5.8x its key, the second 8% too little)
+    from planner.elements.elementsets import read_catalogue
+    from planner.io.resources import bundled_path
+    from planner.key import skynoise
+    from planner.mission.stations import select_stations
+
+    catalogue = read_catalogue(bundled_path("tle_data/jinan1_representative.tle"))
+    stellenbosch = select_stations(stations, ["Stellenbosch"])
+    passes = pd.concat([find_passes(catalogue, stellenbosch, day, f"{day[:8]}{int(day[8:]) + 1}")
+                        for day in ("2027-04-24", "2027-06-19")])
+    passes = passes[passes["moon_separation_deg"] < 1.0].reset_index(drop=True)
+    assert len(passes) == 2 and (passes["moon_illumination"] > 0.8).all()
+    strided = pass_key_table(passes, catalogue, stellenbosch, jinan)
+    monkeypatch.setattr(skynoise, "SKY_STRIDE", 10**6)
+    exact = pass_key_table(passes, catalogue, stellenbosch, jinan)
+    np.testing.assert_allclose(strided["secure_bits"], exact["secure_bits"], rtol=0.02)
     np.testing.assert_allclose(strided["qber"], exact["qber"], rtol=0.01)

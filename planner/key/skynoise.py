@@ -193,8 +193,10 @@ class SampleNoise:
             # each row's pass) and interpolated linearly; the phase angle taken at the start
             ends = tau[:, [0, -1]] if row_span is None else np.asarray(row_span, dtype=float)
             key = np.column_stack([ends, station[:, 0]])
-            unique, inverse = np.unique(key, axis=0, return_inverse=True)
-            inverse = inverse.ravel()
+            # a pass's rows are consecutive: one body position per run of equal rows (a
+            # sort-free np.unique(axis=0), which cost more than the bodies themselves)
+            new = np.r_[True, np.any(key[1:] != key[:-1], axis=1)]
+            unique, inverse = key[new], np.cumsum(new) - 1
             unique_position = self.frames.position_km[unique[:, 2].astype(np.intp)]
             fraction = ((tau - ends[:, :1]) / np.where(ends[:, 1:] > ends[:, :1],
                                                        ends[:, 1:] - ends[:, :1], 1.0))

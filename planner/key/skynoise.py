@@ -165,14 +165,12 @@ class SampleNoise:
         y0 = coarse[:, right - 1] + weight * (coarse[:, right] - coarse[:, right - 1])
         row, first = np.nonzero(_near_the_moon(line_of_sight[:, columns], moon_separation))
         if row.size:
-            # the samples between two coarse ones that may pass near the Moon, modelled one by one
-            length = columns[first + 1] - columns[first] + 1
-            offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-            row = np.repeat(row, length)
-            sample = np.repeat(columns[first], length) + offset
-            y0[row, sample] = self._y0_exact(timebase, tau[row, sample], station[row, sample],
-                                             line_of_sight[row, sample],
-                                             elevation_deg[row, sample])
+            # the samples from each coarse sample that may pass near the Moon to the next, as
+            # rows of their own (the last interval of a row may be shorter: its end repeats)
+            sample = np.minimum(columns[first][:, None] + np.arange(SKY_STRIDE + 1), k - 1)
+            at = (row[:, None], sample)
+            y0[at] = self._y0_exact(timebase, tau[at], station[at], line_of_sight[at],
+                                    elevation_deg[at], None if row_span is None else row_span[row])
         return y0
 
     def _y0_exact(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,

@@ -112,7 +112,7 @@ def test_passes_across_a_bright_moon_get_the_sky_of_every_sample(jinan, stations
     # two Stellenbosch passes whose line of sight passes 0.3 and 0.6 deg from a 84-99% lit
     # Moon: the moonlight scattered by aerosols grows as 1/separation^2 there (KS91), a spike
     # seconds wide that the sky modelled every SKY_STRIDE samples and interpolated stepped
-    # over (the first pass got 5.8x its key, the second 8% too little)
+    # over (the first pass got 5.8x its key, 15 kbit too much, the second 8% too little)
     from planner.elements.elementsets import read_catalogue
     from planner.io.resources import bundled_path
     from planner.key import skynoise
@@ -127,5 +127,8 @@ def test_passes_across_a_bright_moon_get_the_sky_of_every_sample(jinan, stations
     strided = pass_key_table(passes, catalogue, stellenbosch, jinan)
     monkeypatch.setattr(skynoise, "SKY_STRIDE", 10**6)
     exact = pass_key_table(passes, catalogue, stellenbosch, jinan)
-    np.testing.assert_allclose(strided["secure_bits"], exact["secure_bits"], rtol=0.02)
+    # within 1% or 1 kbit, as for any pass (the first is a weak one, a few kbit at the
+    # finite-key threshold)
+    np.testing.assert_allclose(strided["secure_bits"], exact["secure_bits"], rtol=0.01,
+                               atol=1e3)
     np.testing.assert_allclose(strided["qber"], exact["qber"], rtol=0.01)

@@ -190,16 +190,16 @@ def _add_moon(table: pd.DataFrame, found, propagator: SatellitePropagator, frame
 
     cos(separation) is smooth along a pass (near its largest value nearly quadratic in time,
     even when the satellite crosses the Moon) and, along the nearly great-circle track of a
-    pass, has a single maximum, which lies within one of :data:`_SEPARATION_SAMPLES` samples
-    of the pass of the best sample. From there, :data:`_SEPARATION_REFINEMENTS` Newton steps
-    each take the vertex of a parabola through three points around the current estimate,
-    spaced like the last step (at most 1/:data:`_SEPARATION_SHRINK` of the spacing before, at
-    least 1e-4 of the pass). Against a 22-step golden-section search the result differs by
-    less than 0.001 deg on a year of 100 stations (112,009 passes), for a third of its cost,
-    and it is never below the best sample. The satellite's motion comes from the local orbit
-    model around culmination (:class:`planner.geometry.finder.LocalOrbit`, good to a few
-    hundred metres over a pass: ~0.05 deg of direction at worst), so no further SGP4 calls
-    are needed.
+    pass, has a single maximum: sampled at :data:`_SEPARATION_SAMPLES` evenly spaced times,
+    it lies within one sample of the best one. From there, :data:`_SEPARATION_REFINEMENTS`
+    Newton steps each take the vertex of a parabola through three points around the current
+    estimate, spaced like the last step (at most 1/:data:`_SEPARATION_SHRINK` of the spacing
+    before, at least 1e-4 of the pass). Against a 22-step golden-section search the result
+    differs by less than 0.001 deg on a year of 100 stations (112,009 passes), for a third of
+    its cost, and it is never below the best sample. The satellite's motion comes from the
+    local orbit model around culmination (:class:`planner.geometry.finder.LocalOrbit`, good
+    to a few hundred metres over a pass: ~0.05 deg of direction at worst), so no further
+    SGP4 calls are needed.
     """
     station = table["_station_index"].to_numpy()
     tca = table["_tau_tca"].to_numpy()

@@ -222,11 +222,12 @@ class SampleNoise:
             cos /= np.sqrt(np.einsum("ij,ij->i", direction, direction))
             return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
+        moon_from_sight = separation(moon_dir)
         counts = background.sky_background_counts_per_s(
             elevation_deg=np.ravel(elevation_deg), sun_elevation_deg=elevation(sun_dir),
             sun_separation_deg=separation(sun_dir),
             moon_elevation_deg=elevation(moon_dir),
-            moon_separation_deg=(moon_from_sight := separation(moon_dir)),
+            moon_separation_deg=moon_from_sight,
             moon_phase_angle_deg=phase,
             night_counts_per_s=self.night[station], wavelength_nm=self.payload.wavelength_nm,
             aperture_m=self.aperture[station], field_of_view_urad=self.field_of_view[station],

@@ -179,8 +179,12 @@ def _relay_lp(table, subset, demands, memory, reserve, objective, intermediates,
     names = []  # variables: ("u", pid) | ("y", d, pid, src, dst) | ("z",) | ("c", d)
     for pid in rows.index:
         names.append(("u", pid))
+    # the planner's intermediates (planner.relay.problem.Problem.relay_nodes): stations that
+    # two or more satellites serve (no fibre here)
+    served = table.groupby("station")["satellite"].nunique()
+    relays = [g for g in stations if served.get(g, 0) >= 2]
     for d, (a, b, _, _) in enumerate(demands):
-        nodes = [a, b] + ([g for g in stations if g not in (a, b)] if intermediates else [])
+        nodes = [a, b] + ([g for g in relays if g not in (a, b)] if intermediates else [])
         for pid, r in rows.iterrows():
             sat, here = r["satellite"], r["station"]
             seen = set(rows.loc[rows["satellite"] == sat, "station"])

@@ -36,8 +36,14 @@ sink: ``v`` may first share key with ``b`` and combine it with ``a``'s key when 
 only at the horizon must ``H[d, v] = carried + in - out >= 0`` (order-free storage; a chain
 delivers when its last segment is made, which :mod:`planner.relay.chains` works out for the
 plan's times). Intermediates are only stations with two or more *channels*
-(satellites or fibre links): a chain through the same satellite twice is never better than the
-direct relay, so in the single-satellite case the model reduces exactly to the one above.
+(satellites or fibre links), so in the single-satellite case the model reduces exactly to the
+one above. This is a restriction: a chain through the same satellite twice is never better
+than the direct relay while the memory holds everything, but when it fills, relaying key to
+a station's ground storage empties the board for a later pass (one satellite seeing B
+(200 kbit), A (100 kbit), C (200 kbit) and A again, with 300 kbit of memory: 150 kbit B-C
+directly, 200 kbit through A). Allowing every station seen by a satellite whose memory can
+fill as an intermediate multiplies the hops by the stations (the benchmark's 24-satellite
+week then left a buffer 1.1 bit below zero); it is left out.
 Ground relaying is switched on by the caller (:mod:`planner.relay.schedule` does so when fibre links
 exist or no single satellite serves both stations of some demand).
 

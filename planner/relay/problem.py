@@ -128,7 +128,12 @@ class Problem:
         return chans
 
     def relay_nodes(self) -> list[list[int]]:
-        """Per demand, the stations its key may pass through: ``[a, b, intermediates...]``."""
+        """Per demand, the stations its key may pass through: ``[a, b, intermediates...]``.
+
+        With ground relays, the intermediates are the stations with two or more channels (the
+        restriction :mod:`planner.relay.milp` explains: a station one satellite alone serves
+        could still help when that satellite's memory fills).
+        """
         chans = self.channels()
         nodes = []
         for d in self.demands:

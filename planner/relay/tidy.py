@@ -11,6 +11,7 @@ of the chosen passes over the whole period while keeping every demand's delivery
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -18,6 +19,10 @@ from planner.relay.exact import fill_kept_key
 from planner.relay.greedy import objective_of
 from planner.relay.milp import RelayModel
 from planner.relay.problem import TOL, Problem, Solution, delivered_by
+
+#: How far below a rolling plan's delivery the re-optimised relays may fall, relative, when
+#: they cannot keep it to the LP's tolerance
+_FLOOR_SLACK = 1e-6
 
 
 def tidy_relays(problem: Problem, solution: Solution, objective: str, *,
@@ -28,16 +33,25 @@ def tidy_relays(problem: Problem, solution: Solution, objective: str, *,
     weighted total is maximised and, with the MILP's relay cost, no relay raises no delivery.
     Returns the solution unchanged if the solve finds nothing.
     """
-    if not solution.chosen.any():
-        return solution
+    if not solution.chosen.any() and not solution.hops:
+        return solution   # nothing flown, nothing relayed (fibre hops need no pass)
     floors = delivered_by(problem, solution)
-    model = RelayModel(problem)
-    model.objective_total()
-    for d, floor in enumerate(floors):
-        model.lp.row(max(float(floor) - TOL, 0.0), math.inf, [model.D[d]], [1.0])
-    result = model.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap,
-                         chosen=solution.chosen)
-    if not result["has_solution"]:
+    begun = time.perf_counter()
+    for relative in (0.0, _FLOOR_SLACK):
+        # the windows' deliveries are exact only to their LPs' tolerances, which carried from
+        # window to window can leave them a bit above what the passes allow over the whole
+        # period (a fibre case's floors were infeasible, and its untidied relays drew a buffer
+        # 1.1 bit below zero): then the floors are lowered by a millionth
+        model = RelayModel(problem)
+        model.objective_total()
+        for d, floor in enumerate(floors):
+            slack = max(TOL, relative * float(floor))
+            model.lp.row(max(float(floor) - slack, 0.0), math.inf, [model.D[d]], [1.0])
+        left = max(time_limit - (time.perf_counter() - begun), 0.01)
+        result = model.solve(time_limit=left, mip_rel_gap=mip_rel_gap, chosen=solution.chosen)
+        if result["has_solution"]:
+            break
+    else:
         return solution
     tidy = fill_kept_key(problem, model.solution(result))
     tidy.solver, tidy.status, tidy.gap = solution.solver, solution.status, solution.gap

@@ -17,7 +17,12 @@ from scipy.optimize import linprog
 from benchmarks.relay_scale import CASES, case_keys
 from planner.relay.check import assert_plan_valid
 from planner.relay.schedule import plan_schedule
-from tests.conftest import TINY_STATIONS, demand_texts, tiny_relay_instances
+from tests.conftest import (
+    TINY_STATIONS,
+    demand_texts,
+    synthetic_key_table,
+    tiny_relay_instances,
+)
 
 
 def flow_value(hops, source, sink) -> float:
@@ -65,6 +70,20 @@ def test_no_relay_on_random_instances_is_without_value(instance, fibre, solver, 
                          fibre_links=[fibre] if fibre else [], solver=solver)
     assert_plan_valid(plan, table)
     assert_every_relay_raises_delivery(plan)
+
+
+def test_rolling_relays_nothing_over_a_fibre_when_no_pass_can_finish_the_chain():
+    # A:C with an A~B fibre; S2 sees only B and S1 only C, so no key can cross from B to C. A
+    # rolling window stored 86460 bits at B for later (a window values partial key), and the
+    # tidy-up that removes such relays was skipped because no pass was flown
+    table = synthetic_key_table([("S1", "C", 1, 0, 60, 100_000), ("S2", "B", 0, 0, 60, 100_000)],
+                                first_id=10)
+    for solver in ("rolling", "milp", "greedy"):
+        plan = plan_schedule(table, ["A:C:2"], memory_bits=300_000.0, telescopes={"A": 1},
+                             known_stations=TINY_STATIONS, fibre_links=["A:B:2bps"],
+                             solver=solver)
+        assert_plan_valid(plan, table)
+        assert plan.relays.empty, solver
 
 
 @pytest.fixture(scope="module")

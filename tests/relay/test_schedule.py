@@ -363,6 +363,20 @@ def test_milp_matches_brute_force_and_beats_greedy(instance, objective):
     assert greedy.objective_value <= plan.objective_value * (1 + 1e-9) + 1e-3
 
 
+def test_rolling_stays_within_the_tolerance_of_its_hops():
+    # a rolling plan (two windows) relayed 100000.501 bits of a 100000-bit pass in five hops,
+    # through A and the A~C fibre: 0.5 bit above the MILP, within its hops' LP tolerance
+    table = key_table([("S1", "A", 0, 5, 60, 100_000), ("S1", "B", 1, 0, 60, 100_000),
+                       ("S1", "A", 0, 0, 60, 100_000), ("S1", "C", 0, 0, 60, 100_000)])
+    common = {"memory_bits": 300_000.0, "telescopes": {"A": 1},
+              "known_stations": TINY_STATIONS, "fibre_links": ["A:C:1bps"]}
+    best = plan_ok(table, ["B:C:2"], mip_rel_gap=1e-9, **common)
+    rolling = plan_ok(table, ["B:C:2"], solver="rolling", **common)
+    assert best.objective_value == pytest.approx(200_000.0, abs=1e-3)   # B's 100 kbit, x2
+    hops = len(rolling.relays)
+    assert rolling.objective_value <= best.objective_value + 2 * 1e6 * TOL * (1 + hops)
+
+
 @given(tiny_relay_instances())
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_earliest_matches_brute_force(instance):
@@ -441,11 +455,16 @@ def test_every_method_gives_valid_plans_and_none_beats_the_milp(instance, fibre,
               "known_stations": TINY_STATIONS, "objective": objective,
               "fibre_links": [fibre] if fibre else []}
     best = plan_ok(table, demand_texts(demands), mip_rel_gap=1e-9, **common)
-    # each demand's delivery is exact to the LP's tolerance (0.1 bit), which a heuristic may
-    # move to a demand of higher weight: 101805.1 against the MILP's 101805.0 was one case
-    slack = 1e6 * TOL * sum(weight for _, _, weight, _ in demands)
     for method in ("greedy", "rolling"):
         other = plan_ok(table, demand_texts(demands), solver=method, **common)
+        # every hop is exact to the LP's feasibility tolerance (TOL, 0.1 bit), so a demand's
+        # delivery may exceed what its buffers allow by that much per hop, which a heuristic
+        # may turn into a hair more objective: 101805.1 against the MILP's 101805.0 was one
+        # case; a rolling plan relaying 100000.501 bits of a 100000-bit pass in five hops
+        # (two windows) another
+        hops = other.relays["demand"].value_counts()
+        slack = 1e6 * TOL * sum(weight * (1 + hops.get(f"{a}:{b}", 0))
+                                for a, b, weight, _ in demands)
         assert other.objective_value <= best.objective_value * (1 + 1e-7) + slack
 
 

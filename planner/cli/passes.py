@@ -43,9 +43,9 @@ from planner.cli.terminal import (
     plural,
     resolve_zone,
     styled,
-    zone_label,
 )
 from planner.errors import OptionError
+from planner.zones import zone_label, zone_labels
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -63,6 +63,18 @@ def _moon_cell(illumination: float, elevation_deg: float, separation_deg: float)
     if elevation_deg <= 0:
         return "-"
     return f"{100 * illumination:.0f}/{separation_deg:.0f}°"
+
+
+def _marked_times(aos, tca, los, marked: bool) -> list[str]:
+    """AOS, TCA and LOS cells of a pass; ``marked`` (the table crosses a change to or from
+    summer time): AOS with its zone abbreviation, and TCA or LOS with theirs if they differ
+    (a pass across the change itself)."""
+    cells = [f"{t:%H:%M:%S}" for t in (aos, tca, los)]
+    if not marked:
+        return cells
+    first = zone_label(aos)
+    return [f"{cells[0]} {first}", *(f"{c} {zone_label(t)}" if zone_label(t) != first else c
+                                     for c, t in zip(cells[1:], (tca, los), strict=True))]
 
 
 def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
@@ -85,24 +97,29 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                                                            sort=False):
         station = by_name[station_name]
         tz = zone or station.tz
-        labels = dict.fromkeys(zone_label(t.astimezone(tz)) for t in group["aos_utc"])
         name = station.timezone if zone is None else getattr(zone, "key", "UTC")
+        labels = zone_labels((t for c in ("aos_utc", "tca_utc", "los_utc") for t in group[c]),
+                             tz)
+        shown = columns
+        if len(labels) > 1:  # an AOS and its abbreviation on one line: others wrap or go
+            shown = [c._replace(nowrap=True) if c.header == "AOS" else c for c in columns]
         rows = []
         for row in group.itertuples(index=False):
             aos, tca, los = (t.astimezone(tz) for t in (row.aos_utc, row.tca_utc, row.los_utc))
             rows.append([
-                f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", f"{tca:%H:%M:%S}", f"{los:%H:%M:%S}",
+                f"{aos:%Y-%m-%d}", *_marked_times(aos, tca, los, len(labels) > 1),
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}", f"{row.tca_azimuth_deg:.0f}",
                 f"{row.los_azimuth_deg:.0f}",
                 _moon_cell(row.moon_illumination, row.moon_elevation_deg,
                            row.moon_separation_deg),
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
-        zones = "/".join(labels) + ("" if name in labels else f" ({name})")
+        zones = ("/".join(labels) + ("" if name in labels else f" ({name})")
+                 if len(labels) == 1 else f"{name} ({'/'.join(labels)}, as marked)")
         print_table(f"{title}: {satellite} over {station_name}, times {zones}; night when "
                     "the sun is below "
                     f"{station.night_sun_elevation_deg:g}°; Moon: % lit / closest angle to the "
-                    "line of sight, - below the horizon", columns, rows)
+                    "line of sight, - below the horizon", shown, rows)
 
 
 def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:

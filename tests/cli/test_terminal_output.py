@@ -130,6 +130,23 @@ def test_local_date_and_zone_of_a_pass_across_utc_midnight(narrow, capsys):
                                                      for a in aos)]
 
 
+def test_pass_table_across_the_end_of_summer_time_marks_each_pass(narrow, capsys):
+    """Vienna leaves summer time on 2026-10-25: each pass's AOS carries its own abbreviation
+    (checked against zoneinfo from the CSV's UTC) and the title names the zone."""
+    args = ["passes", "--station", "Graz", "--start", "2026-10-23T12:00Z", "--days", "4",
+            "--all", "--tz", "Europe/Vienna"]
+    code, out, err = run([*args, "-f", "csv"], capsys)
+    assert code == 0, err
+    zone = ZoneInfo("Europe/Vienna")
+    local = [t.to_pydatetime().astimezone(zone)
+             for t in pd.to_datetime(pd.read_csv(io.StringIO(out))["aos_utc"], utc=True)]
+    assert {t.tzname() for t in local} == {"CEST", "CET"}
+    code, out, _ = run(args, capsys)
+    assert "times Europe/Vienna (CEST/CET" in " ".join(out.split())
+    assert [r[:3] for r in _rows(out)] == [[f"{t:%Y-%m-%d}", f"{t:%H:%M:%S}", t.tzname()]
+                                           for t in local]
+
+
 def test_unknown_time_zone_is_one_line_naming_tz(capsys):
     code, out, err = run(["passes", "--tz", "Mars/Olympus_Mons", "--days", "1"], capsys)
     assert_one_line_error(code, out, err, "--tz", "Mars/Olympus_Mons")

@@ -68,15 +68,24 @@ HELP_COMMANDS = [[], ["stations"], ["config"], ["next"], ["track"], ["passes"], 
 @pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
 def test_help_fits_80_columns_with_whole_summaries_and_no_python_types(command, narrow,
                                                                        capsys):
-    """Command summaries are whole sentences (no '...' cut), option values are named
-    (``--tle FILE``, not ``--tle <list[Path]>``), and nothing is wider than 80 columns."""
+    """Command summaries are whole sentences (no '...' cut), option and argument values are
+    named (``--tle FILE``, not ``--tle <list[Path]>``), and nothing is wider than 80 columns."""
     code, out, _ = run([*command, "--help"], capsys)
     assert code == 0
     assert max(len(line.rstrip()) for line in out.splitlines()) <= 80, out
     assert "..." not in out.replace("COMMAND [ARGS]...", "").replace("}...", ""), out
-    options = out[out.index("Options:"):]
-    assert "list[" not in options and "[Path]" not in options, options
+    listed = out[out.index("Arguments:") if "Arguments:" in out else out.index("Options:"):]
+    assert "list[" not in listed and "[Path]" not in listed, listed
     assert "in seconds" not in out
+
+
+def test_tle_check_help_shows_the_argument_by_its_metavar_alone(narrow, capsys):
+    """Typer writes an argument's type beside its metavar (``FILE <list[Path]>``)."""
+    code, out, _ = run(["tle", "check", "--help"], capsys)
+    assert code == 0
+    arguments = out[out.index("Arguments:"):out.index("Options:")].split("\n")
+    assert arguments[1].split() == ["FILE", "Element-set", "files", "to", "validate.",
+                                    "[required]"], arguments
 
 
 # ------------------------------------------------------------------ widths and times

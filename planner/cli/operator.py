@@ -80,8 +80,9 @@ def sunlit_at(passes, catalogue, column: str):
     return out
 
 
-#: How far before --start ``next`` looks for a pass that is already under way (longer than
-#: any low-Earth-orbit pass, which lasts at most ~20 min above the horizon).
+#: How far before --start ``next`` and ``track`` look for a pass that is already under way
+#: (:func:`passes_from_start`; longer than any low-Earth-orbit pass, which lasts at most
+#: ~20 min above the horizon).
 UNDER_WAY_LOOKBACK = timedelta(hours=2)
 
 

@@ -3,9 +3,10 @@ the command line's start-up does not pay for it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 
-__all__ = ["is_utc", "zone_label"]
+__all__ = ["is_utc", "local_cells", "zone_label", "zone_labels"]
 
 #: IANA names of zones that are UTC itself (no offset, never daylight saving time).
 _UTC_NAMES = frozenset({
@@ -25,3 +26,24 @@ def is_utc(zone: tzinfo | None) -> bool:
     """Whether ``zone`` is UTC under any of its names: local-time columns in it would only
     repeat the UTC ones. (``Europe/London`` is not: it keeps summer time.)"""
     return zone is UTC or getattr(zone, "key", None) in _UTC_NAMES
+
+
+def zone_labels(times: Iterable[datetime], zone: tzinfo) -> list[str]:
+    """The zone abbreviations of ``times`` in ``zone``, each once, in order of appearance:
+    two when the times cross a change to or from summer time (``["CEST", "CET"]``)."""
+    return list(dict.fromkeys(zone_label(t.astimezone(zone)) for t in times))
+
+
+def local_cells(times: Iterable[datetime], zone: tzinfo, fmt: str = "%H:%M:%S"
+                ) -> tuple[list[str], list[str]]:
+    """``times`` in ``zone`` as ``fmt``, and their abbreviations (:func:`zone_labels`).
+
+    When the times do not share one abbreviation (a change to or from summer time among
+    them), each cell carries its own (``02:30:00 CEST``, ``02:30:00 CET``), so that a title
+    naming one abbreviation for them all can never be wrong for some of them.
+    """
+    local = [t.astimezone(zone) for t in times]
+    labels = list(dict.fromkeys(zone_label(t) for t in local))
+    if len(labels) > 1:
+        return [f"{t.strftime(fmt)} {zone_label(t)}" for t in local], labels
+    return [t.strftime(fmt) for t in local], labels

@@ -83,3 +83,21 @@ def test_a_pass_table_imports_no_scipy_report_or_solver_library():
     loaded = loaded_after(["passes", "--days", "1", "--start", "2026-11-20T00:00Z"])
     assert {"numpy", "pandas", "skyfield", "sgp4"} <= loaded  # the probe sees real imports
     assert not loaded & {"scipy", "plotly", "highspy", "dask", "jinja2"}
+
+
+def test_the_key_model_loads_scipy_stats_only_for_the_finite_leakage():
+    """scipy.stats costs 0.3-1.6 s; only error_correction_leakage(method="finite") needs it
+    (planner.key.reconciliation imported it at the top, so every plan and report paid), and
+    scipy.optimize (0.3 s) only --optimise."""
+    args = ["keys", "--days", "1", "--start", "2026-11-20T00:00Z"]
+    result = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args),
+                             json.dumps(["numpy", "scipy.stats", "scipy.optimize"])],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["numpy"]  # (the probe sees real imports)
+    result = subprocess.run([sys.executable, "-c", _PROBE,
+                             json.dumps([*args, "--ec-leakage", "finite"]),
+                             json.dumps(["scipy.stats"])],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["scipy.stats"]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.zones import is_utc, zone_label
+from planner.zones import is_utc, local_cells, zone_label, zone_labels
 
 
 @pytest.mark.parametrize(("zone", "when", "label"), [
@@ -34,3 +34,21 @@ def test_zones_at_or_near_zero_offset_that_are_not_utc(name):
 def test_python_utc_and_no_zone():
     assert is_utc(UTC) and not is_utc(None)
 
+
+
+# Europe/Vienna leaves summer time at 01:00 UTC on 2026-10-25 (03:00 CEST becomes 02:00 CET)
+VIENNA = ZoneInfo("Europe/Vienna")
+BEFORE = datetime(2026, 10, 24, 20, 30, tzinfo=UTC)   # 22:30 CEST
+AFTER = datetime(2026, 10, 26, 21, 0, tzinfo=UTC)     # 22:00 CET
+
+
+def test_times_across_the_end_of_summer_time_carry_each_their_own_abbreviation():
+    cells, labels = local_cells([BEFORE, AFTER], VIENNA)
+    assert labels == ["CEST", "CET"]
+    assert cells == ["22:30:00 CEST", "22:00:00 CET"]
+    assert zone_labels([AFTER, BEFORE], VIENNA) == ["CET", "CEST"]
+
+
+def test_times_sharing_an_abbreviation_leave_it_to_the_title():
+    cells, labels = local_cells([BEFORE, BEFORE.replace(hour=21)], VIENNA, "%H:%M")
+    assert (cells, labels) == (["22:30", "23:30"], ["CEST"])

@@ -37,6 +37,7 @@ from planner.cli.root import (
 )
 from planner.cli.terminal import Column, format_local, is_utc, plural, resolve_zone, styled
 from planner.errors import OptionError
+from planner.zones import local_cells
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -79,8 +80,9 @@ def sunlit_at(passes, catalogue, column: str):
     return out
 
 
-#: How far before --start ``next`` looks for a pass that is already under way (longer than
-#: any low-Earth-orbit pass, which lasts at most ~20 min above the horizon).
+#: How far before --start ``next`` and ``track`` look for a pass that is already under way
+#: (:func:`passes_from_start`; longer than any low-Earth-orbit pass, which lasts at most
+#: ~20 min above the horizon).
 UNDER_WAY_LOOKBACK = timedelta(hours=2)
 
 
@@ -261,12 +263,14 @@ def _print_track(track, row, site, zone, start, pass_number: int, step_s: float,
     each sample; the title gives AOS in both, each with its date."""
     local = not is_utc(zone)
     tz = zone or site.tz
-    rows = [[format_local(t, tz, with_zone=False),
+    # local times carry their zone abbreviation if the pass crosses a change of summer time
+    local_times = local_cells(track["time_utc"], tz, "%Y-%m-%d %H:%M:%S")[0]
+    rows = [[shown,
              f"{t:%H:%M:%S}" if local else f"{t:%Y-%m-%d %H:%M:%S}", f"{az:.2f}", f"{el:.2f}",
              f"{rng:.1f}", f"{rate:+.3f}", "yes" if lit else "no"]
-            for t, az, el, rng, rate, lit in track[[
+            for shown, (t, az, el, rng, rate, lit) in zip(local_times, track[[
                 "time_utc", "azimuth_deg", "elevation_deg", "range_km", "range_rate_km_s",
-                "sunlit"]].itertuples(index=False)]
+                "sunlit"]].itertuples(index=False), strict=True)]
     columns = [Column("local time", nowrap=True), Column("UTC", nowrap=True, drop=4),
                Column("az°", "right", 6), Column("el°", "right", 5),
                Column("range km", "right", 6, drop=3),

@@ -43,9 +43,9 @@ from planner.cli.terminal import (
     plural,
     resolve_zone,
     styled,
-    zone_label,
 )
 from planner.errors import OptionError
+from planner.zones import zone_label, zone_labels
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -63,6 +63,18 @@ def _moon_cell(illumination: float, elevation_deg: float, separation_deg: float)
     if elevation_deg <= 0:
         return "-"
     return f"{100 * illumination:.0f}/{separation_deg:.0f}°"
+
+
+def _marked_times(aos, tca, los, marked: bool) -> list[str]:
+    """AOS, TCA and LOS cells of a pass; ``marked`` (the table crosses a change to or from
+    summer time): AOS with its zone abbreviation, and TCA or LOS with theirs if they differ
+    (a pass across the change itself)."""
+    cells = [f"{t:%H:%M:%S}" for t in (aos, tca, los)]
+    if not marked:
+        return cells
+    first = zone_label(aos)
+    return [f"{cells[0]} {first}", *(f"{c} {zone_label(t)}" if zone_label(t) != first else c
+                                     for c, t in zip(cells[1:], (tca, los), strict=True))]
 
 
 def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
@@ -85,24 +97,29 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                                                            sort=False):
         station = by_name[station_name]
         tz = zone or station.tz
-        labels = dict.fromkeys(zone_label(t.astimezone(tz)) for t in group["aos_utc"])
         name = station.timezone if zone is None else getattr(zone, "key", "UTC")
+        labels = zone_labels((t for c in ("aos_utc", "tca_utc", "los_utc") for t in group[c]),
+                             tz)
+        shown = columns
+        if len(labels) > 1:  # an AOS and its abbreviation on one line: others wrap or go
+            shown = [c._replace(nowrap=True) if c.header == "AOS" else c for c in columns]
         rows = []
         for row in group.itertuples(index=False):
             aos, tca, los = (t.astimezone(tz) for t in (row.aos_utc, row.tca_utc, row.los_utc))
             rows.append([
-                f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", f"{tca:%H:%M:%S}", f"{los:%H:%M:%S}",
+                f"{aos:%Y-%m-%d}", *_marked_times(aos, tca, los, len(labels) > 1),
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}", f"{row.tca_azimuth_deg:.0f}",
                 f"{row.los_azimuth_deg:.0f}",
                 _moon_cell(row.moon_illumination, row.moon_elevation_deg,
                            row.moon_separation_deg),
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
-        zones = "/".join(labels) + ("" if name in labels else f" ({name})")
+        zones = ("/".join(labels) + ("" if name in labels else f" ({name})")
+                 if len(labels) == 1 else f"{name} ({'/'.join(labels)}, as marked)")
         print_table(f"{title}: {satellite} over {station_name}, times {zones}; night when "
                     "the sun is below "
                     f"{station.night_sun_elevation_deg:g}°; Moon: % lit / closest angle to the "
-                    "line of sight, - below the horizon", columns, rows)
+                    "line of sight, - below the horizon", shown, rows)
 
 
 def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
@@ -248,8 +265,36 @@ def pooling_summary(table, models: list[dict]) -> str:
             f"per block, a gain of {gain}")
 
 
+#: ``keys`` options that choose or model passes of the element sets: they mean nothing for
+#: the one measured pass of ``--loss-csv``, which refuses them when given on the command line
+#: (a configuration file's value is a default for every command, and is left unused).
+NOT_FOR_LOSS_CURVE = ("tle", "norad", "start", "days", "end", "all_passes", "pool", "optimise",
+                      "allow_stale", "warn_age_days", "tz")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` was given on the command line (not a default, nor the
+    configuration file's)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def check_loss_curve_options(ctx: typer.Context) -> None:
+    """Before any work: ``--loss-csv`` with an option that means nothing for one measured
+    pass (:data:`NOT_FOR_LOSS_CURVE`) is refused, naming the options."""
+    flags = {p.name: p.opts[0] for p in ctx.command.params}
+    given = [flags[name] for name in NOT_FOR_LOSS_CURVE if _given(ctx, name)]
+    if len(given) == 1:
+        raise OptionError(f"{given[0]} does not apply to one measured pass (--loss-csv); "
+                          "leave it out")
+    if given:
+        raise OptionError(f"{', '.join(given[:-1])} and {given[-1]} do not apply to one "
+                          "measured pass (--loss-csv); leave them out")
+
+
 @app.command(short_help="Secure key per pass (link loss, QBER, finite key).")
 def keys(
+    ctx: typer.Context,
     tle: TleOption = None,
     norad: NoradOption = None,
     stations: StationsOption = None,
@@ -257,7 +302,10 @@ def keys(
     start: StartOption = "now",
     days: DaysOption = None,
     end: EndOption = None,
-    min_elevation: MinElevationOption = None,
+    min_elevation: Annotated[float | None, typer.Option(
+        "--min-elevation", help="Minimum elevation for every station [deg] (overrides each "
+        "station's own); with --loss-csv, samples of the curve's elevation_deg below it are "
+        "left out.")] = None,
     payload: PayloadOption = None,
     payload_name: PayloadNameOption = None,
     pool: Annotated[int, typer.Option(
@@ -274,7 +322,10 @@ def keys(
         "(Tomamichel 2017).")] = "fixed",
     loss_csv: Annotated[Path | None, typer.Option(
         "--loss-csv", help="Key of one measured pass: CSV with time_s, loss_db "
-        "[, elevation_deg].")] = None,
+        "[, elevation_deg]. Uses --station (one), --stations, --payload, --payload-name, "
+        "--min-elevation (needs elevation_deg), --fluctuation and --ec-leakage; the options "
+        "that choose passes (--tle, --norad, --start, --days, --end, --all, --pool, "
+        "--optimise, --allow-stale, --warn-age-days, --tz) are refused with it.")] = None,
     all_passes: Annotated[bool, typer.Option("--all", help="Include daylight passes.")
                           ] = False,
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
@@ -289,15 +340,15 @@ def keys(
     from planner.key.blocks import check_key_options
     from planner.run.pipeline import keys_for, load_inputs, passes_for, run_provenance
 
+    if loss_csv is not None:  # before any work
+        check_loss_curve_options(ctx)
     zone = resolve_zone(tz)
     check_output(output, output_format is TableFormat.table)
     check_key_options(pool, fluctuation, ec_leakage)  # before any work
-    if loss_csv is not None and optimise:
-        raise OptionError("--optimise searches decoy settings on a pass of the element sets; "
-                          "it does not combine with --loss-csv", field="--optimise")
     if loss_csv is not None:
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
-                        ec_leakage, output_format, output, csv_comments)
+                        ec_leakage, output_format, output, csv_comments, min_elevation,
+                        min_elevation_given=_given(ctx, "min_elevation"))
         return
     inputs = load_inputs(_element_files(tle, norad), stations, station, start,
                          _days_default(days, end), end, allow_stale=allow_stale,
@@ -336,13 +387,21 @@ def keys(
 
 
 def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station_names,
-                    fluctuation, ec_leakage, output_format, output, csv_comments) -> None:
+                    fluctuation, ec_leakage, output_format, output, csv_comments,
+                    min_elevation=None, *, min_elevation_given=False) -> None:
     from planner.io.output import provenance, to_csv, to_json
     from planner.key.losscurve import key_from_loss_curve, read_loss_csv
     from planner.mission.payloads import get_payload, load_payloads
     from planner.mission.stations import load_stations, select_stations
 
     time_s, loss_db, elevation_deg = read_loss_csv(loss_csv)
+    if min_elevation is not None and elevation_deg is None:
+        if min_elevation_given:
+            raise OptionError(f"{loss_csv} has no elevation_deg column to cut the curve at "
+                              f"{min_elevation:g}°", field="--min-elevation")
+        _warn([f"{loss_csv} has no elevation_deg column: the configuration's min_elevation "
+               f"({min_elevation:g}°) is not used"])
+        min_elevation = None
     payloads = load_payloads(payload_file)
     if payload_name is None and len(payloads) != 1:
         raise OptionError(f"name the payload of this pass (one of {', '.join(payloads)})",
@@ -354,14 +413,16 @@ def _loss_curve_key(loss_csv, payload_file, payload_name, stations_file, station
             raise OptionError("a loss curve belongs to one station", field="--station")
         receiver = select_stations(load_stations(stations_file), station_names)[0]
     result = key_from_loss_curve(time_s, loss_db, chosen, receiver, elevation_deg,
-                                 fluctuation=fluctuation, ec_leakage=ec_leakage)
+                                 fluctuation=fluctuation, ec_leakage=ec_leakage,
+                                 min_elevation_deg=min_elevation)
     frame = pd.DataFrame([result])
     if output_format is TableFormat.table:
         _print_frame(frame, f"Key of the pass in {loss_csv.name} ({chosen.name})")
         return
     record = provenance(loss_csv=str(loss_csv), payload=chosen.name,
                         station=None if receiver is None else receiver.name,
-                        options={"fluctuation": fluctuation, "ec_leakage": ec_leakage})
+                        options={"fluctuation": fluctuation, "ec_leakage": ec_leakage,
+                                 "min_elevation_deg": min_elevation})
     text = (to_csv(frame, record, comments=csv_comments) if output_format is TableFormat.csv
             else to_json({"key": frame}, record))
     _emit(text, output, record)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperArgument, TyperCommand
 
 from planner import __version__
 from planner.cli.configfile import CONFIG_HELP, ConfiguredCommand, apply_config
@@ -256,10 +256,28 @@ def format_from_output(ctx) -> None:
             return
 
 
+class MetavarArgument(TyperArgument):
+    """An argument whose help shows its metavar alone: Typer writes the Python type beside it
+    (``FILE <list[Path]>``), which says nothing to a user the metavar has not said."""
+
+    def display_type_rich(self, ctx):
+        if self.metavar is not None:
+            return None
+        return super().display_type_rich(ctx)
+
+
 class PlannerCommand(ConfiguredCommand):
     """Every ``qkdplan`` command: defaults from the configuration file
-    (:class:`planner.cli.configfile.ConfiguredCommand`) and ``--format`` from ``--output``'s
-    extension (:func:`format_from_output`)."""
+    (:class:`planner.cli.configfile.ConfiguredCommand`), ``--format`` from ``--output``'s
+    extension (:func:`format_from_output`), and arguments with a metavar shown by it alone
+    (:class:`MetavarArgument`)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if type(param) is TyperArgument and param.metavar is not None:
+                param.__class__ = MetavarArgument  # (Typer builds the argument itself)
+        return params
 
     def invoke(self, ctx):
         format_from_output(ctx)

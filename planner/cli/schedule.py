@@ -38,9 +38,10 @@ from planner.cli.root import (
     check_output,
     stdout,
 )
-from planner.cli.terminal import is_utc, resolve_zone, styled, zone_label
+from planner.cli.terminal import is_utc, resolve_zone, styled
 from planner.errors import OptionError
 from planner.io.output import to_csv, to_ics, to_json
+from planner.zones import local_cells
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -189,9 +190,10 @@ def _print_sheet(station, sheet, zone, tonight: bool) -> None:
     local = not is_utc(zone)
     nights = sorted({f"{pd.Timestamp(d):%Y-%m-%d}" for d in sheet["night_date"]})
     satellites = list(dict.fromkeys(sheet["satellite"]))
+    aos_local, labels = local_cells(sheet["aos_utc"], tz)  # (each its own zone if they differ)
     view = pd.DataFrame({
         "night": [f"{pd.Timestamp(d):%Y-%m-%d}" for d in sheet["night_date"]],
-        "AOS local": [t.tz_convert(tz).strftime("%H:%M:%S") for t in sheet["aos_utc"]],
+        "AOS local": aos_local,
         "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
         "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
         "point az°": sheet["aos_azimuth_deg"].round(1),
@@ -213,8 +215,12 @@ def _print_sheet(station, sheet, zone, tonight: bool) -> None:
     if not local:
         view = view.drop(columns="AOS local")
     zone_name = getattr(tz, "key", str(tz))
-    times = (f"AOS local in {zone_label(sheet['aos_utc'].iloc[0].tz_convert(tz))} "
-             f"({zone_name})" if local else "times UTC")
+    if not local:
+        times = "times UTC"
+    elif len(labels) == 1:
+        times = f"AOS local in {labels[0]} ({zone_name})"
+    else:  # across a change to or from summer time: each time says which
+        times = f"AOS local in {zone_name} ({'/'.join(labels)}, as marked)"
     _print_frame(view, f"{station.name}{' tonight' if tonight else ''}: passes to take"
                  f"{' (' + ', '.join(about) + ')' if about else ''}; {times}; exp.: expected "
                  "key; point at acquisition", {

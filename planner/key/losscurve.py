@@ -38,6 +38,7 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
                         payload: Payload, station: Any | None = None,
                         elevation_deg: Sequence[float] | np.ndarray | None = None, *,
                         fluctuation: str = "chernoff", ec_leakage: str = "fixed",
+                        min_elevation_deg: float | None = None,
                         ) -> dict[str, Any]:
     """Secure key of one pass from a measured (or externally modelled) loss curve.
 
@@ -47,7 +48,9 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
     only). With ``elevation_deg``, samples below the payload's minimum key elevation are left
     out and the key comes from the best data window ``elevation ≥ cut``, as for the pass
     table (:func:`planner.key.blocks.choose_windows`); without it the whole curve is one
-    block. Noise is the payload's dark counts plus, with a station, its sky background.
+    block. With ``min_elevation_deg`` as well, samples below it are left out too, as if the
+    station had acquired at that elevation (no piece of the curve touches them). Noise is the
+    payload's dark counts plus, with a station, its sky background.
 
     Parameters
     ----------
@@ -63,6 +66,8 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
         Elevation of each sample [deg].
     fluctuation, ec_leakage : str
         As in :func:`planner.key.perpass.pass_key_table`.
+    min_elevation_deg : float, optional
+        The station's minimum elevation [deg] (``--min-elevation``); needs ``elevation_deg``.
 
     Returns
     -------
@@ -88,6 +93,11 @@ def key_from_loss_curve(time_s: Sequence[float] | np.ndarray, loss_db: Sequence[
         elevations = np.asarray(elevation_deg, dtype=float)
         if elevations.shape != times.shape:
             raise LossCurveError("elevation_deg must have the same length as time_s")
+        if min_elevation_deg is not None:  # below the station's horizon: no sample at all
+            elevations = np.where(elevations >= min_elevation_deg, elevations, -np.inf)
+    if min_elevation_deg is not None and elevation_deg is None:
+        raise LossCurveError("a minimum elevation needs the curve's elevation_deg column",
+                             field="min_elevation_deg")
     used = elevations >= payload.min_key_elevation_deg
     eta = loss_db_to_transmittance(losses)
     y0 = np.array([extraneous_probability(payload, station)])

@@ -12,7 +12,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 __all__ = ["EC_LEAKAGES", "EcLeakage", "binary_entropy", "error_correction_leakage"]
 
@@ -88,6 +87,10 @@ def error_correction_leakage(detections: ArrayLike, qber: ArrayLike, *, ec_effic
     if method != "finite":
         raise ValueError(f"method: unknown error-correction leakage model {method!r}; "
                          f"use one of {', '.join(EC_LEAKAGES)}")
+    # here, not at the module's top: scipy.stats costs 0.3-1.6 s of every plan's start-up,
+    # and only this model needs it
+    from scipy import stats
+
     n_int = np.floor(n)
     q_safe = np.clip(q, 1e-12, 0.5)
     quantile = stats.binom.ppf(epsilon_cor, n_int.astype(np.int64), 1.0 - q_safe)

@@ -55,8 +55,12 @@ def _local_span(rise: Any, set_: Any, zone: tzinfo | None) -> str:
     rise, set_ = pd.Timestamp(rise), pd.Timestamp(set_)
     if zone is not None:
         rise, set_ = rise.tz_convert(zone), set_.tz_convert(zone)
-    name = zone_label(rise) if zone is not None else "UTC"
     later = " (+1 d)" if set_.date() > rise.date() else ""
+    if zone is None:
+        return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} UTC"
+    name, set_name = zone_label(rise), zone_label(set_)
+    if set_name != name:  # a pass across a change to or from summer time
+        return f"{rise:%a %d %b %H:%M} {name}–{set_:%H:%M}{later} {set_name}"
     return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} {name}"
 
 

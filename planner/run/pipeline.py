@@ -233,7 +233,6 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
     reports the gain.
     """
     from planner.geometry.tracks import track_arrays
-    from planner.key.optimise import optimise_for_pass
     from planner.key.perpass import pass_key_table, pass_key_table_by_satellite
     from planner.mission.payloads import get_payload, load_payloads, payload_for_satellite
 
@@ -249,6 +248,8 @@ def keys_for(inputs: Inputs, passes: pd.DataFrame, *, payload_file: str | Path |
             chosen[payload.name] = payload
     optimisation = None
     if optimise:
+        from planner.key.optimise import optimise_for_pass  # scipy.optimize: 0.3 s to import
+
         if len(chosen) != 1:
             raise OptionError("tunes one payload at a time; choose it with `payload_name`",
                               field="optimise")

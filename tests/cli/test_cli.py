@@ -311,6 +311,89 @@ def test_keys_of_a_measured_loss_curve(tmp_path, capsys):
     assert 0 < result["secure_bits"] < result["secure_bits_asymptotic"]
 
 
+def _measured_pass(path, elevations=True):
+    """A 300 s pass at a constant 36 dB (so the more seconds, the more key), rising to 80°."""
+    seconds = np.arange(0, 300)
+    columns = {"time_s": seconds, "loss_db": np.full(seconds.shape, 36.0)}
+    if elevations:
+        columns["elevation_deg"] = 80 - 70 * np.abs(seconds - 150) / 150
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return columns
+
+
+def test_loss_curve_min_elevation_leaves_out_the_samples_below_it(tmp_path, capsys):
+    """--min-elevation with a measured pass: the station acquires at that elevation, so the
+    samples below it give no key (it was ignored: the key of the whole curve)."""
+    curve = tmp_path / "loss.csv"
+    elevation = _measured_pass(curve)["elevation_deg"]
+    args = ["keys", "--loss-csv", curve, "--payload-name", "jinan-1", "-f", "json"]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    whole = json.loads(out)["key"][0]
+    assert whole["samples"] == np.count_nonzero(elevation >= 15)  # jinan-1 keys from 15°
+    code, out, err = run([*args, "--min-elevation", "40"], capsys)
+    assert code == 0, err
+    cut = json.loads(out)
+    high = np.count_nonzero(elevation >= 40)
+    assert cut["key"][0]["samples"] == high
+    assert cut["key"][0]["duration_s"] == high - 1
+    assert 0 < cut["key"][0]["secure_bits"] < whole["secure_bits"]
+    assert cut["provenance"]["options"]["min_elevation_deg"] == 40
+
+
+def test_loss_curve_min_elevation_needs_elevations(tmp_path, capsys):
+    curve = tmp_path / "loss.csv"
+    _measured_pass(curve, elevations=False)
+    code, out, err = run(["keys", "--loss-csv", curve, "--payload-name", "jinan-1",
+                          "--min-elevation", "40"], capsys)
+    assert_one_line_error(code, out, err, "--min-elevation", "loss.csv", "elevation_deg")
+    assert out == ""
+
+
+@pytest.mark.parametrize("extra, flag", [
+    (["--tle", "any.tle"], "--tle"), (["--norad", "41731"], "--norad"),
+    (["--start", "2026-10-25"], "--start"), (["--days", "2"], "--days"),
+    (["--end", "2026-10-26"], "--end"), (["--all"], "--all"), (["--pool", "2"], "--pool"),
+    (["--allow-stale"], "--allow-stale"), (["--warn-age-days", "3"], "--warn-age-days"),
+    (["--tz", "utc"], "--tz"),
+])
+def test_loss_curve_refuses_pass_options_before_any_work(extra, flag, tmp_path, capsys):
+    """An option that chooses passes of the element sets means nothing for one measured pass:
+    refused before the curve is read (it does not exist here) and nothing written."""
+    output = tmp_path / "key.csv"
+    code, out, err = run(["keys", "--loss-csv", tmp_path / "missing.csv", *extra,
+                          "-o", output], capsys)
+    line = assert_one_line_error(code, out, err, flag, "--loss-csv")
+    assert "missing.csv" not in line
+    assert out == "" and not output.exists()
+
+
+def test_loss_curve_names_every_refused_option(tmp_path, capsys):
+    code, out, err = run(["keys", "--loss-csv", tmp_path / "missing.csv", "--start",
+                          "2026-10-25", "--days", "2", "--all"], capsys)
+    assert_one_line_error(code, out, err, "--start, --days and --all", "--loss-csv")
+
+
+def test_loss_curve_uses_config_min_elevation_and_leaves_its_pass_settings(tmp_path, capsys):
+    """A configuration file's settings are defaults for every command: with --loss-csv its
+    min_elevation cuts the curve, and its element sets, zone and age limit are not refused."""
+    curve = tmp_path / "loss.csv"
+    elevation = _measured_pass(curve)["elevation_deg"]
+    config = tmp_path / "config.toml"
+    config.write_text('tle = ["none.tle"]\ntz = "utc"\nwarn_age_days = 3\n'
+                      "min_elevation = 40\n")
+    code, out, err = run(["--config", config, "keys", "--loss-csv", curve,
+                          "--payload-name", "jinan-1", "-f", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["key"][0]["samples"] == np.count_nonzero(elevation >= 40)
+    _measured_pass(curve, elevations=False)
+    code, out, err = run(["--config", config, "keys", "--loss-csv", curve,
+                          "--payload-name", "jinan-1", "-f", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["key"][0]["samples"] == 300
+    assert "min_elevation" in err and "not used" in err
+
+
 @pytest.mark.parametrize("content, needle", [
     ("time_s,loss_db\n0,40\n1,abc\n", ":3: loss_db"),
     ("time_s\n0\n1\n", "loss_db"),

@@ -211,6 +211,26 @@ def test_schedule_takes_tz(monkeypatch, capsys):
     assert f"{cape:%H:%M:%S}" in out and "SAST" in out
 
 
+def test_night_sheet_across_the_end_of_summer_time_marks_each_local_time(monkeypatch, capsys):
+    """Graz passes on both sides of 2026-10-25 (Vienna leaves summer time): each AOS local time
+    carries its own abbreviation (it was the first pass's, CEST, for all of them)."""
+    args = ["schedule", "--demand", "Graz:Stellenbosch", "--demand", "Graz:Beijing",
+            "--station", "Graz", "--start", "2026-10-22T12:00Z", "--days", "8"]
+    code, out, err = run([*args, "-f", "json"], capsys)
+    assert code == 0, err
+    aos = sorted(pd.Timestamp(p["aos_utc"]) for p in json.loads(out)["passes"]
+                 if p["station"] == "Graz")
+    local = [t.tz_convert("Europe/Vienna") for t in aos]
+    assert {t.tzname() for t in local} == {"CEST", "CET"}, "passes on both sides wanted"
+    out = _shown(args, 200, monkeypatch, capsys)
+    assert "AOS local in Europe/Vienna (CEST/CET" in " ".join(out.split())
+    sheet = out[out.index("Graz: passes to take"):]
+    rows = [line for line in sheet.splitlines() if re.match(r"\d{4}-\d\d-\d\d ", line)]
+    assert [r.split()[1:3] for r in rows] == [[f"{t:%H:%M:%S}", t.tzname()] for t in local]
+    out = _shown([*args, "--days", "2"], 200, monkeypatch, capsys)   # before the change only
+    assert "AOS local in CEST (Europe/Vienna)" in " ".join(out.split())
+
+
 # ------------------------------------------------------------------ sweep, tle check, wording
 
 

@@ -68,15 +68,24 @@ HELP_COMMANDS = [[], ["stations"], ["config"], ["next"], ["track"], ["passes"], 
 @pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
 def test_help_fits_80_columns_with_whole_summaries_and_no_python_types(command, narrow,
                                                                        capsys):
-    """Command summaries are whole sentences (no '...' cut), option values are named
-    (``--tle FILE``, not ``--tle <list[Path]>``), and nothing is wider than 80 columns."""
+    """Command summaries are whole sentences (no '...' cut), option and argument values are
+    named (``--tle FILE``, not ``--tle <list[Path]>``), and nothing is wider than 80 columns."""
     code, out, _ = run([*command, "--help"], capsys)
     assert code == 0
     assert max(len(line.rstrip()) for line in out.splitlines()) <= 80, out
     assert "..." not in out.replace("COMMAND [ARGS]...", "").replace("}...", ""), out
-    options = out[out.index("Options:"):]
-    assert "list[" not in options and "[Path]" not in options, options
+    listed = out[out.index("Arguments:") if "Arguments:" in out else out.index("Options:"):]
+    assert "list[" not in listed and "[Path]" not in listed, listed
     assert "in seconds" not in out
+
+
+def test_tle_check_help_shows_the_argument_by_its_metavar_alone(narrow, capsys):
+    """Typer writes an argument's type beside its metavar (``FILE <list[Path]>``)."""
+    code, out, _ = run(["tle", "check", "--help"], capsys)
+    assert code == 0
+    arguments = out[out.index("Arguments:"):out.index("Options:")].split("\n")
+    assert arguments[1].split() == ["FILE", "Element-set", "files", "to", "validate.",
+                                    "[required]"], arguments
 
 
 # ------------------------------------------------------------------ widths and times
@@ -128,6 +137,23 @@ def test_local_date_and_zone_of_a_pass_across_utc_midnight(narrow, capsys):
     assert [r[:2] for r in utc_rows] == [
         [f"{t:%Y-%m-%d}", f"{t:%H:%M:%S}"] for t in (a.to_pydatetime().astimezone(UTC)
                                                      for a in aos)]
+
+
+def test_pass_table_across_the_end_of_summer_time_marks_each_pass(narrow, capsys):
+    """Vienna leaves summer time on 2026-10-25: each pass's AOS carries its own abbreviation
+    (checked against zoneinfo from the CSV's UTC) and the title names the zone."""
+    args = ["passes", "--station", "Graz", "--start", "2026-10-23T12:00Z", "--days", "4",
+            "--all", "--tz", "Europe/Vienna"]
+    code, out, err = run([*args, "-f", "csv"], capsys)
+    assert code == 0, err
+    zone = ZoneInfo("Europe/Vienna")
+    local = [t.to_pydatetime().astimezone(zone)
+             for t in pd.to_datetime(pd.read_csv(io.StringIO(out))["aos_utc"], utc=True)]
+    assert {t.tzname() for t in local} == {"CEST", "CET"}
+    code, out, _ = run(args, capsys)
+    assert "times Europe/Vienna (CEST/CET" in " ".join(out.split())
+    assert [r[:3] for r in _rows(out)] == [[f"{t:%Y-%m-%d}", f"{t:%H:%M:%S}", t.tzname()]
+                                           for t in local]
 
 
 def test_unknown_time_zone_is_one_line_naming_tz(capsys):

@@ -140,6 +140,36 @@ def test_earliest_jointly_infeasible_targets():
         plan_schedule(key_table(rows), ["A:B:1:200000", "C:B:1:200000"], objective="earliest")
 
 
+def test_earliest_met_is_the_final_plans_own_delivery():
+    """By hand: S1 keeps 10 Gbit; its pass over A then its pass over B (10 Gbit each) leave
+    uA + uB <= 10 Gbit on board at B's pass, so A:B gets at most 5 Gbit, at B's LOS. A target
+    250 bits above that (5e-8 of it, within the MILP's tolerance on its met fraction) was
+    reported met ("optimal") by a plan delivering 5 Gbit, 250 bits unmet."""
+    rows = [("S1", "A", 0, 0, 300, 1e10), ("S1", "B", 1, 0, 300, 1e10)]
+    table = key_table(rows)
+    plan = plan_ok(table, ["A:B:1:5e9"], objective="earliest", memory_bits=1e10)
+    assert delivered(plan, "A:B") == pytest.approx(5e9, abs=1.0)
+    assert plan.delivered.loc["A:B", "unmet_bits"] == 0
+    assert plan.delivered.loc["A:B", "completion_utc"] == table.loc[11, "los_utc"]
+    with pytest.raises(ScheduleInputError, match="cannot all be met together"):
+        plan_schedule(table, ["A:B:1:5000000250"], objective="earliest", memory_bits=1e10)
+
+
+def test_earliest_targets_met_counts_the_plans_relays():
+    from planner.relay.earliest import targets_met
+    from planner.relay.problem import DemandSpec, Hop, Problem
+
+    problem = Problem(["S1"], ["A", "B"], np.array([0, 0]), np.array([0, 1]),
+                      np.array([0.0, 100.0]), np.array([10.0, 110.0]), np.array([3.0, 3.0]),
+                      [DemandSpec(0, 1, 1.0, 2.0)], [], 10.0, 0.0, 0.0, np.array([1, 1]),
+                      200.0)
+    hops = [Hop(0, 110.0, 0, 1, 1.5, 0, 1), Hop(0, 110.0, 0, 1, 0.5 - 2e-6, 0, 1)]
+    short = Solution(np.ones(2, bool), np.full(2, 2.0), hops, "milp", "optimal", 0.0, 0.0)
+    assert not targets_met(problem, short)  # 2 Mbit less 2 bits
+    short.hops[1] = Hop(0, 110.0, 0, 1, 0.5 - 5e-7, 0, 1)
+    assert targets_met(problem, short)  # within a bit
+
+
 def test_earliest_needs_targets():
     with pytest.raises(ScheduleInputError, match="needs a target for every demand"):
         plan_schedule(key_table(TWO_NIGHTS), ["A:B"], objective="earliest")

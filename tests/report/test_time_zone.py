@@ -75,3 +75,34 @@ def test_a_chosen_zone_covers_stations_missing_from_the_list(build_inputs, run):
     tonight, _ = _tables(build_inputs(zone=ZoneInfo("Asia/Tokyo"), stations=listed))
     rows = [row for row in tonight["rows"] if row[0] == "Stellenbosch"]
     assert rows and all(row[1].endswith(" JST") for row in rows)
+
+
+def test_a_pass_across_the_end_of_summer_time_names_both_zones():
+    """Vienna's clocks go back at 01:00 UTC on 2026-10-25: a pass rising at 00:58 UTC rises
+    at 02:58 CEST and sets at 02:04 CET; one abbreviation for both would be wrong for one."""
+    from planner.report.tonight import _local_span
+
+    vienna = ZoneInfo("Europe/Vienna")
+    span = _local_span(pd.Timestamp("2026-10-25T00:58Z"), pd.Timestamp("2026-10-25T01:04Z"),
+                       vienna)
+    assert span == "Sun 25 Oct 02:58 CEST–02:04 CET"
+    span = _local_span(pd.Timestamp("2026-10-26T21:00Z"), pd.Timestamp("2026-10-26T21:06Z"),
+                       vienna)
+    assert span == "Mon 26 Oct 22:00–22:06 CET"
+
+
+def test_sky_plot_title_of_a_night_across_the_end_of_summer_time_names_both_zones():
+    from planner.report.figures.sky import sky_figure
+
+    passes = pd.DataFrame({"station": ["Graz", "Graz"],
+                           "aos_utc": pd.to_datetime(["2026-10-25T00:30Z", "2026-10-25T02:00Z"]),
+                           "max_elevation_deg": [40.0, 50.0]}, index=[7, 8])
+    tracks = pd.DataFrame({"pass_id": [7, 7, 8, 8], "azimuth_deg": [10.0, 80.0, 200.0, 300.0],
+                           "elevation_deg": [15.0, 20.0, 15.0, 20.0]})
+    figure = sky_figure(tracks, passes, {"Graz": "#123456"}, {"Graz": 15.0},
+                        night_label="night of 2026-10-24",
+                        local_zones={"Graz": ZoneInfo("Europe/Vienna")})
+    titles = [a.text for a in figure.layout.annotations if "Graz" in a.text]
+    assert titles == ["<b>Graz</b>: 2 passes, Sun 25 Oct CEST/CET"], titles
+    names = " ".join(trace.name or "" for trace in figure.data)
+    assert "02:30 CEST" in names and "03:00 CET" in names

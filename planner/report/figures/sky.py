@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from planner.report.figures.style import f32, mark, ordered_stations, style_figure
-from planner.zones import zone_label
+from planner.zones import zone_label, zone_labels
 
 
 def decimate_tracks(tracks: pd.DataFrame, step_s: float) -> pd.DataFrame:
@@ -82,10 +82,13 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
     zones = local_zones or {}
     titles = []
     for station in stations:
-        first = pd.Timestamp(order.loc[order["station"] == station, "aos_utc"].min())
+        rises = pd.to_datetime(order.loc[order["station"] == station, "aos_utc"], utc=True)
         count = int((order["station"] == station).sum())
+        first = rises.min()
         shown = first.tz_convert(zones[station]) if station in zones else first
-        when = f"{shown:%a %d %b} {zone_label(shown)}"
+        # every abbreviation of its passes: a night across a change to or from summer time
+        labels = zone_labels(rises, zones[station]) if station in zones else ["UTC"]
+        when = f"{shown:%a %d %b} {'/'.join(labels)}"
         titles.append(f"<b>{station}</b>: {count} pass{'es' if count > 1 else ''}, {when}")
     specs = [[{"type": "polar"} if r * cols + c < len(stations) else None for c in range(cols)]
              for r in range(rows)]  # no empty plots in the last row

@@ -43,7 +43,7 @@ def local_cells(times: Iterable[datetime], zone: tzinfo, fmt: str = "%H:%M:%S"
     naming one abbreviation for them all can never be wrong for some of them.
     """
     local = [t.astimezone(zone) for t in times]
-    labels = list(dict.fromkeys(zone_label(t) for t in local))
+    labels = zone_labels(local, zone)
     if len(labels) > 1:
         return [f"{t.strftime(fmt)} {zone_label(t)}" for t in local], labels
     return [t.strftime(fmt) for t in local], labels

@@ -78,7 +78,7 @@ def _config_option():
 
     @probe.command()
     def probe_command(config: Annotated[Path | None, typer.Option(
-            "--config", help=CONFIG_HELP, is_eager=True, expose_value=False,
+            "--config", metavar="FILE", help=CONFIG_HELP, is_eager=True, expose_value=False,
             callback=_command_config)] = None) -> None:
         """(builds the option)"""
 

@@ -48,7 +48,8 @@ class PassFormat(StrEnum):
 
 
 OutputOption = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file (atomically) instead of standard output.")]
+    "--output", "-o", metavar="FILE",
+    help="Write to this file (atomically) instead of standard output.")]
 DaskOption = Annotated[str | None, typer.Option(
     "--dask", help="Run on Dask: local:N starts N single-threaded worker processes on "
     "127.0.0.1; tcp://HOST:PORT uses a running scheduler. Needs qkdplan[dask].")]
@@ -126,7 +127,8 @@ def passes_command(
     tle: Annotated[list[Path] | None, typer.Option(
         "--tle", metavar="FILE", help="Element-set file (TLE or OMM); repeatable.")] = None,
     norad: NoradOption = None,
-    stations: Annotated[Path | None, typer.Option("--stations", help="Ground-station YAML.")
+    stations: Annotated[Path | None, typer.Option("--stations", metavar="FILE",
+                                                  help="Ground-station YAML.")
                         ] = None,
     station: Annotated[list[str] | None, typer.Option(
         "--station", metavar="NAME", help="Use only this station; repeatable.")] = None,

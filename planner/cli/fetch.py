@@ -61,12 +61,14 @@ def fetch_command(
     name: Annotated[str | None, typer.Option(
         "--name", help="Satellites whose name contains this text.")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Also write the OMM JSON to this file (atomically).")] = None,
+        "--output", "-o", metavar="FILE",
+        help="Also write the OMM JSON to this file (atomically).")] = None,
     base_url: Annotated[str | None, typer.Option(
         "--base-url", help=f"The GP interface (default: ${BASE_URL_ENV}, else CelesTrak's, "
         f"{DEFAULT_BASE_URL}).")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
-        "--cache-dir", help=f"Where answers are kept with their fetch time (default: "
+        "--cache-dir", metavar="DIR",
+        help=f"Where answers are kept with their fetch time (default: "
         f"${CACHE_DIR_ENV}, else {DEFAULT_CACHE_DIR}).")] = None,
     connect_timeout: Annotated[float, typer.Option(
         "--connect-timeout", help="Longest wait for the connection [s].")

@@ -321,7 +321,7 @@ def keys(
         "--ec-leakage", help="Error-correction leakage: fixed (f_EC n h(Q)) or finite "
         "(Tomamichel 2017).")] = "fixed",
     loss_csv: Annotated[Path | None, typer.Option(
-        "--loss-csv", help="Key of one measured pass: CSV with time_s, loss_db "
+        "--loss-csv", metavar="FILE", help="Key of one measured pass: CSV with time_s, loss_db "
         "[, elevation_deg]. Uses --station (one), --stations, --payload, --payload-name, "
         "--min-elevation (needs elevation_deg), --fluctuation and --ec-leakage; the options "
         "that choose passes (--tle, --norad, --start, --days, --end, --all, --pool, "

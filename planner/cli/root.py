@@ -84,7 +84,8 @@ NoradOption = Annotated[list[int] | None, typer.Option(
     help="Use the element sets that 'qkdplan tle fetch --catnr N' cached for this "
     "catalogue number; repeatable, and combines with --tle.")]
 StationsOption = Annotated[Path | None, typer.Option(
-    "--stations", help="Ground-station YAML. Default: the bundled ground_stations.yaml.")]
+    "--stations", metavar="FILE",
+    help="Ground-station YAML. Default: the bundled ground_stations.yaml.")]
 StationOption = Annotated[list[str] | None, typer.Option(
     "--station", metavar="NAME", help="Use only this station (case-insensitive); repeatable.")]
 StartOption = Annotated[str, typer.Option(
@@ -94,7 +95,8 @@ DaysOption = Annotated[float | None, typer.Option(
 EndOption = Annotated[str | None, typer.Option(
     "--end", help="End of the period, ISO 8601 UTC (instead of --days).")]
 OutputOption = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file (atomically) instead of standard output.")]
+    "--output", "-o", metavar="FILE",
+    help="Write to this file (atomically) instead of standard output.")]
 AllowStaleOption = Annotated[bool, typer.Option(
     "--allow-stale", help="Use element sets more than 365 days from the period anyway.")]
 WarnAgeOption = Annotated[float, typer.Option(
@@ -114,7 +116,8 @@ DemandOption = Annotated[list[str] | None, typer.Option(
     "--demand", metavar="A:B",
     help="Station pair needing key: A:B[:weight[:target_bits]]; repeatable.")]
 DemandsFileOption = Annotated[Path | None, typer.Option(
-    "--demands", help="YAML file of demands (station_a, station_b, weight, target_bits).")]
+    "--demands", metavar="FILE",
+    help="YAML file of demands (station_a, station_b, weight, target_bits).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weather scenarios.")]
 
 
@@ -131,7 +134,7 @@ class Solver(StrEnum):
 
 
 ReportOutputOption = Annotated[Path, typer.Option(
-    "--output", "-o", help="The HTML report (its tables are written beside it).")]
+    "--output", "-o", metavar="FILE", help="The HTML report (its tables are written beside it).")]
 SolverOption = Annotated[Solver | None, typer.Option(
     "--solver", help="Relay solver; default milp up to 31 days, rolling beyond.")]
 ScenariosOption = Annotated[int, typer.Option(
@@ -139,7 +142,7 @@ ScenariosOption = Annotated[int, typer.Option(
 NightOption = Annotated[str | None, typer.Option(
     "--night", help="Night (YYYY-MM-DD, or 'best') of the report's sky plots; default tonight.")]
 PayloadOption = Annotated[Path | None, typer.Option(
-    "--payload", help="Payload YAML. Default: the bundled payloads.yaml.")]
+    "--payload", metavar="FILE", help="Payload YAML. Default: the bundled payloads.yaml.")]
 PayloadNameOption = Annotated[str | None, typer.Option(
     "--payload-name", help="Use this payload for every satellite (default: by name).")]
 
@@ -155,7 +158,8 @@ def _root(
     ctx: typer.Context,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", help=CONFIG_HELP)] = None,
+    config: Annotated[Path | None, typer.Option("--config", metavar="FILE",
+                                                help=CONFIG_HELP)] = None,
 ) -> None:
     """Plan satellite-to-ground QKD missions."""
     if ctx.resilient_parsing:

@@ -284,7 +284,8 @@ def schedule(
     time_limit: Annotated[float, typer.Option(
         "--time-limit", help="Solver time limit [s].")] = 60.0,
     state: Annotated[Path | None, typer.Option(
-        "--state", help="Measured state of the campaign (YAML or JSON; docs/relay-state.md): "
+        "--state", metavar="FILE",
+        help="Measured state of the campaign (YAML or JSON; docs/relay-state.md): "
         "key on board, ground storage, delivered key, passes flown. Re-plans the rest of the "
         "period from its time.")] = None,
     tonight: Annotated[bool, typer.Option(

@@ -57,6 +57,7 @@ def _sweep_view(table):
 @app.command(short_help="Design sweep of the key budget over payload axes.")
 def sweep(
     file: Annotated[Path | None, typer.Argument(
+        metavar="FILE",
         help="Sweep YAML: base case and axes (qkdplan sweep --example prints one).")] = None,
     example: Annotated[bool, typer.Option(
         "--example", help="Print a starting sweep file and exit.")] = False,
@@ -67,7 +68,8 @@ def sweep(
     output_format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     output: OutputOption = None,
     plot: Annotated[Path | None, typer.Option(
-        "--plot", help="Write the key budget against each axis as an HTML plot.")] = None,
+        "--plot", metavar="FILE",
+        help="Write the key budget against each axis as an HTML plot.")] = None,
     csv_comments: CsvCommentsOption = False,
     always_parallel: Annotated[bool, typer.Option(
         "--always-parallel", help="Use --processes/--dask even when the sweep looks too small "

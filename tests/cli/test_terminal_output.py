@@ -75,7 +75,7 @@ def test_help_fits_80_columns_with_whole_summaries_and_no_python_types(command, 
     assert max(len(line.rstrip()) for line in out.splitlines()) <= 80, out
     assert "..." not in out.replace("COMMAND [ARGS]...", "").replace("}...", ""), out
     listed = out[out.index("Arguments:") if "Arguments:" in out else out.index("Options:"):]
-    assert "list[" not in listed and "[Path]" not in listed, listed
+    assert "list[" not in listed and "[Path]" not in listed and "<path>" not in listed, listed
     assert "in seconds" not in out
 
 

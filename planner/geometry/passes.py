@@ -199,10 +199,9 @@ def _add_moon(table: pd.DataFrame, found, propagator: SatellitePropagator, frame
     1/:data:`_SEPARATION_SHRINK` of the spacing before, at least 1e-4 of the pass). Against a
     22-step golden-section search the result differs by less than 0.001 deg on a year of 100
     stations (112,009 passes), for a sixth of its cost, and it is never below the best
-    sample. The satellite's motion comes from the
-    local orbit model around culmination (:class:`planner.geometry.finder.LocalOrbit`, good
-    to a few hundred metres over a pass: ~0.05 deg of direction at worst), so no further
-    SGP4 calls are needed.
+    sample. The satellite's motion comes from the local orbit model around culmination
+    (:class:`planner.geometry.finder.LocalOrbit`, good to a few hundred metres over a pass:
+    ~0.05 deg of direction at worst), so no further SGP4 calls are needed.
     """
     station = table["_station_index"].to_numpy()
     tca = table["_tau_tca"].to_numpy()

@@ -82,7 +82,7 @@ def visibility_notes(catalogue: Catalogue, stations: Sequence[Station], start: d
     times = ts.utc(start.year, start.month, start.day, start.hour, start.minute,
                    start.second + start.microsecond / 1e6 + offsets)
     middle = np.datetime64(start.replace(tzinfo=None) + (end - start) / 2, "ns")
-    found: dict[tuple[str, str], list[tuple[str, Station, float]]] = {}
+    found: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for key in catalogue.satellites:
         name = catalogue.name(key)
         missing = [s for s in stations if (name, s.name) not in seen]
@@ -101,14 +101,14 @@ def visibility_notes(catalogue: Catalogue, stations: Sequence[Station], start: d
                 continue  # SGP4 failed somewhere: the pass search reports that itself
             if altitude.min() >= threshold:
                 found.setdefault(("above", name), []).append(
-                    (f"{station.name} (lowest {altitude.min():.1f}°)", station, threshold))
+                    (f"{station.name} (lowest {altitude.min():.1f}°)", threshold))
             elif altitude.max() < threshold:
-                found.setdefault(("below", name), []).append((station.name, station, threshold))
+                found.setdefault(("below", name), []).append((station.name, threshold))
     # one line per cause: the stations of a satellite together, and satellites missing the
     # same stations for the same cause together
     lines: dict[tuple[str, str, str], list[str]] = {}
     for (kind, name), entries in found.items():
-        thresholds = sorted({t for _, _, t in entries})
+        thresholds = sorted({t for _, t in entries})
         above = (f"{thresholds[0]:g}°" if len(thresholds) == 1 else
                  f"their minimum elevation ({thresholds[0]:g}–{thresholds[-1]:g}°)")
         lines.setdefault((kind, above, _listed([e[0] for e in entries], "stations")),

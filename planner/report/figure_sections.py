@@ -15,6 +15,7 @@ from planner.report.format import utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary, night_keys
 from planner.report.tonight import shown_zones
+from planner.zones import is_utc
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.plan import Plan
@@ -74,7 +75,8 @@ def sky_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
         {name: float(getattr(by_name.get(name), "min_elevation_deg", 0.0))
          for name in passes["station"].astype(str)},
         night_label=_night_label(passes, table),
-        local_zones={n: z for n, z in shown_zones(inputs).items() if z is not None})
+        local_zones={n: z for n, z in shown_zones(inputs).items()
+                     if z is not None and not is_utc(z)})  # no 'UTC (UTC)' labels
     return parts.section("sec-sky", title, [parts.figure(fig, "fig-sky")], lede)
 
 

@@ -12,7 +12,7 @@ from planner.report import parts
 from planner.report.format import kbit, utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
-from planner.zones import zone_label
+from planner.zones import is_utc, zone_label
 
 __all__ = ["TONIGHT_HOURS", "shown_zones", "tonight_passes", "tonight_section", "zone_of"]
 
@@ -84,15 +84,18 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
         return parts.section("sec-tonight", title, [parts.note(
             f"No passes rise from {utc(start)} to {utc(end)} UTC.")], lede)
     zones = shown_zones(inputs)
-    header = ["station", f"rise–set ({zone_heading(inputs)})", "rise–set (UTC)", "sky",
-              "duration [min]", "max el. [deg]", "rise az. [deg]"]
+    # with --tz utc a local column would repeat the UTC one
+    local_column = not is_utc(inputs.zone)
+    header = ["station", *([f"rise–set ({zone_heading(inputs)})"] if local_column else []),
+              "rise–set (UTC)", "sky", "duration [min]", "max el. [deg]", "rise az. [deg]"]
     if with_keys:
         header += ["key, clear [kbit]", "P(clear)", "expected [kbit]"]
     night = rows["night"].astype(bool).to_numpy()
     body = []
     for is_night, (_, r) in zip(night, rows.iterrows(), strict=True):
         zone = zones.get(str(r["station"]))
-        row = [r["station"], _local_span(r["aos_utc"], r["los_utc"], zone),
+        row = [r["station"],
+               *([_local_span(r["aos_utc"], r["los_utc"], zone)] if local_column else []),
                f"{utc(r['aos_utc'], '%m-%d %H:%M')}–{utc(r['los_utc'], '%H:%M')}",
                "night" if is_night else "day (no QKD)",
                f"{r['duration_s'] / 60:.1f}", f"{r['max_elevation_deg']:.1f}",
@@ -101,6 +104,7 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
             row += [kbit(r["secure_bits"]), f"{r['clear_sky_probability']:.2f}",
                     kbit(r["expected_secure_bits"])] if is_night else ["—"] * 3
         body.append(row)
-    return parts.section("sec-tonight", title, [parts.table(header, body, numeric_from=4,
-                                                              css="data dense")],
+    table = parts.table(header, body, numeric_from=header.index("duration [min]"),
+                        css="data dense")
+    return parts.section("sec-tonight", title, [table],
                          lede)

@@ -70,6 +70,20 @@ def test_a_zone_with_only_an_offset_is_written_as_utc_plus(build_inputs, figure_
     assert all("UTC+04" in a["text"] for a in layout["annotations"] if "<b>" in a["text"])
 
 
+def test_utc_is_shown_once(build_inputs, figure_specs):
+    # with --tz utc a local column and "(UTC)" beside each sky-plot label would repeat the UTC
+    from datetime import UTC
+
+    inputs = build_inputs(zone=UTC)
+    tonight, _ = _tables(inputs)
+    assert [h for h in tonight["header"] if h.startswith("rise–set")] == ["rise–set (UTC)"]
+    assert tonight["rows"]
+    assert all(len(row) == len(tonight["header"]) for row in tonight["rows"])
+    data, _ = figure_specs(report.build_report(inputs))["fig-sky"]
+    names = [t["name"] for t in data if t.get("name", "").count(":") == 1 and "max" in t["name"]]
+    assert names and all("UTC" in n and "(" not in n for n in names), names
+
+
 def test_a_chosen_zone_covers_stations_missing_from_the_list(build_inputs, run):
     listed = [s for s in run["inputs"].stations if s.name != "Stellenbosch"]
     tonight, _ = _tables(build_inputs(zone=ZoneInfo("Asia/Tokyo"), stations=listed))

@@ -58,8 +58,9 @@ Solutions are *polished*: the binaries are rounded and fixed and the LP is re-so
 tolerance-sized relays during passes that are not flown); then, with the objective held at that
 optimum and each demand's delivery at its value up to its target, a second LP optimises the
 tie-breaks alone: a bonus for early delivery so that, among equally good schedules, key is
-relayed at the first opportunity, and the relay cost on every hop, charged once (``total``
-carries it in the MILP, ``fair`` and ``earliest`` get it in the polish only). Their relative
+relayed at the first opportunity, and the relay cost on every hop (``total`` carries it in
+the MILP as well: the polish LP holds that objective as a row and optimises the tie-breaks
+alone, so without the relay cost there its bonus bought key beyond the targets). Their relative
 sizes follow what a Mbit delivered to the hop's demand is worth in the objective being solved
 (``w_d`` for ``total``, ``1 / n_d`` for ``fair``'s level, ``1 / T_d`` for ``earliest``), scaled
 to a largest coefficient of 1 in that LP. Added to the objective, they could outweigh a
@@ -129,7 +130,6 @@ class RelayModel:
         mask = problem.los <= self.horizon + 1e-9
         self.active = np.flatnonzero(mask)
         self.hops = _HopCols()
-        self.relay_cost_in_objective = False  # objective_total charges it in the MILP itself
         #: What a Mbit delivered to each demand is worth in the objective (each objective sets
         #: it); the polish's relay cost and early bonus are fractions of it.
         self.value = np.array([d.weight for d in problem.demands], float)
@@ -388,7 +388,6 @@ class RelayModel:
         self.value = weights
         if self.hop_cols.size:
             lp.set_cost(self.hop_cols, -_RELAY_COST * weights[self.hop_dem])
-        self.relay_cost_in_objective = True
         if self.x.size and weights.size:
             lp.set_cost(self.x, -_PASS_COST * float(weights.min()))
         if terminal:
@@ -510,15 +509,15 @@ class RelayModel:
         Returns columns and their tie-break costs, each in proportion to what a Mbit delivered
         to the hop's demand is worth (:attr:`value`), and the columns of the demands'
         deliveries with their caps (the targets, plus key delivered before), which the polish
-        holds (:func:`planner.relay.highs._tie_breaks`). Every hop pays the relay cost once:
-        the ``total`` objective carries it already, the ``fair`` and ``earliest`` objectives
-        only here.
+        holds (:func:`planner.relay.highs._tie_breaks`). Every hop pays the relay cost here,
+        whatever the objective: the tie-break LP optimises these costs alone (the objective is a
+        row), so ``total``'s own relay cost does not reach it, and without one the early bonus
+        bought relays beyond the targets.
         """
         span = max(float(self.times[-1]), 1.0)
         cols, costs = [np.zeros(0, int)], [np.zeros(0)]
-        if not self.relay_cost_in_objective:
-            cols.append(self.hop_cols)
-            costs.append(-_RELAY_COST * self.value[self.hop_dem])
+        cols.append(self.hop_cols)
+        costs.append(-_RELAY_COST * self.value[self.hop_dem])
         for d, into in enumerate(self.into):
             cols.append(self.hop_cols[into])
             costs.append(_EARLY_BONUS * self.value[d]

@@ -127,7 +127,8 @@ class LpBuilder:
         matrix.sum_duplicates()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n_col, self.n_row
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lb, _inf(ub)
+        upper = _inf(ub)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lb, upper
         lp.row_lower_, lp.row_upper_ = _inf(cat(self._row["lb"])), _inf(cat(self._row["ub"]))
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
@@ -159,7 +160,7 @@ class LpBuilder:
         point_objective = float(cost @ values) if has_solution else None
         bound = float(info.mip_dual_bound) if integer.any() else objective
         if has_solution and (integer.any() or bonus is not None):
-            values = _polish(h, values, np.flatnonzero(integer), cost, bonus)
+            values = _polish(h, values, np.flatnonzero(integer), cost, bonus, upper)
         wall = time.perf_counter() - t0
         return {
             "status": _status_name(status, highspy),
@@ -176,7 +177,7 @@ class LpBuilder:
 
 
 def _polish(h, values: np.ndarray, integer: np.ndarray, cost: np.ndarray,
-            bonus: tuple | None) -> np.ndarray:
+            bonus: tuple | None, upper: np.ndarray) -> np.ndarray:
     """Fix the integers at their rounded values and re-solve the LP; then break ties.
 
     A MILP solution is integral only to a tolerance (``x = 1e-6`` counts as 0), which big-M rows
@@ -194,12 +195,13 @@ def _polish(h, values: np.ndarray, integer: np.ndarray, cost: np.ndarray,
         return values
     polished = np.asarray(h.getSolution().col_value, float)
     if bonus is not None and len(bonus[0]):
-        polished = _tie_breaks(h, polished, cost, bonus)
+        polished = _tie_breaks(h, polished, cost, bonus, upper)
     polished[integer] = fixed
     return polished
 
 
-def _tie_breaks(h, values: np.ndarray, cost: np.ndarray, bonus: tuple) -> np.ndarray:
+def _tie_breaks(h, values: np.ndarray, cost: np.ndarray, bonus: tuple,
+                upper: np.ndarray) -> np.ndarray:
     """``values`` improved by the tie-breaks at no loss to the objective ``cost`` (maximised).
 
     ``bonus = (columns, costs[, held, caps])``. The objective is held at its value (a row), and
@@ -207,8 +209,9 @@ def _tie_breaks(h, values: np.ndarray, cost: np.ndarray, bonus: tuple) -> np.nda
     the row alone would let a target's delivery slip by the LP's tolerance times the target).
     The tie-break costs, scaled to a largest magnitude of 1, are then the only objective: added
     to the objective instead, as fractions of what a Mbit is worth (1/T for a target T), they
-    fell below HiGHS's optimality tolerance for large targets and were ignored. Returns
-    ``values`` if that LP fails.
+    fell below HiGHS's optimality tolerance for large targets and were ignored. ``upper``
+    holds the columns' upper bounds as the model was passed. Returns ``values`` if that LP
+    fails.
     """
     best = float(cost @ values)
     columns = np.flatnonzero(cost).astype(np.int32)
@@ -216,9 +219,8 @@ def _tie_breaks(h, values: np.ndarray, cost: np.ndarray, bonus: tuple) -> np.nda
              cost[columns])
     if len(bonus) > 2 and len(bonus[2]):
         held = np.asarray(bonus[2], np.int32)
-        upper = np.asarray(h.getLp().col_upper_, float)[held]
-        lower = np.minimum(np.minimum(values[held], np.asarray(bonus[3], float)), upper)
-        h.changeColsBounds(held.size, held, lower, upper)
+        lower = np.minimum(np.minimum(values[held], np.asarray(bonus[3], float)), upper[held])
+        h.changeColsBounds(held.size, held, lower, upper[held])
     tie = np.zeros(cost.size)
     np.add.at(tie, np.asarray(bonus[0], int), np.asarray(bonus[1], float))
     tie /= float(np.max(np.abs(tie))) or 1.0

@@ -43,7 +43,7 @@ def stations_command(
 ) -> None:
     """List the ground stations."""
     from planner.io.output import provenance
-    from planner.io.resources import bundled_path
+    from planner.io.resources import bundled_path, recorded_path
     from planner.mission.stations import load_stations, stations_table
 
     check_output(output, output_format is TableFormat.table)
@@ -57,7 +57,7 @@ def stations_command(
         _print_frame(table[list(headers)].rename(columns=headers),
                      f"Ground stations ({path.name}; --format csv or json for every field)")
         return
-    _write_table(table, "stations", provenance(station_file=shown_paths(str(path))),
+    _write_table(table, "stations", provenance(station_file=recorded_path(path)),
                  output_format, output, csv_comments)
 
 
@@ -77,6 +77,7 @@ def tle_check(
 
     from planner.elements.elementsets import read_catalogue, summarise
     from planner.io.output import provenance
+    from planner.io.resources import recorded_path
 
     check_output(output, output_format is TableFormat.table)
     catalogue = read_catalogue(files)
@@ -101,7 +102,7 @@ def tle_check(
                    "days from now: fetch fresh elements)")
         print_table(f"{plural(len(table), 'satellite')}: {verdict}", columns, rows)
     else:
-        record = provenance(files=[shown_paths(str(f)) for f in files],
+        record = provenance(files=[recorded_path(f) for f in files],
                             stale_after_days=warn_age_days)
         _write_table(table, "satellites", record, output_format, output, csv_comments)
     _warn(f"{name} ({norad}): element set is {age:.0f} days from now (STALE; limit "

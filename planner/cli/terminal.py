@@ -101,10 +101,10 @@ def shown_paths(message: str) -> str:
     """``message`` with the bundled data files named as such (``bundled:tle_data/...``) rather
     than by where the package is installed; relative to the working directory if they are
     below it. Paths a user gave are left as given."""
-    from planner.io.resources import bundled_path
+    from planner.io.resources import BUNDLED_NAMES, bundled_path
 
     cwd = Path.cwd()
-    for name in ("tle_data", "ground_stations.yaml", "payloads.yaml"):
+    for name in BUNDLED_NAMES:
         try:
             path = bundled_path(name)
         except FileNotFoundError:

@@ -41,6 +41,20 @@ def test_a_bundled_element_file_is_named_bundled_wherever_it_is_read_from(tmp_pa
     assert element_set["source"] == "bundled:tle_data/micius.tle:2"
 
 
+def test_tle_check_and_stations_name_the_bundled_files_as_the_planning_commands_do(
+        capsys, monkeypatch):
+    # run where the bundled files are below the working directory (a checkout): tle check
+    # recorded "tle_data/micius.tle" while passes recorded "bundled:tle_data/micius.tle"
+    micius = bundled_path("tle_data/micius.tle")
+    monkeypatch.chdir(bundled_path("tle_data").parent)
+    code, out, err = run(["tle", "check", str(micius), "-f", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["provenance"]["files"] == ["bundled:tle_data/micius.tle"]
+    code, out, err = run(["stations", "-f", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["provenance"]["station_file"] == "bundled:ground_stations.yaml"
+
+
 def test_user_files_stay_as_given_relative_below_the_working_directory(tmp_path, capsys,
                                                                        monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -30,10 +30,13 @@ def _no_user_config(monkeypatch, _empty_user_dirs):
     """Every test runs as a user without a configuration file or fetch cache: the developer's
     own (``$QKDPLAN_CONFIG``, the user configuration directory) would change the defaults of
     every command. Tests of the config file and the cache set their own."""
+    from planner.elements.gpquery import CACHE_DIR_ENV
+    from planner.io.config import CONFIG_ENV
+
     config_home, cache = _empty_user_dirs
-    monkeypatch.delenv("QKDPLAN_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
-    monkeypatch.setenv("QKDPLAN_CACHE_DIR", str(cache))
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))  # platformdirs' home on Linux
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
 
 
 @pytest.fixture(scope="session")

@@ -281,7 +281,8 @@ def _given(ctx: typer.Context, name: str) -> bool:
 
 def check_loss_curve_options(ctx: typer.Context) -> None:
     """Before any work: ``--loss-csv`` with an option that means nothing for one measured
-    pass (:data:`NOT_FOR_LOSS_CURVE`) is refused, naming the options."""
+    pass (:data:`NOT_FOR_LOSS_CURVE`) is refused, naming the options; the same settings from
+    the configuration file are warned about once, as left unused."""
     flags = {p.name: p.opts[0] for p in ctx.command.params}
     given = [flags[name] for name in NOT_FOR_LOSS_CURVE if _given(ctx, name)]
     if len(given) == 1:
@@ -290,6 +291,12 @@ def check_loss_curve_options(ctx: typer.Context) -> None:
     if given:
         raise OptionError(f"{', '.join(given[:-1])} and {given[-1]} do not apply to one "
                           "measured pass (--loss-csv); leave them out")
+    configured = [name for name in NOT_FOR_LOSS_CURVE
+                  if getattr(ctx.get_parameter_source(name), "name", None) == "DEFAULT_MAP"]
+    if configured:
+        _warn([f"the configuration's {', '.join(configured)} "
+               f"{'does' if len(configured) == 1 else 'do'} not apply to one measured pass "
+               "(--loss-csv): left unused"])
 
 
 @app.command(short_help="Secure key per pass (link loss, QBER, finite key).")

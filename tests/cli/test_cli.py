@@ -376,7 +376,8 @@ def test_loss_curve_names_every_refused_option(tmp_path, capsys):
 
 def test_loss_curve_uses_config_min_elevation_and_leaves_its_pass_settings(tmp_path, capsys):
     """A configuration file's settings are defaults for every command: with --loss-csv its
-    min_elevation cuts the curve, and its element sets, zone and age limit are not refused."""
+    min_elevation cuts the curve, and its element sets, zone and age limit are not refused but
+    warned about."""
     curve = tmp_path / "loss.csv"
     elevation = _measured_pass(curve)["elevation_deg"]
     config = tmp_path / "config.toml"
@@ -386,6 +387,9 @@ def test_loss_curve_uses_config_min_elevation_and_leaves_its_pass_settings(tmp_p
                           "--payload-name", "jinan-1", "-f", "json"], capsys)
     assert code == 0, err
     assert json.loads(out)["key"][0]["samples"] == np.count_nonzero(elevation >= 40)
+    # the others are said to be left unused, once, never dropped in silence
+    unused = [line for line in err.splitlines() if "left unused" in line]
+    assert len(unused) == 1 and all(k in unused[0] for k in ("tle", "tz", "warn_age_days")), err
     _measured_pass(curve, elevations=False)
     code, out, err = run(["--config", config, "keys", "--loss-csv", curve,
                           "--payload-name", "jinan-1", "-f", "json"], capsys)

@@ -8,17 +8,13 @@ import numpy as np
 
 from planner.relay.exact import fill_kept_key
 from planner.relay.milp import RelayModel
-from planner.relay.problem import Problem, Solution, delivered_by
-
-#: A target counts as met when the plan delivers it to within this [Mbit] (1 bit, as the plan's
-#: own tables count it: planner.relay.plan).
-_MET_TOL = 1e-6
+from planner.relay.problem import ONE_BIT, Problem, Solution, delivered_by
 
 
 def targets_met(problem: Problem, solution: Solution) -> bool:
     """Whether ``solution``'s own relays deliver every demand's target (to 1 bit)."""
     got = delivered_by(problem, solution) - problem.state.delivered
-    return all(dem.target is None or got[d] >= dem.target - _MET_TOL
+    return all(dem.target is None or got[d] >= dem.target - ONE_BIT
                for d, dem in enumerate(problem.demands))
 
 

@@ -79,6 +79,7 @@ import numpy as np
 
 from planner.relay.highs import LpBuilder
 from planner.relay.problem import (
+    ONE_BIT,
     TOL,
     Hop,
     Problem,
@@ -91,10 +92,10 @@ from planner.relay.problem import (
 _EARLY_BONUS = 1e-6  # per Mbit x value: tie-break towards early relays (LP polish only)
 _RELAY_COST = 1e-5  # per Mbit x value of its demand: every relay must raise some delivery
 _PASS_COST = 1e-7  # per pass x the smallest weight: every flown pass must serve some relay
-#: Smallest relay kept from a solution [Mbit] (1 bit): a few times the LP's feasibility
-#: tolerance (TOL), so that no relay rests on a buffer that is negative within that tolerance
-#: (a 0.11-bit relay of key with a station whose pass had deposited nothing)
-_LEAST_HOP = 10 * TOL
+#: Smallest relay kept from a solution: one bit, so that no relay rests on a buffer that is
+#: negative within the LP's tolerance (a 0.11-bit relay of key with a station whose pass had
+#: deposited nothing)
+_LEAST_HOP = ONE_BIT
 
 
 @dataclass

@@ -15,10 +15,10 @@ from planner.relay.fibre import FibreLink
 from planner.relay.inputs import PlanInputs
 from planner.relay.ledger import replay
 from planner.relay.nights import night_dates
-from planner.relay.problem import MBIT, Solution
+from planner.relay.problem import MBIT, ONE_BIT, Solution
 from planner.relay.shortfall import explain
 
-_BIT_TOL = 1.0  # bit: the MILP's feasibility tolerance is 1e-7 Mbit = 0.1 bit
+_BIT_TOL = ONE_BIT * MBIT  # bit
 _DECIMALS = 3  # bit values in plans are rounded to millibits (float noise removed)
 
 

@@ -17,6 +17,9 @@ import numpy as np
 #: Internal key unit: Mbit (keeps the MILP's coefficients near 1).
 MBIT = 1e6
 TOL = 1e-7  # Mbit: amounts below this (0.1 bit, the LP's feasibility tolerance) are zero
+#: One bit [Mbit], ten times :data:`TOL`: the smallest amount a plan counts (a relay kept, a
+#: target met, key unmet), so that nothing a plan reports rests on the LP's tolerance.
+ONE_BIT = 10 * TOL
 
 
 @dataclass

@@ -26,9 +26,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from planner.relay.problem import MBIT, Problem, reachable_upper_bound
+from planner.relay.problem import MBIT, ONE_BIT, Problem, reachable_upper_bound
 
-_BIT_TOL = 1.0  # bit
+_BIT_TOL = ONE_BIT * MBIT  # bit
 
 
 def _short(row: pd.Series) -> float | None:

@@ -9,6 +9,8 @@ Measures, as a user would from the shell (a fresh process each run, the median o
       minimum elevation, the events written as CSV), both run as processes, interleaved
                                                                    target >= 20x
 
+beside it the floor of (3) for any Python process that finds the passes with numpy (the
+interpreter and ``import numpy``, plus ``find_passes`` over the same year in this process),
 and what the times are made of: a ladder of ``python -c "import ..."`` processes (the
 interpreter, numpy, pandas, Skyfield, the command-line libraries, the planner: what the pass
 command imports) and the modules (1) and (2) spend their import time in
@@ -156,6 +158,23 @@ def year_commands(directory: Path) -> dict[str, list[str]]:
     return {"qkdplan": ours, "skyfield": theirs}
 
 
+def finder_in_process_s(repeat: int = 3) -> float:
+    """The best time of ``find_passes`` over the year of (3), in this process (imports paid)."""
+    from datetime import timedelta
+
+    from planner.geometry.passes import find_passes
+
+    stations = select_stations(load_stations(), list(JINAN1_STATIONS))
+    catalogue = read_catalogue(bundled_path("tle_data/jinan1_representative.tle"))
+    find_passes(catalogue, stations[:1], START, START + timedelta(days=1))       # warm-up
+    best = float("inf")
+    for _ in range(repeat):
+        begin = time.perf_counter()
+        find_passes(catalogue, stations, START, START + timedelta(days=365))
+        best = min(best, time.perf_counter() - begin)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -197,6 +216,11 @@ def main() -> None:
           f"{ratio:.1f}x (target >= 20x: {'met' if ratio >= 20 else 'NOT met'}); at 20x "
           f"qkdplan would have {theirs / 20:.2f} s, the pass command's imports alone take "
           f"{imports:.2f} s")
+    floor = median(times["numpy"]) + finder_in_process_s()
+    print(f"    the floor of any Python process that finds these passes with numpy: the "
+          f"interpreter and numpy {median(times['numpy']):.3f} s + the pass finding in-process "
+          f"{floor - median(times['numpy']):.3f} s = {floor:.2f} s, at most "
+          f"{theirs / floor:.1f}x the Skyfield script")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from planner.cli.optiontypes import value_types
 from planner.errors import OptionError
 
 __all__ = ["RANGES", "check_numbers", "number_params"]
@@ -39,14 +40,10 @@ RANGES: dict[str, tuple[float | None, bool, float | None, bool]] = {
 
 
 def number_params(command) -> list:
-    """The float options of a command (Click parameters whose annotation is a float)."""
-    out = []
-    for param in command.params:
-        descriptor = getattr(param, "type_descriptor", None)
-        annotation = getattr(descriptor, "annotation", None)
-        if annotation is float and not getattr(param, "multiple", False):
-            out.append(param)
-    return out
+    """The float options of a command: its parameters whose function argument is annotated
+    ``float`` (or ``float | None``; :func:`planner.cli.optiontypes.value_types`)."""
+    types = value_types(command)
+    return [param for param in command.params if types.get(param.name) is float]
 
 
 def _describe(low, low_in, high, high_in) -> str:

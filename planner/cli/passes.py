@@ -171,7 +171,7 @@ def passes(
     from planner.run.pipeline import load_inputs, passes_for, run_provenance
 
     zone = resolve_zone(tz)
-    check_output(output, output_format is Format.table, "csv, json or ics")
+    check_output(output, output_format is Format.table, ("csv", "json", "ics"))
     inputs = load_inputs(_element_files(tle, norad), stations, station, start,
                          _days_default(days, end), end, allow_stale=allow_stale,
                          warn_age_days=warn_age_days)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import os
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +163,8 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
                 len(text.rstrip().splitlines()) or 1)
         raise ConfigError(f"not valid TOML: {message}", path=str(path), line=line) from None
     for key, field in config_model().model_fields.items():  # a single value: a one-item list
-        if key in data and isinstance(data[key], str | int | float) and _is_list(field):
+        if (key in data and isinstance(data[key], str | int | float)
+                and holds_list(field.annotation)):
             data[key] = [data[key]]
     for key in _PATH_KEYS:
         if key in data:
@@ -179,9 +182,18 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
                           field=location or None) from None
 
 
-def _is_list(field) -> bool:
-    """Whether a model field holds a list (``list[str] | None``)."""
-    return "list[" in str(field.annotation)
+def holds_list(annotation) -> bool:
+    """Whether a setting of type ``annotation`` is a list (``list[str] | None``,
+    ``Optional[List[str]]``), by the annotation's structure rather than its text.
+
+    Parameters
+    ----------
+    annotation
+        A type annotation, as a model field's ``annotation``.
+    """
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(holds_list(arg) for arg in typing.get_args(annotation))
+    return typing.get_origin(annotation) is list or annotation is list
 
 
 def _relative_to(value: Any, base: Path) -> Any:

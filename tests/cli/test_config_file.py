@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import typing
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from planner.io.config import load_config
+from planner.io.config import holds_list, load_config
 from tests.conftest import MICIUS_TLE, assert_one_line_error, run
 
 PERIOD = ["--start", "2021-04-27T12:00:00Z", "--days", "2", "-f", "csv", "--all"]
@@ -211,6 +212,20 @@ def test_one_value_for_a_list_key_is_a_list_of_one(fetched, tmp_path, capsys):
     assert set(pd.read_csv(io.StringIO(out))["norad"]) == {41731}
     code, out, err = run(["--config", config, "config"], capsys)
     assert code == 0 and "norad = [41731]" in out and "station = ['Graz']" in out, out
+
+
+@pytest.mark.parametrize(("annotation", "is_list"), [
+    (list[Path] | None, True),
+    (typing.Optional[typing.List[str]], True),   # noqa: UP006, UP045 (the older spelling)
+    (list, True),
+    (int | None, False),
+    (dict[str, list[int]] | None, False),        # a list inside is not a list
+    (str, False),
+])
+def test_a_list_setting_is_known_by_its_annotation_not_its_text(annotation, is_list):
+    # the text test ("list[" in str(annotation)) missed typing.List and took a mapping of
+    # lists for a list
+    assert holds_list(annotation) is is_list
 
 
 @pytest.mark.parametrize(("text", "line", "needle"), [

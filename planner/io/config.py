@@ -47,7 +47,11 @@ def config_model() -> type:
     """The pydantic model of the file: defaults for the commands, named as their options.
 
     Built on first use: every command looks for a configuration file, and pydantic is not
-    worth importing (~0.2 s) when there is none.
+    worth importing (~0.2 s) when there is none. The model checks the settings' types only: the
+    range of a number (``warn_age_days`` > 0) is its option's, checked where the options' are
+    (``planner.cli.numbers.RANGES``, by ``planner.cli.configfile.apply_config`` as the command
+    line reads the file), so that a value is refused in the same words from the file as from
+    the command line.
     """
     from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,10 +67,9 @@ def config_model() -> type:
         demand: list[str] | None = Field(None, description="relay demands A:B[:w[:bits]]")
         demands: Path | None = Field(None, description="demand YAML")
         tz: str | None = Field(None, description="time zone of shown times")
-        warn_age_days: float | None = Field(None, gt=0, description="age warning [days]")
-        min_elevation: float | None = Field(None, ge=0, lt=90,
-                                            description="minimum elevation [deg]")
-        scenarios: int | None = Field(None, ge=1, description="weather scenarios")
+        warn_age_days: float | None = Field(None, description="age warning [days]")
+        min_elevation: float | None = Field(None, description="minimum elevation [deg]")
+        scenarios: int | None = Field(None, description="weather scenarios")
         seed: int | None = Field(None, description="weather seed")
 
     return Config
@@ -129,7 +132,8 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
     ------
     ConfigError
         For a named file that is missing or unreadable, a TOML syntax error, an unknown key or
-        a bad value: one line with the file, line and key.
+        a value of the wrong type: one line with the file, line and key. (Numbers out of
+        their option's range are refused by the command line, :func:`config_model`.)
     """
     path, named = config_path(explicit)
     if path is None:

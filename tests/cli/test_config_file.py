@@ -200,6 +200,65 @@ def test_a_bad_value_of_the_file_names_the_file_line_and_key(text, option, value
     assert first.startswith(f"qkdplan: error: {option}"), first   # typed: the option's fault
 
 
+# --- a number out of its range: the same words from the file and from the command line -------
+
+@pytest.mark.parametrize(("command", "key", "value", "message"), [
+    (["passes"], "warn_age_days", "-5", "expected a number > 0, found -5"),
+    (["next"], "min_elevation", "90", "expected a number >= 0 and < 90, found 90"),
+    (["next"], "min_elevation", "nan", "expected a number >= 0 and < 90, found nan"),
+    (["schedule"], "scenarios", "0", "expected a whole number >= 1, found 0"),
+])
+def test_a_number_out_of_range_is_refused_in_the_same_words_from_both_places(
+        command, key, value, message, tmp_path, capsys):
+    config = tmp_path / "site.toml"
+    config.write_text(f'tz = "utc"\n{key} = {value}\n')
+    flag = "--" + key.replace("_", "-")
+    for words in (["--config", config, *command], [*command, "--config", config]):
+        code, out, err = run([*words, *DAY], capsys)
+        line = assert_one_line_error(code, out, err)
+        assert line.endswith(f"site.toml:2: {key}: {message}"), line
+        assert flag not in line and out == ""
+    code, out, err = run([*command, *DAY, flag, value], capsys)
+    assert assert_one_line_error(code, out, err) == f"qkdplan: error: {flag}: {message}"
+    assert out == ""
+
+
+def _out_of_range(low, low_in, high, high_in, whole: bool) -> str:
+    """A value just outside a range of RANGES, as TOML and the command line both write it."""
+    step = 1 if whole else 1.0
+    bad = (low - step if low_in else low) if low is not None else (
+        high + step if high_in else high)
+    return str(int(bad)) if whole else repr(float(bad))
+
+
+def test_every_ranged_setting_of_the_file_is_checked_as_its_option_is(tmp_path, capsys):
+    # a limit of the file's own model (pydantic's Field(gt=0)) would refuse in other words
+    import typer
+
+    from planner.cli import root
+    from planner.cli.numbers import RANGES, number_params
+    from planner.cli.optiontypes import value_types
+    from planner.io.config import config_model
+
+    root.register_commands(None)
+    group = typer.main.get_command(root.app)
+    keys = [key for key in config_model().model_fields if key in RANGES]
+    assert {"warn_age_days", "min_elevation", "scenarios"} <= set(keys)
+    for key in keys:
+        name, command = next((name, c) for name, c in group.commands.items()
+                             if key in {p.name for p in getattr(c, "params", [])
+                                        if p in number_params(c)})
+        value = _out_of_range(*RANGES[key], whole=value_types(command)[key] is int)
+        config = tmp_path / f"{key}.toml"
+        config.write_text(f"{key} = {value}\n")
+        flag = "--" + key.replace("_", "-")
+        code, out, err = run(["--config", config, name, *DAY], capsys)
+        from_file = assert_one_line_error(code, out, err).partition(f"{key}.toml:1: {key}: ")[2]
+        code, out, err = run([name, *DAY, flag, value], capsys)
+        typed = assert_one_line_error(code, out, err).partition(f"{flag}: ")[2]
+        assert from_file == typed != "", (key, value)
+
+
 # --- the file's form ---------------------------------------------------------------------------
 
 def test_one_value_for_a_list_key_is_a_list_of_one(fetched, tmp_path, capsys):

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
-from planner.io.config import holds_list, load_config
+from planner.cli import root
+from planner.cli.numbers import RANGES, number_params
+from planner.cli.optiontypes import value_types
+from planner.io.config import config_model, holds_list, load_config
 from tests.conftest import MICIUS_TLE, assert_one_line_error, run
 
 PERIOD = ["--start", "2021-04-27T12:00:00Z", "--days", "2", "-f", "csv", "--all"]
@@ -233,21 +237,13 @@ def _out_of_range(low, low_in, high, high_in, whole: bool) -> str:
 
 def test_every_ranged_setting_of_the_file_is_checked_as_its_option_is(tmp_path, capsys):
     # a limit of the file's own model (pydantic's Field(gt=0)) would refuse in other words
-    import typer
-
-    from planner.cli import root
-    from planner.cli.numbers import RANGES, number_params
-    from planner.cli.optiontypes import value_types
-    from planner.io.config import config_model
-
     root.register_commands(None)
     group = typer.main.get_command(root.app)
     keys = [key for key in config_model().model_fields if key in RANGES]
     assert {"warn_age_days", "min_elevation", "scenarios"} <= set(keys)
     for key in keys:
         name, command = next((name, c) for name, c in group.commands.items()
-                             if key in {p.name for p in getattr(c, "params", [])
-                                        if p in number_params(c)})
+                             if key in {p.name for p in number_params(c)})
         value = _out_of_range(*RANGES[key], whole=value_types(command)[key] is int)
         config = tmp_path / f"{key}.toml"
         config.write_text(f"{key} = {value}\n")

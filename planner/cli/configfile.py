@@ -4,7 +4,8 @@
 :class:`ConfiguredCommand` (through ``cli.root.PlannerCommand``, the class
 ``cli.root.register_commands`` sets), which
 
-* checks every float option before the work (:mod:`planner.cli.numbers`: finite, in range);
+* checks every number option before the work (:mod:`planner.cli.numbers`: finite, in range),
+  as :func:`apply_config` checks the file's numbers in the same words;
 * accepts ``--config FILE`` after the command word too (``qkdplan next --config site.toml``),
   as the root does before it;
 * blames a bad value on the file when the value came from it: ``site.toml:7: tz: unknown time
@@ -54,12 +55,49 @@ def apply_config(ctx: typer.Context, explicit: str | Path | None, parameters) ->
     from planner.io.config import command_defaults, load_config
 
     settings, path = load_config(explicit)
+    if settings is not None:
+        check_config_numbers(settings, path)
     ctx.meta[CONFIG_META] = (settings, path)
     if settings is None:
         return
     defaults = command_defaults(settings, parameters)
     ctx.default_map = (defaults if ctx.parent is None
                        else defaults.get(ctx.info_name, {}))
+
+
+def check_config_numbers(settings, path: Path) -> None:
+    """The file's numbers, each in its option's range, checked as the file is read.
+
+    The same check as the command line's (:func:`planner.cli.numbers.check_number` with
+    :data:`planner.cli.numbers.RANGES`), so ``warn_age_days = -5`` and ``--warn-age-days -5``
+    are refused in the same words: ``site.toml:2: warn_age_days: expected a number > 0,
+    found -5`` and ``--warn-age-days: expected a number > 0, found -5``.
+
+    Parameters
+    ----------
+    settings
+        The file's settings (a :func:`planner.io.config.config_model` instance).
+    path
+        The file read, named in the error with the key's line.
+
+    Raises
+    ------
+    planner.io.config.ConfigError
+        For the first setting out of its range.
+    """
+    from planner.cli.numbers import RANGES, check_number
+    from planner.errors import OptionError
+    from planner.io.config import ConfigError, key_line
+
+    for key in RANGES:
+        value = getattr(settings, key, None)
+        if value is None:
+            continue
+        try:
+            check_number(value, key, key)
+        except OptionError as error:
+            raise ConfigError(error.message, path=str(path), line=key_line(path, key),
+                              field=key) from None
 
 
 def _command_config(ctx: typer.Context, value: Path | None) -> Path | None:

@@ -171,7 +171,7 @@ def passes(
     from planner.run.pipeline import load_inputs, passes_for, run_provenance
 
     zone = resolve_zone(tz)
-    check_output(output, output_format is Format.table, "csv, json or ics")
+    check_output(output, output_format is Format.table, ("csv", "json", "ics"))
     inputs = load_inputs(_element_files(tle, norad), stations, station, start,
                          _days_default(days, end), end, allow_stale=allow_stale,
                          warn_age_days=warn_age_days)
@@ -297,6 +297,23 @@ def check_loss_curve_options(ctx: typer.Context) -> None:
         _warn([f"the configuration's {', '.join(configured)} "
                f"{'does' if len(configured) == 1 else 'do'} not apply to one measured pass "
                "(--loss-csv): left unused"])
+    check_stations_file_used(ctx)
+
+
+def check_stations_file_used(ctx: typer.Context) -> None:
+    """With ``--loss-csv``, the stations file serves only to find the one ``--station`` of the
+    pass (its sky background): without a station it would be read for nothing, so a
+    ``--stations`` given is refused and a configuration file's ``stations`` is warned about as
+    left unused (it was ignored in silence: the key came without any station's sky)."""
+    if ctx.params.get("stations") is None or ctx.params.get("station"):
+        return
+    if _given(ctx, "stations"):
+        raise OptionError("with --loss-csv the stations file only serves to find the station "
+                          "of the pass; name it with --station NAME, or leave --stations out",
+                          field="--stations")
+    _warn(["the configuration's stations serves --loss-csv only to find the station of the "
+           "pass, and no --station is named: left unused (the key has no station's sky "
+           "background)"])
 
 
 @app.command(short_help="Secure key per pass (link loss, QBER, finite key).")
@@ -329,7 +346,8 @@ def keys(
         "(Tomamichel 2017).")] = "fixed",
     loss_csv: Annotated[Path | None, typer.Option(
         "--loss-csv", metavar="FILE", help="Key of one measured pass: CSV with time_s, loss_db "
-        "[, elevation_deg]. Uses --station (one), --stations, --payload, --payload-name, "
+        "[, elevation_deg]. Uses --station (one; with --stations to find it, which is refused "
+        "without it), --payload, --payload-name, "
         "--min-elevation (needs elevation_deg), --fluctuation and --ec-leakage; the options "
         "that choose passes (--tle, --norad, --start, --days, --end, --all, --pool, "
         "--optimise, --allow-stale, --warn-age-days, --tz) are refused with it.")] = None,

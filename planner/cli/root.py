@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import importlib
 import os
-import re
 import sys
 import traceback
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from planner.cli.entry import (
     signal_received,
 )
 from planner.cli.flags import RUN_FLAGS, with_flags
+from planner.cli.optiontypes import choices, value_types
 from planner.cli.terminal import (
     Column,
     clean,
@@ -216,17 +216,38 @@ def _warn(messages) -> None:
         stderr.print(styled(("warning:", "yellow"), " ", shown_paths(message)))
 
 
-def check_output(output: Path | None, table_format: bool, formats: str = "csv or json") -> None:
-    """Before any work: ``--output`` must be writable, and a table is for the terminal only."""
+def check_output(output: Path | None, table_format: bool,
+                 formats: tuple[str, ...] = ("csv", "json")) -> None:
+    """Before any work: ``--output`` must be writable, and a table is for the terminal only.
+
+    Parameters
+    ----------
+    output
+        The ``--output`` file, if any.
+    table_format
+        Whether ``--format`` is ``table``.
+    formats
+        The file formats the command writes (its ``--format`` values), named in the refusal
+        of a table file with the extensions that choose them (:data:`FORMAT_OF_EXTENSION`).
+    """
     from planner.io.output import check_output_path
 
     if output is not None:
         check_output_path(output)
         if table_format:
-            named = re.sub(r"\w+", lambda w: w[0] if w[0] == "or" else f".{w[0]}", formats)
-            raise OptionError(f"--format table prints to the terminal; use {formats} with "
-                              f"--output (a file named {named} gets that format)",
-                              field="--format")
+            extensions = list(dict.fromkeys(
+                extension for wanted in formats
+                for extension, meant in FORMAT_OF_EXTENSION.items() if wanted in meant))
+            named = (f" (a file named {one_of(extensions)} gets that format)" if extensions
+                     else "")
+            raise OptionError(f"--format table prints to the terminal; use {one_of(formats)} "
+                              f"with --output{named}", field="--format")
+
+
+def one_of(words) -> str:
+    """``words`` as English alternatives: ``a``, ``a or b``, ``a, b or c``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 #: Output-file extensions and the ``--format`` each one means, first match among the
@@ -244,6 +265,8 @@ def format_from_output(ctx) -> None:
     of the file's extension (:data:`FORMAT_OF_EXTENSION`) writes it. A ``--format`` given on the
     command line wins over the extension (``-f json -o x.csv`` writes JSON); an extension that
     means nothing here leaves the default (and ``--format table`` with ``--output`` is refused).
+    The formats offered are those of the ``output_format`` argument's annotation, an enum or a
+    ``Literal`` (:func:`planner.cli.optiontypes.choices`).
     """
     output = ctx.params.get("output")
     parameter = next((p for p in ctx.command.params if p.name == "output_format"), None)
@@ -252,11 +275,10 @@ def format_from_output(ctx) -> None:
     source = ctx.get_parameter_source("output_format")
     if source is not None and source.name != "DEFAULT":
         return
-    kind = parameter.type_descriptor.annotation  # the command's format enum
-    choices = {member.value: member for member in kind}
+    offered = choices(value_types(ctx.command).get("output_format"))
     for wanted in FORMAT_OF_EXTENSION.get(Path(str(output)).suffix.lower(), ()):
-        if wanted in choices:
-            ctx.params["output_format"] = choices[wanted]
+        if wanted in offered:
+            ctx.params["output_format"] = offered[wanted]
             return
 
 

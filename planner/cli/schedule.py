@@ -313,7 +313,7 @@ def schedule(
     )
 
     zone = resolve_zone(tz)
-    check_output(output, output_format is Format.table, "csv, json or ics")
+    check_output(output, output_format is Format.table, ("csv", "json", "ics"))
     with flags_named(SCHEDULE_FLAGS):  # bad options fail before the work
         check_options(memory_bits=1.0 if memory_bits is None else memory_bits,
                       gap_s=0.0 if gap_s is None else gap_s, reserve_bits=reserve_bits,

@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import os
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,11 @@ def config_model() -> type:
     """The pydantic model of the file: defaults for the commands, named as their options.
 
     Built on first use: every command looks for a configuration file, and pydantic is not
-    worth importing (~0.2 s) when there is none.
+    worth importing (~0.2 s) when there is none. The model checks the settings' types only: the
+    range of a number (``warn_age_days`` > 0) is its option's, checked where the options' are
+    (``planner.cli.numbers.RANGES``, by ``planner.cli.configfile.apply_config`` as the command
+    line reads the file), so that a value is refused in the same words from the file as from
+    the command line.
     """
     from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,10 +67,9 @@ def config_model() -> type:
         demand: list[str] | None = Field(None, description="relay demands A:B[:w[:bits]]")
         demands: Path | None = Field(None, description="demand YAML")
         tz: str | None = Field(None, description="time zone of shown times")
-        warn_age_days: float | None = Field(None, gt=0, description="age warning [days]")
-        min_elevation: float | None = Field(None, ge=0, lt=90,
-                                            description="minimum elevation [deg]")
-        scenarios: int | None = Field(None, ge=1, description="weather scenarios")
+        warn_age_days: float | None = Field(None, description="age warning [days]")
+        min_elevation: float | None = Field(None, description="minimum elevation [deg]")
+        scenarios: int | None = Field(None, description="weather scenarios")
         seed: int | None = Field(None, description="weather seed")
 
     return Config
@@ -127,7 +132,8 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
     ------
     ConfigError
         For a named file that is missing or unreadable, a TOML syntax error, an unknown key or
-        a bad value: one line with the file, line and key.
+        a value of the wrong type: one line with the file, line and key. (Numbers out of
+        their option's range are refused by the command line, :func:`config_model`.)
     """
     path, named = config_path(explicit)
     if path is None:
@@ -161,7 +167,8 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
                 len(text.rstrip().splitlines()) or 1)
         raise ConfigError(f"not valid TOML: {message}", path=str(path), line=line) from None
     for key, field in config_model().model_fields.items():  # a single value: a one-item list
-        if key in data and isinstance(data[key], str | int | float) and _is_list(field):
+        if (key in data and isinstance(data[key], str | int | float)
+                and holds_list(field.annotation)):
             data[key] = [data[key]]
     for key in _PATH_KEYS:
         if key in data:
@@ -179,9 +186,18 @@ def load_config(explicit: str | Path | None = None) -> tuple[Any, Path | None]:
                           field=location or None) from None
 
 
-def _is_list(field) -> bool:
-    """Whether a model field holds a list (``list[str] | None``)."""
-    return "list[" in str(field.annotation)
+def holds_list(annotation) -> bool:
+    """Whether a setting of type ``annotation`` is a list (``list[str] | None``,
+    ``Optional[List[str]]``), by the annotation's structure rather than its text.
+
+    Parameters
+    ----------
+    annotation
+        A type annotation, as a model field's ``annotation``.
+    """
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(holds_list(arg) for arg in typing.get_args(annotation))
+    return typing.get_origin(annotation) is list or annotation is list
 
 
 def _relative_to(value: Any, base: Path) -> Any:

@@ -398,6 +398,43 @@ def test_loss_curve_uses_config_min_elevation_and_leaves_its_pass_settings(tmp_p
     assert "min_elevation" in err and "not used" in err
 
 
+def test_loss_curve_refuses_a_stations_file_without_a_station(tmp_path, capsys):
+    """--stations serves a measured pass only to find its --station: given alone it was read
+    for nothing and the key came without any station's sky, in silence."""
+    curve = tmp_path / "loss.csv"
+    _measured_pass(curve)
+    stations = tmp_path / "stations.yaml"
+    stations.write_text(bundled_path("ground_stations.yaml").read_text())
+    output = tmp_path / "key.csv"
+    code, out, err = run(["keys", "--loss-csv", curve, "--stations", stations,
+                          "--payload-name", "jinan-1", "-o", output], capsys)
+    line = assert_one_line_error(code, out, err, "--stations", "--station NAME")
+    assert line.startswith("qkdplan: error: --stations:"), line
+    assert out == "" and not output.exists()
+    code, out, err = run(["keys", "--loss-csv", curve, "--stations", stations, "--station",
+                          "Graz", "--payload-name", "jinan-1", "-f", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["provenance"]["station"] == "Graz"
+
+
+def test_loss_curve_warns_of_a_configured_stations_file_without_a_station(tmp_path, capsys):
+    """A configuration file's stations is a default for every command: with --loss-csv and no
+    station it is left unused, and said so once; the key is that of no station."""
+    curve = tmp_path / "loss.csv"
+    _measured_pass(curve)
+    (tmp_path / "stations.yaml").write_text(bundled_path("ground_stations.yaml").read_text())
+    config = tmp_path / "config.toml"
+    config.write_text('stations = "stations.yaml"\n')
+    args = ["keys", "--loss-csv", curve, "--payload-name", "jinan-1", "-f", "json"]
+    code, without, err = run(args, capsys)
+    assert code == 0 and "warning" not in err, err
+    code, out, err = run(["--config", config, *args], capsys)
+    assert code == 0, err
+    unused = [line for line in err.splitlines() if "left unused" in line]
+    assert len(unused) == 1 and "stations" in unused[0] and "--station" in unused[0], err
+    assert json.loads(out)["key"] == json.loads(without)["key"]
+
+
 @pytest.mark.parametrize("content, needle", [
     ("time_s,loss_db\n0,40\n1,abc\n", ":3: loss_db"),
     ("time_s\n0\n1\n", "loss_db"),

@@ -5,12 +5,17 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import typing
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
-from planner.io.config import load_config
+from planner.cli import root
+from planner.cli.numbers import RANGES, number_params
+from planner.cli.optiontypes import value_types
+from planner.io.config import config_model, holds_list, load_config
 from tests.conftest import MICIUS_TLE, assert_one_line_error, run
 
 PERIOD = ["--start", "2021-04-27T12:00:00Z", "--days", "2", "-f", "csv", "--all"]
@@ -199,6 +204,57 @@ def test_a_bad_value_of_the_file_names_the_file_line_and_key(text, option, value
     assert first.startswith(f"qkdplan: error: {option}"), first   # typed: the option's fault
 
 
+# --- a number out of its range: the same words from the file and from the command line -------
+
+@pytest.mark.parametrize(("command", "key", "value", "message"), [
+    (["passes"], "warn_age_days", "-5", "expected a number > 0, found -5"),
+    (["next"], "min_elevation", "90", "expected a number >= 0 and < 90, found 90"),
+    (["next"], "min_elevation", "nan", "expected a number >= 0 and < 90, found nan"),
+    (["schedule"], "scenarios", "0", "expected a whole number >= 1, found 0"),
+])
+def test_a_number_out_of_range_is_refused_in_the_same_words_from_both_places(
+        command, key, value, message, tmp_path, capsys):
+    config = tmp_path / "site.toml"
+    config.write_text(f'tz = "utc"\n{key} = {value}\n')
+    flag = "--" + key.replace("_", "-")
+    for words in (["--config", config, *command], [*command, "--config", config]):
+        code, out, err = run([*words, *DAY], capsys)
+        line = assert_one_line_error(code, out, err)
+        assert line.endswith(f"site.toml:2: {key}: {message}"), line
+        assert flag not in line and out == ""
+    code, out, err = run([*command, *DAY, flag, value], capsys)
+    assert assert_one_line_error(code, out, err) == f"qkdplan: error: {flag}: {message}"
+    assert out == ""
+
+
+def _out_of_range(low, low_in, high, high_in, whole: bool) -> str:
+    """A value just outside a range of RANGES, as TOML and the command line both write it."""
+    step = 1 if whole else 1.0
+    bad = (low - step if low_in else low) if low is not None else (
+        high + step if high_in else high)
+    return str(int(bad)) if whole else repr(float(bad))
+
+
+def test_every_ranged_setting_of_the_file_is_checked_as_its_option_is(tmp_path, capsys):
+    # a limit of the file's own model (pydantic's Field(gt=0)) would refuse in other words
+    root.register_commands(None)
+    group = typer.main.get_command(root.app)
+    keys = [key for key in config_model().model_fields if key in RANGES]
+    assert {"warn_age_days", "min_elevation", "scenarios"} <= set(keys)
+    for key in keys:
+        name, command = next((name, c) for name, c in group.commands.items()
+                             if key in {p.name for p in number_params(c)})
+        value = _out_of_range(*RANGES[key], whole=value_types(command)[key] is int)
+        config = tmp_path / f"{key}.toml"
+        config.write_text(f"{key} = {value}\n")
+        flag = "--" + key.replace("_", "-")
+        code, out, err = run(["--config", config, name, *DAY], capsys)
+        from_file = assert_one_line_error(code, out, err).partition(f"{key}.toml:1: {key}: ")[2]
+        code, out, err = run([name, *DAY, flag, value], capsys)
+        typed = assert_one_line_error(code, out, err).partition(f"{flag}: ")[2]
+        assert from_file == typed != "", (key, value)
+
+
 # --- the file's form ---------------------------------------------------------------------------
 
 def test_one_value_for_a_list_key_is_a_list_of_one(fetched, tmp_path, capsys):
@@ -211,6 +267,20 @@ def test_one_value_for_a_list_key_is_a_list_of_one(fetched, tmp_path, capsys):
     assert set(pd.read_csv(io.StringIO(out))["norad"]) == {41731}
     code, out, err = run(["--config", config, "config"], capsys)
     assert code == 0 and "norad = [41731]" in out and "station = ['Graz']" in out, out
+
+
+@pytest.mark.parametrize(("annotation", "is_list"), [
+    (list[Path] | None, True),
+    (typing.Optional[typing.List[str]], True),   # noqa: UP006, UP045 (the older spelling)
+    (list, True),
+    (int | None, False),
+    (dict[str, list[int]] | None, False),        # a list inside is not a list
+    (str, False),
+])
+def test_a_list_setting_is_known_by_its_annotation_not_its_text(annotation, is_list):
+    # the text test ("list[" in str(annotation)) missed typing.List and took a mapping of
+    # lists for a list
+    assert holds_list(annotation) is is_list
 
 
 @pytest.mark.parametrize(("text", "line", "needle"), [

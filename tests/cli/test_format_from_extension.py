@@ -7,10 +7,14 @@ the terminal``), and that refusal hid a typo'd station in the same command.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated, Literal
 
 import pandas as pd
 import pytest
+import typer
 
+from planner.cli.root import PlannerCommand
 from planner.io.resources import bundled_path
 from tests.conftest import assert_one_line_error, run
 
@@ -88,3 +92,40 @@ def test_schedule_refuses_a_table_file_before_planning(tmp_path, capsys):
                          capsys)
     assert_one_line_error(code, out, err, "--format", ".csv, .json or .ics")
     assert not (tmp_path / "plan.txt").exists()
+
+
+def test_the_refusal_names_the_extensions_that_choose_each_format(tmp_path):
+    # the extensions come from the table format_from_output reads, not from the words of the
+    # message: a hyphenated format once came out as ".omm-.json", and .txt (TLE) was missing
+    from planner.cli.root import check_output
+    from planner.errors import OptionError
+
+    with pytest.raises(OptionError) as refused:
+        check_output(tmp_path / "walker.txt", True, ("tle", "omm-json"))
+    assert refused.value.message == ("--format table prints to the terminal; use tle or "
+                                     "omm-json with --output (a file named .tle, .txt or .json "
+                                     "gets that format)")
+
+
+def test_a_literal_format_option_follows_the_extension_too(tmp_path):
+    # the formats a command offers are read from its function's annotation, so a --format
+    # declared as a Literal (not an enum) works as well; reading Typer's own parameter
+    # attributes failed on it with an internal error. (The annotations name module-level
+    # imports, as a command module's do: typing.get_type_hints resolves them there.)
+    app = typer.Typer()
+    written = []
+
+    @app.command(cls=PlannerCommand)
+    def write(output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+              output_format: Annotated[Literal["table", "csv", "json"],
+                                       typer.Option("--format", "-f")] = "table") -> None:
+        written.append(output_format)
+
+    @app.command(cls=PlannerCommand)
+    def other() -> None:
+        """(a second command, so that ``write`` is a sub-command)"""
+
+    for args in (["-o", "w.csv"], ["-o", "w.JSON"], ["-o", "w.txt"], ["-f", "json", "-o",
+                                                                         "w.csv"]):
+        app(["write", *args], standalone_mode=False)
+    assert written == ["csv", "json", "table", "json"]

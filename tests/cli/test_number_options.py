@@ -1,8 +1,9 @@
-"""Every float option of every command refuses NaN, infinities and values out of its range.
+"""Every float option of every command refuses NaN, infinities and values out of its range,
+and so does every integer option with a range.
 
 Typer reads ``nan``, ``inf`` and ``-5`` as floats and comparisons with NaN are false, so
 ``--warn-age-days nan`` once called a 2047-day-old set fresh. The options are found from the
-commands themselves, so a new float option is covered as it is added.
+commands themselves, so a new number option is covered as it is added.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from planner.cli import root
 from planner.cli.numbers import RANGES, number_params
+from planner.cli.optiontypes import value_types
 from tests.conftest import assert_one_line_error, run
 
 MICIUS = str(Path(__file__).parents[2] / "tle_data" / "micius.tle")
@@ -40,28 +42,42 @@ def _commands():
             if hasattr(command, "commands"):
                 walk(command, [*words, name])
             else:
-                out.extend(([*words, name], param) for param in number_params(command))
+                types = value_types(command)
+                out.extend(([*words, name], param, types[param.name] is int)
+                           for param in number_params(command))
 
     walk(group, [])
     return out
 
 
-CASES = [(words, max(param.opts, key=len), param.name) for words, param in _commands()]
+#: (command words, flag, parameter name, whether the option takes integers)
+CASES = [(words, max(param.opts, key=len), param.name, whole)
+         for words, param, whole in _commands()]
 
 
-def test_the_float_options_are_found():
-    flags = {(" ".join(words), flag) for words, flag, _ in CASES}
+def test_the_number_options_are_found():
+    flags = {(" ".join(words), flag) for words, flag, _, _ in CASES}
     assert {("tle check", "--warn-age-days"), ("passes", "--warn-age-days"),
             ("next", "--min-elevation"), ("track", "--step"), ("schedule", "--gap-s"),
             ("tle fetch", "--read-timeout"), ("constellation passes", "--chunk-days"),
-            ("constellation walker", "--eccentricity")} <= flags
-    assert {name for _, _, name in CASES if name in RANGES} == set(RANGES)
+            ("constellation walker", "--eccentricity"), ("plan", "--scenarios"),
+            ("schedule", "--scenarios")} <= flags
+    assert ("next", "--count") not in flags           # an integer option without a range
+    assert {name for _, _, name, _ in CASES if name in RANGES} == set(RANGES)
 
 
-def _outside(name: str):
-    """Values outside the option's range: never finite-and-inside."""
-    bad = st.sampled_from([math.nan, math.inf, -math.inf])
+def _outside(name: str, whole: bool):
+    """Values outside the option's range: never finite-and-inside (integers for an integer
+    option: the parser refuses anything else before the range is checked)."""
     low, low_in, high, high_in = RANGES.get(name, (None, False, None, False))
+    if whole:
+        bad = st.nothing()
+        if low is not None:
+            bad |= st.integers(max_value=low if not low_in else low - 1, min_value=-10**9)
+        if high is not None:
+            bad |= st.integers(min_value=high if not high_in else high + 1, max_value=10**9)
+        return bad
+    bad = st.sampled_from([math.nan, math.inf, -math.inf])
     if low is not None:
         bad |= st.floats(max_value=low, exclude_max=low_in, allow_nan=False,
                          allow_infinity=False, min_value=-1e9)
@@ -77,8 +93,8 @@ def _outside(name: str):
 def test_a_bad_number_is_one_line_naming_the_option(data, capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("QKDPLAN_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    words, flag, name = data.draw(st.sampled_from(CASES))
-    value = data.draw(_outside(name))
+    words, flag, name, whole = data.draw(st.sampled_from(CASES))
+    value = data.draw(_outside(name, whole))
     args = [*words, *REQUIRED.get(" ".join(words), []), f"{flag}={value!r}"]
     code, out, err = run(args, capsys)
     line = assert_one_line_error(code, out, err, flag)

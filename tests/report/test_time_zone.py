@@ -167,3 +167,13 @@ def test_sky_plot_title_of_a_night_past_local_midnight_names_both_dates():
     assert titles == ["<b>Beijing</b>: 2 passes, Tue 01 Dec–Wed 02 Dec CST"], titles
     names = " ".join(trace.name or "" for trace in figure.data)
     assert "23:30 CST (15:30 UTC)" in names and "01:10 CST (17:10 UTC)" in names
+
+
+def test_sky_plot_night_label_dates_a_night_past_midnight_utc():
+    """Passes from 23:58 UTC on 3 December to 00:04 UTC on the 4th: the span says (+1 d)."""
+    from planner.report.figure_sections import _night_label
+
+    passes = pd.DataFrame({"aos_utc": pd.to_datetime(["2026-12-03T23:58Z"]),
+                           "tca_utc": pd.to_datetime(["2026-12-04T00:01Z"]),
+                           "los_utc": pd.to_datetime(["2026-12-04T00:04Z"]), "night": [True]})
+    assert _night_label(passes, passes).endswith(" (23:58–00:04 (+1 d) UTC)")

@@ -105,20 +105,25 @@ def test_a_pass_across_the_end_of_summer_time_names_both_zones():
     assert span == "Mon 26 Oct 22:00–22:06 CET"
 
 
-def test_sky_plot_title_of_a_night_across_the_end_of_summer_time_names_both_zones():
+def _sky_of_two_passes(station: str, rises: list[str], zone: str) -> tuple[list[str], str]:
+    """The subplot titles naming ``station`` and the trace names of a sky plot of two passes
+    of ``station`` rising at ``rises`` (UTC), local times in ``zone``."""
     from planner.report.figures.sky import sky_figure
 
-    passes = pd.DataFrame({"station": ["Graz", "Graz"],
-                           "aos_utc": pd.to_datetime(["2026-10-25T00:30Z", "2026-10-25T02:00Z"]),
+    passes = pd.DataFrame({"station": [station, station], "aos_utc": pd.to_datetime(rises),
                            "max_elevation_deg": [40.0, 50.0]}, index=[7, 8])
     tracks = pd.DataFrame({"pass_id": [7, 7, 8, 8], "azimuth_deg": [10.0, 80.0, 200.0, 300.0],
                            "elevation_deg": [15.0, 20.0, 15.0, 20.0]})
-    figure = sky_figure(tracks, passes, {"Graz": "#123456"}, {"Graz": 15.0},
-                        night_label="night of 2026-10-24",
-                        local_zones={"Graz": ZoneInfo("Europe/Vienna")})
-    titles = [a.text for a in figure.layout.annotations if "Graz" in a.text]
+    figure = sky_figure(tracks, passes, {station: "#123456"}, {station: 15.0},
+                        night_label="night of the test", local_zones={station: ZoneInfo(zone)})
+    titles = [a.text for a in figure.layout.annotations if station in a.text]
+    return titles, " ".join(trace.name or "" for trace in figure.data)
+
+
+def test_sky_plot_title_of_a_night_across_the_end_of_summer_time_names_both_zones():
+    titles, names = _sky_of_two_passes("Graz", ["2026-10-25T00:30Z", "2026-10-25T02:00Z"],
+                                       "Europe/Vienna")
     assert titles == ["<b>Graz</b>: 2 passes, Sun 25 Oct CEST/CET"], titles
-    names = " ".join(trace.name or "" for trace in figure.data)
     assert "02:30 CEST" in names and "03:00 CET" in names
 
 
@@ -153,19 +158,9 @@ def test_tonight_dates_a_set_after_midnight_in_both_columns(tmp_path):
 def test_sky_plot_title_of_a_night_past_local_midnight_names_both_dates():
     """Beijing passes at 23:30 CST on Tuesday 1 December and 01:10 CST on the Wednesday: the
     title gave only the Tuesday."""
-    from planner.report.figures.sky import sky_figure
-
-    passes = pd.DataFrame({"station": ["Beijing", "Beijing"],
-                           "aos_utc": pd.to_datetime(["2026-12-01T15:30Z", "2026-12-01T17:10Z"]),
-                           "max_elevation_deg": [40.0, 50.0]}, index=[7, 8])
-    tracks = pd.DataFrame({"pass_id": [7, 7, 8, 8], "azimuth_deg": [10.0, 80.0, 200.0, 300.0],
-                           "elevation_deg": [15.0, 20.0, 15.0, 20.0]})
-    figure = sky_figure(tracks, passes, {"Beijing": "#123456"}, {"Beijing": 15.0},
-                        night_label="night of 2026-12-01",
-                        local_zones={"Beijing": ZoneInfo("Asia/Shanghai")})
-    titles = [a.text for a in figure.layout.annotations if "Beijing" in a.text]
+    titles, names = _sky_of_two_passes("Beijing", ["2026-12-01T15:30Z", "2026-12-01T17:10Z"],
+                                       "Asia/Shanghai")
     assert titles == ["<b>Beijing</b>: 2 passes, Tue 01 Dec–Wed 02 Dec CST"], titles
-    names = " ".join(trace.name or "" for trace in figure.data)
     assert "23:30 CST (15:30 UTC)" in names and "01:10 CST (17:10 UTC)" in names
 
 

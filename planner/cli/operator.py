@@ -35,9 +35,9 @@ from planner.cli.root import (
     print_table,
     stdout,
 )
-from planner.cli.terminal import Column, format_local, is_utc, plural, resolve_zone, styled
+from planner.cli.terminal import Column, plural, resolve_zone, styled
 from planner.errors import OptionError
-from planner.zones import local_cells
+from planner.zones import DATE_TIME, is_utc, local_cells, local_time
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -161,8 +161,8 @@ def _print_next(table, inputs, zone, now, count: int, all_passes: bool) -> None:
     local = not is_utc(zone)
     rows = [[
         row.station, countdown(row.seconds_to_aos),
-        format_local(row.aos_utc, zone or by_name[row.station].tz),
-        f"{row.aos_utc:%Y-%m-%d %H:%M:%S}",
+        local_time(row.aos_utc, zone or by_name[row.station].tz),
+        local_time(row.aos_utc, None, with_zone=False),
         f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}", f"{row.aos_azimuth_deg:.0f}",
         "dark" if row.night else "day", "yes" if row.sunlit_at_tca else "no",
         row.satellite] for row in table.sort_values("aos_utc").itertuples(index=False)]
@@ -259,14 +259,15 @@ def track_command(
 
 def _print_track(track, row, site, zone, start, pass_number: int, step_s: float,
                  refraction: bool) -> None:
-    """The pointing table: local date and time (left out with ``--tz utc``) and UTC time of
-    each sample; the title gives AOS in both, each with its date."""
-    local = not is_utc(zone)
+    """The pointing table: local date and time (left out when the zone is UTC: ``--tz utc``,
+    or a station kept in UTC) and UTC time of each sample; the title gives AOS in both, each
+    with its date."""
     tz = zone or site.tz
+    local = not is_utc(tz)
     # local times carry their zone abbreviation if the pass crosses a change of summer time
-    local_times = local_cells(track["time_utc"], tz, "%Y-%m-%d %H:%M:%S")[0]
-    rows = [[shown,
-             f"{t:%H:%M:%S}" if local else f"{t:%Y-%m-%d %H:%M:%S}", f"{az:.2f}", f"{el:.2f}",
+    local_times = local_cells(track["time_utc"], tz, DATE_TIME)[0]
+    utc_format = "%H:%M:%S" if local else DATE_TIME
+    rows = [[shown, local_time(t, None, utc_format, with_zone=False), f"{az:.2f}", f"{el:.2f}",
              f"{rng:.1f}", f"{rate:+.3f}", "yes" if lit else "no"]
             for shown, (t, az, el, rng, rate, lit) in zip(local_times, track[[
                 "time_utc", "azimuth_deg", "elevation_deg", "range_km", "range_rate_km_s",
@@ -279,8 +280,8 @@ def _print_track(track, row, site, zone, start, pass_number: int, step_s: float,
         columns, rows = columns[1:], [r[1:] for r in rows]
         columns[0] = columns[0]._replace(drop=None)
     aos = row["aos_utc"]
-    when = (f"{format_local(aos, tz)} = {aos:%Y-%m-%d %H:%M:%S} UTC" if local else
-            f"{aos:%Y-%m-%d %H:%M:%S} UTC")
+    when = (f"{local_time(aos, tz)} = {local_time(aos, None)}" if local else
+            local_time(aos, None))
     print_table(f"{row['satellite']} over {site.name}: pass {pass_number} from "
                 f"{start:%Y-%m-%d %H:%M} UTC, AOS {when} "
                 f"({countdown((aos - start).total_seconds())} from --start), max "

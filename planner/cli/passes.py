@@ -37,15 +37,16 @@ from planner.cli.root import (
     stderr,
     stdout,
 )
-from planner.cli.terminal import (
-    Column,
-    format_local,
-    plural,
-    resolve_zone,
-    styled,
-)
+from planner.cli.terminal import Column, plural, resolve_zone, styled
 from planner.errors import OptionError
-from planner.zones import zone_label, zone_labels
+from planner.zones import (
+    is_utc,
+    local_time,
+    span_cells,
+    zone_labels,
+    zone_name,
+    zone_title,
+)
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -63,18 +64,6 @@ def _moon_cell(illumination: float, elevation_deg: float, separation_deg: float)
     if elevation_deg <= 0:
         return "-"
     return f"{100 * illumination:.0f}/{separation_deg:.0f}°"
-
-
-def _marked_times(aos, tca, los, marked: bool) -> list[str]:
-    """AOS, TCA and LOS cells of a pass; ``marked`` (the table crosses a change to or from
-    summer time): AOS with its zone abbreviation, and TCA or LOS with theirs if they differ
-    (a pass across the change itself)."""
-    cells = [f"{t:%H:%M:%S}" for t in (aos, tca, los)]
-    if not marked:
-        return cells
-    first = zone_label(aos)
-    return [f"{cells[0]} {first}", *(f"{c} {zone_label(t)}" if zone_label(t) != first else c
-                                     for c, t in zip(cells[1:], (tca, los), strict=True))]
 
 
 def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
@@ -97,26 +86,25 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                                                            sort=False):
         station = by_name[station_name]
         tz = zone or station.tz
-        name = station.timezone if zone is None else getattr(zone, "key", "UTC")
         labels = zone_labels((t for c in ("aos_utc", "tca_utc", "los_utc") for t in group[c]),
                              tz)
-        shown = columns
-        if len(labels) > 1:  # an AOS and its abbreviation on one line: others wrap or go
-            shown = [c._replace(nowrap=True) if c.header == "AOS" else c for c in columns]
         rows = []
         for row in group.itertuples(index=False):
-            aos, tca, los = (t.astimezone(tz) for t in (row.aos_utc, row.tca_utc, row.los_utc))
+            times = (row.aos_utc, row.tca_utc, row.los_utc)
             rows.append([
-                f"{aos:%Y-%m-%d}", *_marked_times(aos, tca, los, len(labels) > 1),
+                local_time(row.aos_utc, tz, "%Y-%m-%d", with_zone=False),
+                *span_cells(times, tz, marked=len(labels) > 1),
                 f"{row.duration_s:.0f}", f"{row.max_elevation_deg:.1f}",
                 f"{row.aos_azimuth_deg:.0f}", f"{row.tca_azimuth_deg:.0f}",
                 f"{row.los_azimuth_deg:.0f}",
                 _moon_cell(row.moon_illumination, row.moon_elevation_deg,
                            row.moon_separation_deg),
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
-        zones = ("/".join(labels) + ("" if name in labels else f" ({name})")
-                 if len(labels) == 1 else f"{name} ({'/'.join(labels)}, as marked)")
-        print_table(f"{title}: {satellite} over {station_name}, times {zones}; night when "
+        # a time and its abbreviation or (+1 d) on one line: other columns wrap or go
+        shown = [c._replace(nowrap=True) if k in (1, 2, 3) and any(" " in r[k] for r in rows)
+                 else c for k, c in enumerate(columns)]
+        print_table(f"{title}: {satellite} over {station_name}, times "
+                    f"{zone_title(labels, zone_name(tz))}; night when "
                     "the sun is below "
                     f"{station.night_sun_elevation_deg:g}°; Moon: % lit / closest angle to the "
                     "line of sight, - below the horizon", shown, rows)
@@ -201,7 +189,7 @@ def passes(
 def local_times(times, station_names, stations, zone=None) -> list[str]:
     """Each UTC time as local date, time and zone: ``zone``, else its station's own."""
     by_name = {s.name: s for s in stations}
-    return [format_local(t, zone or by_name[name].tz) for t, name in
+    return [local_time(t, zone or by_name[name].tz) for t, name in
             zip(times, station_names, strict=True)]
 
 
@@ -235,13 +223,15 @@ def _key_view(table, stations, zone=None):
 
 
 def optimisation_summary(o: dict, stations, zone=None) -> str:
-    """One line on ``--optimise``: the reference pass (local and UTC time), the settings found
-    and the mission total before and after."""
+    """One line on ``--optimise``: the reference pass (local and UTC time; UTC once when the
+    zone is UTC), the settings found and the mission total before and after."""
     reference = o["reference_pass"]
     aos = pd.Timestamp(reference["aos_utc"])
-    when = local_times([aos], [reference["station"]], stations, zone)[0]
+    shown_in = zone or next(s.tz for s in stations if s.name == reference["station"])
+    when = local_time(aos, shown_in)
+    also_utc = "" if is_utc(shown_in) else f"{local_time(aos, None, '%H:%M')}, "
     return (f"optimised {o['payload']} on the {reference['station']} pass of {when} "
-            f"({aos:%H:%M} UTC, max {reference['max_elevation_deg']:.1f}°): intensities "
+            f"({also_utc}max {reference['max_elevation_deg']:.1f}°): intensities "
             f"{', '.join(f'{x:.3f}' for x in o['intensities'])}, probabilities "
             f"{', '.join(f'{x:.3f}' for x in o['probabilities'])}, basis bias "
             f"{o['basis_bias']:.3f}; total key {o['secure_bits_before'] / 1e6:.2f} → "

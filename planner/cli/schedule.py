@@ -41,7 +41,7 @@ from planner.cli.root import (
 from planner.cli.terminal import is_utc, resolve_zone, styled
 from planner.errors import OptionError
 from planner.io.output import to_csv, to_ics, to_json
-from planner.zones import local_cells
+from planner.zones import local_cells, zone_name, zone_title
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -179,23 +179,25 @@ def _print_delivered(plan, nights=None) -> None:
 
 
 def _print_sheet(station, sheet, zone, tonight: bool) -> None:
-    """One station's chosen passes: local AOS time (left out with ``--tz utc``), UTC AOS and
-    LOS, where to point, what the key feeds, clear sky, expected and kept key. A single night
-    or satellite is named in the title instead of a column of repeats."""
+    """One station's chosen passes: local AOS time (left out when the zone is UTC), UTC AOS
+    and LOS, each dated by its night (``(+1 d)`` past midnight), where to point, what the key
+    feeds, clear sky, expected and kept key. A single night or satellite is named in the title
+    instead of a column of repeats."""
     if sheet.empty:
         stdout.print(styled(f"{station.name}: no passes chosen"
                             f"{' tonight' if tonight else ''}."))
         return
     tz = zone or station.tz
-    local = not is_utc(zone)
-    nights = sorted({f"{pd.Timestamp(d):%Y-%m-%d}" for d in sheet["night_date"]})
+    local = not is_utc(tz)
     satellites = list(dict.fromkeys(sheet["satellite"]))
-    aos_local, labels = local_cells(sheet["aos_utc"], tz)  # (each its own zone if they differ)
+    # a night runs past midnight: a time on the next day says (+1 d) after the night's date
+    night_of = [pd.Timestamp(d).date() for d in sheet["night_date"]]
+    aos_local, labels = local_cells(sheet["aos_utc"], tz, row_dates=night_of)
     view = pd.DataFrame({
-        "night": [f"{pd.Timestamp(d):%Y-%m-%d}" for d in sheet["night_date"]],
+        "night": [f"{d:%Y-%m-%d}" for d in night_of],
         "AOS local": aos_local,
-        "AOS UTC": sheet["aos_utc"].dt.strftime("%H:%M:%S"),
-        "LOS UTC": sheet["los_utc"].dt.strftime("%H:%M:%S"),
+        "AOS UTC": local_cells(sheet["aos_utc"], None, row_dates=night_of)[0],
+        "LOS UTC": local_cells(sheet["los_utc"], None, row_dates=night_of)[0],
         "point az°": sheet["aos_azimuth_deg"].round(1),
         "point el°": sheet["aos_elevation_deg"].round(1),
         "max el°": sheet["max_elevation_deg"].round(1),
@@ -206,26 +208,21 @@ def _print_sheet(station, sheet, zone, tonight: bool) -> None:
         "kept kbit": (sheet["used_bits"] / 1e3).round(1),
     })
     about = []
-    if len(nights) == 1:
+    if len(set(night_of)) == 1:
         view = view.drop(columns="night")
-        about.append(f"night of {nights[0]}")
+        about.append(f"night of {night_of[0]:%Y-%m-%d}")
     if len(satellites) == 1:
         view = view.drop(columns="satellite")
         about.append(satellites[0])
     if not local:
         view = view.drop(columns="AOS local")
-    zone_name = getattr(tz, "key", str(tz))
-    if not local:
-        times = "times UTC"
-    elif len(labels) == 1:
-        times = f"AOS local in {labels[0]} ({zone_name})"
-    else:  # across a change to or from summer time: each time says which
-        times = f"AOS local in {zone_name} ({'/'.join(labels)}, as marked)"
+    times = f"AOS local in {zone_title(labels, zone_name(tz))}" if local else "times UTC"
     _print_frame(view, f"{station.name}{' tonight' if tonight else ''}: passes to take"
                  f"{' (' + ', '.join(about) + ')' if about else ''}; {times}; exp.: expected "
                  "key; point at acquisition", {
-                     "max el°": {"drop": 1}, "LOS UTC": {"drop": 2}, "clear sky": {"drop": 3},
-                     "AOS UTC": {"drop": 4}})
+                     "AOS local": {"nowrap": True}, "max el°": {"drop": 1},
+                     "LOS UTC": {"drop": 2, "nowrap": True}, "clear sky": {"drop": 3},
+                     "AOS UTC": {"drop": 4, "nowrap": True}})
 
 
 def plan_events(sheets) -> list[dict]:

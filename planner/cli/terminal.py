@@ -1,4 +1,4 @@
-"""What the command line shows on a terminal: safe text, tables that fit, times in a chosen zone.
+"""What the command line shows on a terminal: safe text, tables that fit, the zone ``--tz`` names.
 
 Every string that comes from data (satellite and station names, file contents, OMM fields) goes
 through :func:`clean` before it is shown: control characters and escape sequences are made
@@ -13,7 +13,7 @@ import os
 import re
 import textwrap
 from collections.abc import Iterable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,14 +23,13 @@ from rich.console import Console
 from rich.text import Text
 
 from planner.errors import OptionError
-from planner.zones import is_utc, zone_label
+from planner.zones import is_utc
 
 __all__ = [
     "Column",
     "clean",
     "collapse_warnings",
     "fit_to_terminal",
-    "format_local",
     "is_utc",
     "make_console",
     "plural",
@@ -156,16 +155,6 @@ def resolve_zone(name: str | None) -> tzinfo | None:
     except (ZoneInfoNotFoundError, ValueError):
         raise OptionError(f"unknown time zone {name!r}: use local, utc or an IANA name such as "
                           "Africa/Johannesburg", field="--tz") from None
-
-
-def format_local(time: datetime, zone: tzinfo, *, seconds: bool = True,
-                 with_date: bool = True, with_zone: bool = True) -> str:
-    """A UTC instant as its local date, time and zone abbreviation in ``zone``, e.g.
-    ``2026-12-04 00:18:52 SAST``."""
-    local = time.astimezone(zone)
-    pattern = ("%Y-%m-%d " if with_date else "") + ("%H:%M:%S" if seconds else "%H:%M")
-    text = local.strftime(pattern)
-    return f"{text} {zone_label(local)}" if with_zone else text
 
 
 def plural(count: float, noun: str, nouns: str | None = None) -> str:

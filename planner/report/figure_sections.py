@@ -11,11 +11,11 @@ import pandas as pd
 from planner.relay.weather import auto_night_cut_hour, night_dates
 from planner.report import figures, parts
 from planner.report.figures.sky import SKY_STEP_S
-from planner.report.format import utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary, night_keys
 from planner.report.tonight import shown_zones
-from planner.zones import is_utc
+from planner.timebase import utc_timestamp
+from planner.zones import is_utc, local_span
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.relay.plan import Plan
@@ -51,8 +51,8 @@ def _night_label(passes: pd.DataFrame, night_table: pd.DataFrame) -> str:
     nights = night_table[night_table["night"].astype(bool)]
     times = nights["tca_utc"] if not nights.empty else passes["tca_utc"]
     date = night_dates(passes["tca_utc"], auto_night_cut_hour(times))[0]
-    return (f"night of {date} ({utc(passes['aos_utc'].min(), '%H:%M')}–"
-            f"{utc(passes['los_utc'].max(), '%H:%M')} UTC)")
+    first, last = (utc_timestamp(t) for t in (passes["aos_utc"].min(), passes["los_utc"].max()))
+    return f"night of {date} ({local_span(first, last, None, '%H:%M')})"
 
 
 def sky_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
@@ -131,8 +131,8 @@ def map_section(inputs: ReportInputs, colours, summary: Summary) -> Section:
         if inputs.tracks is not None and not inputs.tracks.empty:
             passes = _drawn_table(inputs).loc[pd.unique(inputs.tracks["pass_id"])]
         in_view = _in_view(track, passes)
-        label = (f"{utc(track['time_utc'].min())}–{utc(track['time_utc'].max(), '%H:%M')} "
-                 "UTC")
+        label = local_span(utc_timestamp(track["time_utc"].min()),
+                           utc_timestamp(track["time_utc"].max()), None, "%Y-%m-%d %H:%M")
     else:
         content.append(parts.note("No ground-track samples were given: the map shows "
                                   "stations and footprints only."))

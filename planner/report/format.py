@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from planner.timebase import utc_timestamp
-from planner.zones import zone_label
+from planner.zones import local_time
 
 __all__ = ["kbit", "local", "mbit", "mbit_short", "period_text", "plain", "utc"]
 
@@ -44,13 +44,11 @@ def utc(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def local(value: Any, zone: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A time in ``zone`` (UTC when ``None``) with its zone abbreviation; ``—`` if missing."""
+    """A time in ``zone`` (UTC when ``None``) with its local date and zone abbreviation
+    (:func:`planner.zones.local_time`); ``—`` if missing."""
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    stamp = utc_timestamp(value)
-    if zone is not None:
-        stamp = stamp.tz_convert(zone)
-    return f"{stamp.strftime(fmt)} {zone_label(stamp)}"
+    return local_time(utc_timestamp(value), zone, fmt)
 
 
 def plain(value: Any) -> str:

@@ -12,7 +12,8 @@ from planner.report import parts
 from planner.report.format import kbit, utc
 from planner.report.inputs import ReportInputs
 from planner.report.summary import Summary
-from planner.zones import is_utc, zone_label
+from planner.timebase import utc_timestamp
+from planner.zones import is_utc, local_span
 
 __all__ = ["TONIGHT_HOURS", "shown_zones", "tonight_passes", "tonight_section", "zone_of"]
 
@@ -50,20 +51,6 @@ def tonight_passes(table: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     return table[window.to_numpy()].sort_values("aos_utc")
 
 
-def _local_span(rise: Any, set_: Any, zone: tzinfo | None) -> str:
-    """``Tue 01 Dec 21:47–21:53 CST`` (``+1 d`` when the set is on the next local day)."""
-    rise, set_ = pd.Timestamp(rise), pd.Timestamp(set_)
-    if zone is not None:
-        rise, set_ = rise.tz_convert(zone), set_.tz_convert(zone)
-    later = " (+1 d)" if set_.date() > rise.date() else ""
-    if zone is None:
-        return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} UTC"
-    name, set_name = zone_label(rise), zone_label(set_)
-    if set_name != name:  # a pass across a change to or from summer time
-        return f"{rise:%a %d %b %H:%M} {name}–{set_:%H:%M}{later} {set_name}"
-    return f"{rise:%a %d %b %H:%M}–{set_:%H:%M}{later} {name}"
-
-
 def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
     """Each pass of tonight: local and UTC rise and set, elevation, pointing, key."""
     title = "Tonight"
@@ -94,9 +81,10 @@ def tonight_section(inputs: ReportInputs, summary: Summary) -> dict[str, Any]:
     body = []
     for is_night, (_, r) in zip(night, rows.iterrows(), strict=True):
         zone = zones.get(str(r["station"]))
+        rise, set_ = utc_timestamp(r["aos_utc"]), utc_timestamp(r["los_utc"])
         row = [r["station"],
-               *([_local_span(r["aos_utc"], r["los_utc"], zone)] if local_column else []),
-               f"{utc(r['aos_utc'], '%m-%d %H:%M')}–{utc(r['los_utc'], '%H:%M')}",
+               *([local_span(rise, set_, zone)] if local_column else []),
+               local_span(rise, set_, None, "%m-%d %H:%M", with_zone=False),
                "night" if is_night else "day (no QKD)",
                f"{r['duration_s'] / 60:.1f}", f"{r['max_elevation_deg']:.1f}",
                f"{r['aos_azimuth_deg']:.0f}"]

@@ -489,16 +489,28 @@ def test_pool_prints_the_gain_against_single_pass_blocks(capsys):
     assert f"{100 * (pooled / single - 1):+.0f}%" in line
 
 
+#: An --optimise record whose reference pass rises over Beijing at 21:03:05 UTC (05:03:05 CST).
+OPTIMISED = {"payload": "jinan-1", "intensities": [0.5, 0.1], "probabilities": [0.7, 0.2],
+             "basis_bias": 0.8, "secure_bits_before": 1e6, "secure_bits_after": 1.2e6,
+             "reference_pass": {"station": "Beijing", "aos_utc": "2026-11-24 21:03:05.123+00:00",
+                                "max_elevation_deg": 45.2}}
+
+
 def test_optimisation_summary_shows_local_and_utc_time(stations):
     from planner.cli.passes import optimisation_summary
 
-    record = {"payload": "jinan-1", "intensities": [0.5, 0.1], "probabilities": [0.7, 0.2],
-              "basis_bias": 0.8, "secure_bits_before": 1e6, "secure_bits_after": 1.2e6,
-              "reference_pass": {"station": "Beijing", "aos_utc": "2026-11-24 21:03:05.123+00:00",
-                                 "max_elevation_deg": 45.2}}
-    line = optimisation_summary(record, stations)
+    line = optimisation_summary(OPTIMISED, stations)
     assert "Beijing pass of 2026-11-25 05:03:05 CST (21:03 UTC, max 45.2°)" in line
     assert "+00:00" not in line and "1.00 → 1.20 Mbit" in line
+
+
+def test_optimisation_summary_in_utc_shows_utc_once(stations):
+    from datetime import UTC
+
+    from planner.cli.passes import optimisation_summary
+
+    line = optimisation_summary(OPTIMISED, stations, UTC)
+    assert "Beijing pass of 2026-11-24 21:03:05 UTC (max 45.2°)" in line, line
 
 
 @pytest.mark.parametrize("command", ["passes", "keys", "next", "stations"])

@@ -231,6 +231,67 @@ def test_night_sheet_across_the_end_of_summer_time_marks_each_local_time(monkeyp
     assert "AOS local in CEST (Europe/Vienna)" in " ".join(out.split())
 
 
+def _graz_sheet(stations):
+    """A night sheet of Graz for the night of 3 December 2026 (CET, UTC+1): a pass at 21:00
+    CET, and one rising at 23:58 UTC, which is 00:58 CET on the 4th and sets at 00:04 UTC."""
+    graz = next(s for s in stations if s.name == "Graz")
+    aos = pd.to_datetime(["2026-12-03T20:00Z", "2026-12-03T23:58Z"])
+    sheet = pd.DataFrame({
+        "night_date": pd.to_datetime(["2026-12-03", "2026-12-03"]), "satellite": "SAT",
+        "aos_utc": aos, "tca_utc": aos + pd.Timedelta(minutes=3),
+        "los_utc": aos + pd.Timedelta(minutes=6), "aos_azimuth_deg": [200.0, 210.0],
+        "aos_elevation_deg": [15.0, 15.0], "max_elevation_deg": [40.0, 50.0],
+        "demands": ["", ""], "clear_sky_probability": [0.5, 0.5],
+        "expected_secure_bits": [1e5, 2e5], "used_bits": [1e5, 2e5]})
+    return graz, sheet
+
+
+@pytest.mark.parametrize(("zone", "expected"), [
+    (None, [["21:00:00", "20:00:00", "20:06:00"],
+            ["00:58:00 (+1 d)", "23:58:00", "00:04:00 (+1 d)"]]),
+    ("utc", [["20:00:00", "20:06:00"], ["23:58:00", "00:04:00 (+1 d)"]]),
+])
+def test_night_sheet_times_past_midnight_say_so(zone, expected, stations, monkeypatch, capsys):
+    """A night runs past midnight: a time on the day after the night's date says (+1 d), as a
+    pass table's time after its AOS's date does (they were bare times under the night)."""
+    from planner.cli.schedule import _print_sheet
+    from planner.cli.terminal import resolve_zone
+
+    monkeypatch.setenv("COLUMNS", "200")
+    _print_sheet(*_graz_sheet(stations), resolve_zone(zone), tonight=True)
+    out = capsys.readouterr().out
+    assert "night of 2026-12-03" in out
+    rows = [line for line in out.splitlines() if re.match(r"\d\d:\d\d:\d\d ", line)]
+    assert [re.findall(r"\d\d:\d\d:\d\d(?: \(\+\d d\))?", row) for row in rows] == expected, out
+
+
+def test_a_station_kept_in_utc_shows_utc_once(stations, tmp_path, monkeypatch, capsys):
+    """A station whose own zone is UTC gets no local-time column beside the UTC one, in track
+    and in its night sheet (as with --tz utc); the column repeated the UTC times."""
+    from planner.cli.schedule import _print_sheet
+
+    graz, sheet = _graz_sheet(stations)
+    monkeypatch.setenv("COLUMNS", "200")
+    _print_sheet(graz.model_copy(update={"timezone": "UTC"}), sheet, None, tonight=True)
+    out = capsys.readouterr().out
+    assert "AOS local" not in out and "times UTC" in out, out
+    path = tmp_path / "stations.yaml"
+    path.write_text("stations:\n"
+                    "  - name: Greenwich\n"
+                    "    latitude_deg: 51.477\n    longitude_deg: 0.0\n"
+                    "    altitude_m: 46\n    timezone: UTC\n"
+                    "    clear_sky_probability: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, "
+                    "0.3, 0.3, 0.3, 0.3]\n    source: test\n")
+    args = ["track", "--stations", path, "--station", "Greenwich", "--start",
+            "2026-12-04T12:00Z", "--step", "30", "--all"]
+    code, out, err = run([*args, "-f", "csv"], capsys)
+    assert code == 0, err
+    los = pd.to_datetime(pd.read_csv(io.StringIO(out))["time_utc"]).iloc[-1]
+    out = _shown(args, 80, monkeypatch, capsys)
+    assert "local time" not in out
+    assert re.search(rf"^{los:%Y-%m-%d %H:%M:%S} ", out, re.M), out   # the LOS row, dated
+
+
 # ------------------------------------------------------------------ sweep, tle check, wording
 
 

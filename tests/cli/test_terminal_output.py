@@ -156,6 +156,35 @@ def test_pass_table_across_the_end_of_summer_time_marks_each_pass(narrow, capsys
                                            for t in local]
 
 
+@pytest.mark.parametrize(("args", "zone"), [
+    # the default orbit rises over Stellenbosch at 23:58 SAST on 4 December, sets after 00:00
+    (["--station", "Stellenbosch", "--start", "2026-12-04T12:00Z", "--days", "1"],
+     ZoneInfo("Africa/Johannesburg")),
+    # Micius over Graz from 23:59 UTC on 28 April 2021, shown in UTC
+    (["--station", "Graz", *MICIUS_PERIOD, "--tz", "utc"], UTC),
+], ids=["local-midnight", "utc-midnight"])
+def test_pass_table_dates_the_times_of_a_pass_past_midnight(args, zone, micius_file,
+                                                            monkeypatch, capsys):
+    """A row is dated by its AOS: a TCA or LOS on the next day says ``(+1 d)``, as the report's
+    tonight table does (the LOS was shown as a bare time under the AOS's date)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    args = ["passes", "--all", *(["--tle", micius_file] if zone is UTC else []), *args]
+    code, out, err = run([*args, "-f", "csv"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    passes = [[pd.Timestamp(t).tz_convert(zone) for t in row]
+              for row in table[["aos_utc", "tca_utc", "los_utc"]].itertuples(index=False)]
+    crossing = [p for p in passes if p[-1].date() > p[0].date()]
+    assert crossing, "the period should hold a pass across midnight"
+    code, out, _ = run(args, capsys)
+    shown = [" ".join(r) for r in _rows(out)]
+    for aos, tca, los in crossing:
+        later = [f"{t:%H:%M:%S}" + (" (+1 d)" if t.date() > aos.date() else "")
+                 for t in (tca, los)]
+        expected = " ".join([f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", *later])
+        assert any(row.startswith(expected + " ") for row in shown), (expected, out)
+
+
 def test_unknown_time_zone_is_one_line_naming_tz(capsys):
     code, out, err = run(["passes", "--tz", "Mars/Olympus_Mons", "--days", "1"], capsys)
     assert_one_line_error(code, out, err, "--tz", "Mars/Olympus_Mons")

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from planner.report.figures.style import f32, mark, ordered_stations, style_figure
-from planner.zones import zone_label, zone_labels
+from planner.zones import local_dates, local_time, zone_labels
 
 
 def decimate_tracks(tracks: pd.DataFrame, step_s: float) -> pd.DataFrame:
@@ -84,11 +84,10 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
     for station in stations:
         rises = pd.to_datetime(order.loc[order["station"] == station, "aos_utc"], utc=True)
         count = int((order["station"] == station).sum())
-        first = rises.min()
-        shown = first.tz_convert(zones[station]) if station in zones else first
-        # every abbreviation of its passes: a night across a change to or from summer time
-        labels = zone_labels(rises, zones[station]) if station in zones else ["UTC"]
-        when = f"{shown:%a %d %b} {'/'.join(labels)}"
+        zone = zones.get(station)
+        # both dates of a night past local midnight; every abbreviation of its passes (a night
+        # across a change to or from summer time)
+        when = f"{local_dates(rises, zone)} {'/'.join(zone_labels(rises, zone))}"
         titles.append(f"<b>{station}</b>: {count} pass{'es' if count > 1 else ''}, {when}")
     specs = [[{"type": "polar"} if r * cols + c < len(stations) else None for c in range(cols)]
              for r in range(rows)]  # no empty plots in the last row
@@ -111,10 +110,9 @@ def sky_figure(tracks: pd.DataFrame, passes: pd.DataFrame, colours: Mapping[str,
         for pass_id, row_data in order[order["station"] == station].iterrows():
             track = groups[pass_id]
             aos = pd.Timestamp(row_data["aos_utc"])
-            label = f"{aos:%H:%M} UTC"
+            label = local_time(aos, None, "%H:%M")
             if station in zones:
-                shown = aos.tz_convert(zones[station])
-                label = f"{shown:%H:%M} {zone_label(shown)} ({label})"
+                label = f"{local_time(aos, zones[station], '%H:%M')} ({label})"
             label += f", max {row_data['max_elevation_deg']:.0f}°"
             elevation = track["elevation_deg"].to_numpy(float)
             size = np.zeros(elevation.size)

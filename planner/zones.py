@@ -14,7 +14,7 @@ through these functions, so they follow the same rules:
   :func:`local_span`), so that no title or column can be wrong for some of them.
 * A time in a row that shows a date (a pass's TCA and LOS after its AOS's date, a night
   sheet's times after the night's date) says so when it falls on a later local date:
-  ``00:04 (+1 d)``.
+  ``00:04 +1d``.
 * A zone that is UTC under any name (:func:`is_utc`) has no local time worth a column of its
   own: surfaces show UTC once.
 
@@ -115,7 +115,7 @@ def local_cells(times: Iterable[datetime], zone: tzinfo | None, fmt: str = "%H:%
         :meth:`~datetime.datetime.strftime` format of each.
     row_dates : iterable of datetime.date, optional
         The date each time's row shows (a night sheet's night, which runs past midnight): a
-        time on a later local date says so, ``01:10:00 (+1 d)``.
+        time on a later local date says so, ``01:10:00 +1d``.
     """
     local = [_in_zone(t, zone) for t in times]
     labels = zone_labels(local, zone)
@@ -135,9 +135,9 @@ def local_dates(times: Iterable[datetime], zone: tzinfo | None, fmt: str = "%a %
 
 
 def _later_day(day: date, first: date) -> str:
-    """`` (+N d)`` when ``day`` is after ``first``, else nothing."""
+    """`` +Nd`` when ``day`` is after ``first``, else nothing."""
     days = (day - first).days
-    return f" (+{days} d)" if days > 0 else ""
+    return f" +{days}d" if days > 0 else ""
 
 
 def _span_parts(times: Sequence[datetime], zone: tzinfo | None, formats: Sequence[str]
@@ -155,7 +155,7 @@ def span_cells(times: Sequence[datetime], zone: tzinfo | None, fmt: str = "%H:%M
     """The times of one span (a pass's AOS, TCA and LOS) as the cells of a table row whose
     date is the first time's local date.
 
-    A later time on a later local date carries ``(+1 d)``. With ``marked`` (the table's times
+    A later time on a later local date carries ``+1d``. With ``marked`` (the table's times
     do not share one abbreviation, :func:`zone_labels`) the first time carries its
     abbreviation, and a later one its own where it differs from the first's (a pass across
     the change itself); otherwise the title names the one abbreviation.
@@ -163,7 +163,7 @@ def span_cells(times: Sequence[datetime], zone: tzinfo | None, fmt: str = "%H:%M
     Returns
     -------
     list of str
-        E.g. ``["23:58:10", "00:01:02 (+1 d)", "00:04:40 (+1 d)"]``;
+        E.g. ``["23:58:10", "00:01:02 +1d", "00:04:40 +1d"]``;
         ``["02:58:00 CEST", "02:01:00 CET", "02:04:00 CET"]`` when marked.
     """
     texts, labels = _span_parts(times, zone, [fmt] * len(times))
@@ -177,14 +177,14 @@ def local_span(start: datetime, end: datetime, zone: tzinfo | None,
                with_zone: bool = True) -> str:
     """A span of time (a pass's rise and set) as one text in ``zone`` (``None``: UTC).
 
-    The end carries ``(+1 d)`` when it falls on a later local date than the start. The zone
+    The end carries ``+1d`` when it falls on a later local date than the start. The zone
     abbreviation comes once, after the end; across a change to or from summer time the start
     carries its own too. ``with_zone=False`` leaves them out (a heading names the zone).
 
     Returns
     -------
     str
-        E.g. ``Tue 01 Dec 21:47–21:53 CST``, ``Sat 24 Oct 23:58–00:04 (+1 d) BST``,
+        E.g. ``Tue 01 Dec 21:47–21:53 CST``, ``Sat 24 Oct 23:58–00:04 +1d BST``,
         ``Sun 25 Oct 02:58 CEST–02:04 CET``.
     """
     (first, last), (first_label, last_label) = _span_parts([start, end], zone,

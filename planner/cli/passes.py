@@ -100,7 +100,7 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
                 _moon_cell(row.moon_illumination, row.moon_elevation_deg,
                            row.moon_separation_deg),
                 f"{row.sun_elevation_deg:.0f}", _age_cell(row.element_age_days, stale_days)])
-        # a time and its abbreviation or (+1 d) on one line: other columns wrap or go
+        # a time and its abbreviation or +1d on one line: other columns wrap or go
         shown = [c._replace(nowrap=True) if k in (1, 2, 3) and any(" " in r[k] for r in rows)
                  else c for k, c in enumerate(columns)]
         print_table(f"{title}: {satellite} over {station_name}, times "

@@ -180,7 +180,7 @@ def _print_delivered(plan, nights=None) -> None:
 
 def _print_sheet(station, sheet, zone, tonight: bool) -> None:
     """One station's chosen passes: local AOS time (left out when the zone is UTC), UTC AOS
-    and LOS, each dated by its night (``(+1 d)`` past midnight), where to point, what the key
+    and LOS, each dated by its night (``+1d`` past midnight), where to point, what the key
     feeds, clear sky, expected and kept key. A single night or satellite is named in the title
     instead of a column of repeats."""
     if sheet.empty:
@@ -190,7 +190,7 @@ def _print_sheet(station, sheet, zone, tonight: bool) -> None:
     tz = zone or station.tz
     local = not is_utc(tz)
     satellites = list(dict.fromkeys(sheet["satellite"]))
-    # a night runs past midnight: a time on the next day says (+1 d) after the night's date
+    # a night runs past midnight: a time on the next day says +1d after the night's date
     night_of = [pd.Timestamp(d).date() for d in sheet["night_date"]]
     aos_local, labels = local_cells(sheet["aos_utc"], tz, row_dates=night_of)
     view = pd.DataFrame({

@@ -248,11 +248,11 @@ def _graz_sheet(stations):
 
 @pytest.mark.parametrize(("zone", "expected"), [
     (None, [["21:00:00", "20:00:00", "20:06:00"],
-            ["00:58:00 (+1 d)", "23:58:00", "00:04:00 (+1 d)"]]),
-    ("utc", [["20:00:00", "20:06:00"], ["23:58:00", "00:04:00 (+1 d)"]]),
+            ["00:58:00 +1d", "23:58:00", "00:04:00 +1d"]]),
+    ("utc", [["20:00:00", "20:06:00"], ["23:58:00", "00:04:00 +1d"]]),
 ])
 def test_night_sheet_times_past_midnight_say_so(zone, expected, stations, monkeypatch, capsys):
-    """A night runs past midnight: a time on the day after the night's date says (+1 d), as a
+    """A night runs past midnight: a time on the day after the night's date says +1d, as a
     pass table's time after its AOS's date does (they were bare times under the night)."""
     from planner.cli.schedule import _print_sheet
     from planner.cli.terminal import resolve_zone
@@ -262,7 +262,7 @@ def test_night_sheet_times_past_midnight_say_so(zone, expected, stations, monkey
     out = capsys.readouterr().out
     assert "night of 2026-12-03" in out
     rows = [line for line in out.splitlines() if re.match(r"\d\d:\d\d:\d\d ", line)]
-    assert [re.findall(r"\d\d:\d\d:\d\d(?: \(\+\d d\))?", row) for row in rows] == expected, out
+    assert [re.findall(r"\d\d:\d\d:\d\d(?: \+\dd)?", row) for row in rows] == expected, out
 
 
 def test_a_station_kept_in_utc_shows_utc_once(stations, tmp_path, monkeypatch, capsys):
@@ -326,3 +326,13 @@ def test_tonight_csv_without_a_chosen_pass_is_the_header_alone(capsys):
     assert out.splitlines() == ["pass_id,night_date,satellite,aos_utc,tca_utc,los_utc,"
                                 "aos_azimuth_deg,aos_elevation_deg,max_elevation_deg,demands,"
                                 "clear_sky_probability,expected_secure_bits,used_bits,station"]
+
+
+def test_a_pass_past_local_midnight_keeps_every_column_at_80(monkeypatch, capsys):
+    """A Stellenbosch pass from 23:58 SAST: its TCA and LOS say +1d, and at 80 columns the
+    marks still leave room for every column (a wider mark, ``(+1 d)``, pushed out two)."""
+    out = _shown(["passes", "--station", "Stellenbosch", "--start", "2026-12-04T12:00Z",
+                  "--days", "1"], 80, monkeypatch, capsys)
+    row = next(line for line in out.splitlines() if line.startswith("2026-12-04 23:5"))
+    assert len(re.findall(r"\d\d:\d\d:\d\d \+1d", row)) == 2, out
+    assert "left out for the terminal's width" not in out, out

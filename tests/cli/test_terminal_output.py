@@ -165,7 +165,7 @@ def test_pass_table_across_the_end_of_summer_time_marks_each_pass(narrow, capsys
 ], ids=["local-midnight", "utc-midnight"])
 def test_pass_table_dates_the_times_of_a_pass_past_midnight(args, zone, micius_file,
                                                             monkeypatch, capsys):
-    """A row is dated by its AOS: a TCA or LOS on the next day says ``(+1 d)``, as the report's
+    """A row is dated by its AOS: a TCA or LOS on the next day says ``+1d``, as the report's
     tonight table does (the LOS was shown as a bare time under the AOS's date)."""
     monkeypatch.setenv("COLUMNS", "200")
     args = ["passes", "--all", *(["--tle", micius_file] if zone is UTC else []), *args]
@@ -179,7 +179,7 @@ def test_pass_table_dates_the_times_of_a_pass_past_midnight(args, zone, micius_f
     code, out, _ = run(args, capsys)
     shown = [" ".join(r) for r in _rows(out)]
     for aos, tca, los in crossing:
-        later = [f"{t:%H:%M:%S}" + (" (+1 d)" if t.date() > aos.date() else "")
+        later = [f"{t:%H:%M:%S}" + (" +1d" if t.date() > aos.date() else "")
                  for t in (tca, los)]
         expected = " ".join([f"{aos:%Y-%m-%d}", f"{aos:%H:%M:%S}", *later])
         assert any(row.startswith(expected + " ") for row in shown), (expected, out)

@@ -129,7 +129,7 @@ def test_sky_plot_title_of_a_night_across_the_end_of_summer_time_names_both_zone
 
 def test_tonight_dates_a_set_after_midnight_in_both_columns(tmp_path):
     """Micius over Graz from 23:59 UTC on 28 April 2021 sets after midnight UTC (01:59 to
-    02:03 CEST on the 29th): the UTC rise-set says (+1 d) as the local one does when it is
+    02:03 CEST on the 29th): the UTC rise-set says +1d as the local one does when it is
     the local date that changes (the UTC column had the bare set time)."""
     from planner.report.inputs import ReportInputs
     from planner.run import pipeline as jobs
@@ -151,7 +151,7 @@ def test_tonight_dates_a_set_after_midnight_in_both_columns(tmp_path):
     for aos, los in crossing:
         rise, set_ = (t.tz_convert("Europe/Vienna") for t in (aos, los))
         row = next(r for r in table["rows"] if r[utc].startswith(f"{aos:%m-%d %H:%M}"))
-        assert row[utc] == f"{aos:%m-%d %H:%M}–{los:%H:%M} (+1 d)", row
+        assert row[utc] == f"{aos:%m-%d %H:%M}–{los:%H:%M} +1d", row
         assert row[local] == f"{rise:%a %d %b %H:%M}–{set_:%H:%M} {rise:%Z}", row
 
 
@@ -165,10 +165,10 @@ def test_sky_plot_title_of_a_night_past_local_midnight_names_both_dates():
 
 
 def test_sky_plot_night_label_dates_a_night_past_midnight_utc():
-    """Passes from 23:58 UTC on 3 December to 00:04 UTC on the 4th: the span says (+1 d)."""
+    """Passes from 23:58 UTC on 3 December to 00:04 UTC on the 4th: the span says +1d."""
     from planner.report.figure_sections import _night_label
 
     passes = pd.DataFrame({"aos_utc": pd.to_datetime(["2026-12-03T23:58Z"]),
                            "tca_utc": pd.to_datetime(["2026-12-04T00:01Z"]),
                            "los_utc": pd.to_datetime(["2026-12-04T00:04Z"]), "night": [True]})
-    assert _night_label(passes, passes).endswith(" (23:58–00:04 (+1 d) UTC)")
+    assert _night_label(passes, passes).endswith(" (23:58–00:04 +1d UTC)")

@@ -111,19 +111,21 @@ def _print_pass_tables(passes, stations, title: str, stale_days: float = 14.0,
 
 
 def pass_events(passes: pd.DataFrame, stale_days: float = 14.0) -> list[dict]:
-    """Calendar events of a pass table (one per pass); stale element sets are flagged."""
+    """Calendar events of a pass table (one per pass); stale element sets are flagged. The
+    description's UTC times are dated by the AOS (``+1d`` past midnight UTC)."""
     events = []
     for row in passes.itertuples(index=False):
         stale = (f"STALE ELEMENTS ({row.element_age_days:.0f} d old): times may be off by "
                  "seconds or more; " if row.element_age_days > stale_days else "")
+        aos, tca, los = span_cells([row.aos_utc, row.tca_utc, row.los_utc], None)
         events.append({
             "uid_key": f"{row.satellite}|{row.station}|{row.aos_utc.isoformat()}",
             "start": row.aos_utc, "end": row.los_utc,
             "summary": f"{row.satellite} over {row.station}, max {row.max_elevation_deg:.0f}°",
             "description": (
-                f"{stale}AOS {row.aos_utc:%H:%M:%S} UTC az {row.aos_azimuth_deg:.0f}°; "
-                f"TCA {row.tca_utc:%H:%M:%S} UTC el {row.max_elevation_deg:.1f}° "
-                f"az {row.tca_azimuth_deg:.0f}°; LOS {row.los_utc:%H:%M:%S} UTC "
+                f"{stale}AOS {aos} UTC az {row.aos_azimuth_deg:.0f}°; "
+                f"TCA {tca} UTC el {row.max_elevation_deg:.1f}° "
+                f"az {row.tca_azimuth_deg:.0f}°; LOS {los} UTC "
                 f"az {row.los_azimuth_deg:.0f}°; min range {row.min_range_km:.0f} km; "
                 f"sun {row.sun_elevation_deg:.1f}°; element set {row.element_age_days:.1f} d old"),
             "location": str(row.station),

@@ -41,7 +41,7 @@ from planner.cli.root import (
 from planner.cli.terminal import is_utc, resolve_zone, styled
 from planner.errors import OptionError
 from planner.io.output import to_csv, to_ics, to_json
-from planner.zones import local_cells, zone_name, zone_title
+from planner.zones import local_cells, span_cells, zone_name, zone_title
 
 pd = lazy_module("pandas")      # (start-up: see planner/cli/lazy.py)
 
@@ -230,15 +230,16 @@ def plan_events(sheets) -> list[dict]:
     events = []
     for station, sheet in sheets:
         for pass_id, row in sheet.iterrows():
+            aos, los = span_cells([row.aos_utc, row.los_utc], None)
             events.append({
                 "uid_key": f"plan|{station.name}|{pass_id}|{row.aos_utc.isoformat()}",
                 "start": row.aos_utc, "end": row.los_utc,
                 "summary": f"QKD {row.satellite} at {station.name}: "
                            f"{row.expected_secure_bits / 1e3:.0f} kbit expected",
                 "description": (f"Point at azimuth {row.aos_azimuth_deg:.1f}°, elevation "
-                                f"{row.aos_elevation_deg:.1f}° at {row.aos_utc:%H:%M:%S} "
-                                f"UTC; culminates at {row.max_elevation_deg:.1f}°; "
-                                f"sets {row.los_utc:%H:%M:%S} UTC"),
+                                f"{row.aos_elevation_deg:.1f}° at {aos} UTC; "
+                                f"culminates at {row.max_elevation_deg:.1f}°; "
+                                f"sets {los} UTC"),
                 "location": station.name})
     return events
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -535,3 +536,18 @@ def test_a_group_alone_prints_its_help_as_help_does(group, capsys):
     assert out == ""
     assert err == help_text
     assert "error" not in err.splitlines()[0] and err.count("\n") > 5
+
+
+def test_calendar_descriptions_date_times_past_midnight_utc(micius_file, tmp_path, capsys):
+    """Micius over Graz from 23:59 UTC on 28 April 2021 sets after midnight: the event's
+    description gives its TCA and LOS with +1d, as the tables do (bare times read as the
+    28th)."""
+    path = tmp_path / "graz.ics"
+    code, _, err = run(["passes", "--tle", micius_file, "--start", "2021-04-28T12:00Z",
+                        "--days", "1", "--station", "Graz", "--all", "-o", path], capsys)
+    assert code == 0, err
+    text = path.read_bytes().decode().replace("\r\n ", "")      # unfold (RFC 5545 3.1)
+    late = [line for line in text.split("\r\n")
+            if line.startswith("DESCRIPTION:") and "AOS 23:" in line]
+    assert late, text
+    assert all(re.search(r"LOS 00:\d\d:\d\d \+1d UTC", line) for line in late), late

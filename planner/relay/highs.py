@@ -74,8 +74,13 @@ class LpBuilder:
     def solve(self, *, maximize: bool, time_limit: float, mip_rel_gap: float,
               threads: int | None = None, bonus: tuple | None = None,
               relax: bool = False, fixed: tuple | None = None,
-              start: np.ndarray | None = None) -> dict:
+              start: np.ndarray | None = None,
+              mip_feasibility_tolerance: float | None = None) -> dict:
         """Solve; return status, gap, objective, values and wall time.
+
+        ``mip_feasibility_tolerance`` (HiGHS's default 1e-6 if ``None``; at least 1e-10) is
+        how far from an integer a binary and how far outside its bounds a row of the MIP may
+        be; a binary at 1e-6 lets 1e-6 of a pass's key through a pass not flown.
 
         ``bonus = (columns, costs[, held, caps])`` are tie-breaks, optimised only once the
         continuous part has been re-solved with the integers fixed, with the objective (and
@@ -88,17 +93,17 @@ class LpBuilder:
         and if it falls short the model is solved again without the start.
         """
         begun = time.perf_counter()
-        result = self._solve(maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
-                             threads=threads, bonus=bonus, relax=relax, fixed=fixed,
-                             start=start)
+        options = {"mip_rel_gap": mip_rel_gap, "threads": threads, "bonus": bonus,
+                   "relax": relax, "fixed": fixed,
+                   "mip_feasibility_tolerance": mip_feasibility_tolerance}
+        result = self._solve(maximize=maximize, time_limit=time_limit, start=start, **options)
         if start is None or not result["has_solution"] or result["point_objective"] is None:
             return result
         reported, got = result["objective"], result["point_objective"]
         if abs(reported - got) <= 1e-6 * max(1.0, abs(reported)):
             return result
         left = time_limit - (time.perf_counter() - begun)
-        again = self._solve(maximize=maximize, time_limit=left, mip_rel_gap=mip_rel_gap,
-                            threads=threads, bonus=bonus, relax=relax, fixed=fixed, start=None)
+        again = self._solve(maximize=maximize, time_limit=left, start=None, **options)
         better = again["has_solution"] and (again["point_objective"] - got) * (
             1 if maximize else -1) >= 0
         if better:
@@ -112,7 +117,7 @@ class LpBuilder:
 
     def _solve(self, *, maximize: bool, time_limit: float, mip_rel_gap: float,
                threads: int | None, bonus: tuple | None, relax: bool, fixed: tuple | None,
-               start: np.ndarray | None) -> dict:
+               start: np.ndarray | None, mip_feasibility_tolerance: float | None) -> dict:
         cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))  # noqa: E731
         lb, ub, cost = cat(self._col["lb"]), cat(self._col["ub"]), cat(self._col["cost"])
         if fixed is not None:
@@ -143,6 +148,8 @@ class LpBuilder:
         h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
         if threads is not None:
             h.setOptionValue("threads", int(threads))
+        if mip_feasibility_tolerance is not None:
+            h.setOptionValue("mip_feasibility_tolerance", float(mip_feasibility_tolerance))
         t0 = time.perf_counter()
         h.passModel(lp)
         if start is not None and integer.any():

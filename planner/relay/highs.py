@@ -66,10 +66,18 @@ class LpBuilder:
         self.n_row += lb.size
         return idx
 
-    def row(self, lb: float, ub: float, c: Sequence[int], v) -> None:
-        """Add one row."""
+    def row(self, lb: float, ub: float, c: Sequence[int], v) -> int:
+        """Add one row; return its index."""
         c = np.asarray(c, int)
-        self.rows([lb], [ub], np.zeros(c.size, int), c, v)
+        return int(self.rows([lb], [ub], np.zeros(c.size, int), c, v)[0])
+
+    def set_row_bounds(self, rows: Sequence[int], lb, ub) -> None:
+        """Change the bounds of existing rows (for the next solve), keeping their coefficients."""
+        rows = np.asarray(rows, int)
+        for key, value in (("lb", lb), ("ub", ub)):
+            bounds = np.concatenate(self._row[key])
+            bounds[rows] = np.broadcast_to(np.asarray(value, float), rows.shape)
+            self._row[key] = [bounds]
 
     def solve(self, *, maximize: bool, time_limit: float, mip_rel_gap: float,
               threads: int | None = None, bonus: tuple | None = None,

@@ -123,13 +123,23 @@ class RelayModel:
     horizon
         Only passes with LOS at or before this time (s) are used (``None``: all); fibre key
         is counted up to it. Used by the ``earliest`` search.
+    passes
+        Only these passes (bool per pass of the problem; ``None``: all) are in the model, and
+        only their LOS (and the horizon) are its time points. Used to re-optimise the relays of
+        a plan's flown passes (:func:`planner.relay.tidy.tidy_relays`): the passes not flown
+        would only add columns held at zero, and fibre hops at their times, which a fibre hop
+        at the next time point matches in every delivery (a link's capacity only grows).
+        Intermediate stations are still those of the whole problem.
     """
 
-    def __init__(self, problem: Problem, horizon: float | None = None) -> None:
+    def __init__(self, problem: Problem, horizon: float | None = None,
+                 passes: np.ndarray | None = None) -> None:
         self.p = problem
         self.lp = LpBuilder()
         self.horizon = problem.end if horizon is None else horizon
         mask = problem.los <= self.horizon + 1e-9
+        if passes is not None:
+            mask &= np.asarray(passes, bool)
         self.active = np.flatnonzero(mask)
         self.hops = _HopCols()
         #: What a Mbit delivered to each demand is worth in the objective (each objective sets

@@ -10,6 +10,8 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from planner.relay.problem import UNPROVEN
+
 # ``highspy.Highs.__init__`` switches on its callbacks, which logs the HiGHS banner to standard
 # output before any option can be set; its core base class does not, so the planner creates
 # that and sets ``output_flag`` first (HiGHS logs nothing after that).
@@ -98,7 +100,9 @@ class LpBuilder:
         ``start`` is a complete feasible point handed to the MIP solver as its first incumbent
         (a warm start). HiGHS (1.16) can finish such a solve reporting a better optimum than
         its start while returning the start's point; the point's own objective is checked,
-        and if it falls short the model is solved again without the start.
+        and if it falls short the model is solved again without the start, and the better
+        point is returned; the start's point, if it stands, with the status the two solves
+        prove of it (:func:`_start_kept`: ``optimal``, ``time_limit`` or ``unproven``).
         """
         begun = time.perf_counter()
         options = {"mip_rel_gap": mip_rel_gap, "threads": threads, "bonus": bonus,
@@ -114,12 +118,8 @@ class LpBuilder:
         again = self._solve(maximize=maximize, time_limit=left, start=None, **options)
         better = again["has_solution"] and (again["point_objective"] - got) * (
             1 if maximize else -1) >= 0
-        if better:
-            chosen = again
-        else:  # the start's point stands, short of the optimum HiGHS reported: not proven
-            bound = result["bound"] if result["bound"] is not None else reported
-            chosen = dict(result, objective=got, status="time_limit",
-                          gap=abs(bound - got) / max(abs(bound), 1e-9))
+        chosen = again if better else _start_kept(result, again, maximize=maximize,
+                                                  mip_rel_gap=mip_rel_gap)
         chosen["wall_s"] = time.perf_counter() - begun
         return chosen
 
@@ -189,6 +189,36 @@ class LpBuilder:
             "size": {"columns": self.n_col, "rows": self.n_row, "nonzeros": int(matrix.nnz),
                      "binaries": int(integer.sum())},
         }
+
+
+def _start_kept(result: dict, again: dict, *, maximize: bool, mip_rel_gap: float) -> dict:
+    """The warm start's point, with the status the two solves prove of it.
+
+    ``result`` is the warm-started solve, which reported an optimum better than the point it
+    returned (its start's); ``again``, the solve without the start, found no better point. The
+    gap is the point's distance to the most optimistic bound either solve reported (the first
+    reported objective counts as one). The status says what happened:
+
+    * ``optimal`` when ``again`` proved its bound and the point lies within ``mip_rel_gap`` of
+      every bound (HiGHS's report was within its tolerance after all);
+    * ``time_limit`` when ``again`` stopped at its time limit: more time might find better;
+    * :data:`~planner.relay.problem.UNPROVEN` otherwise: no time limit was hit, but the
+      optimum the first solve reported stands unconfirmed above the point.
+
+    Before, every such point was reported as ``time_limit``, though none had been hit.
+    """
+    got = result["point_objective"]
+    sense = 1.0 if maximize else -1.0
+    bounds = [b for b in (result["bound"], result["objective"], again["bound"]) if b is not None]
+    bound = max(bounds, key=lambda b: sense * b)
+    gap = max(sense * (bound - got), 0.0) / max(abs(bound), 1e-9)
+    if again["status"] == "optimal" and gap <= mip_rel_gap:
+        status = "optimal"
+    elif again["status"] == "time_limit":
+        status = "time_limit"
+    else:
+        status = UNPROVEN
+    return dict(result, objective=got, status=status, gap=gap, bound=bound)
 
 
 def _polish(h, values: np.ndarray, integer: np.ndarray, cost: np.ndarray,

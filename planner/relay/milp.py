@@ -51,8 +51,9 @@ Objectives: ``total`` (maximise ``sum_d w_d min(D_d, T_d)``), ``fair`` (maximise
 ``z n_d <= D_d``, ``n_d`` the targets if every demand has one, else the weights; then, with
 ``z`` held, the total), and
 ``earliest`` (a binary search over event times for the first time point by which all targets can
-be met; each step maximises ``sum_d min(D_d, T_d) / T_d`` on the passes up to that time, after an
-LP-relaxation test that rules hopeless times out at once).
+be met; each step maximises ``sum_d min(D_d, T_d) / T_d`` on the passes up to that time with
+every ``D_d`` held to its target less half a bit, so a time is ruled out by the infeasibility of
+that model, after an LP-relaxation test that rules hopeless times out at once).
 
 Solutions are *polished*: the binaries are rounded and fixed and the LP is re-solved (removing
 tolerance-sized relays during passes that are not flown); then, with the objective held at that
@@ -122,13 +123,23 @@ class RelayModel:
     horizon
         Only passes with LOS at or before this time (s) are used (``None``: all); fibre key
         is counted up to it. Used by the ``earliest`` search.
+    passes
+        Only these passes (bool per pass of the problem; ``None``: all) are in the model, and
+        only their LOS (and the horizon) are its time points. Used to re-optimise the relays of
+        a plan's flown passes (:func:`planner.relay.tidy.tidy_relays`): the passes not flown
+        would only add columns held at zero, and fibre hops at their times, which a fibre hop
+        at the next time point matches in every delivery (a link's capacity only grows).
+        Intermediate stations are still those of the whole problem.
     """
 
-    def __init__(self, problem: Problem, horizon: float | None = None) -> None:
+    def __init__(self, problem: Problem, horizon: float | None = None,
+                 passes: np.ndarray | None = None) -> None:
         self.p = problem
         self.lp = LpBuilder()
         self.horizon = problem.end if horizon is None else horizon
         mask = problem.los <= self.horizon + 1e-9
+        if passes is not None:
+            mask &= np.asarray(passes, bool)
         self.active = np.flatnonzero(mask)
         self.hops = _HopCols()
         #: What a Mbit delivered to each demand is worth in the objective (each objective sets
@@ -490,19 +501,23 @@ class RelayModel:
 
     def solve(self, *, maximize: bool = True, time_limit: float = 60.0,
               mip_rel_gap: float = 1e-4, relax: bool = False,
-              chosen: np.ndarray | None = None, start: np.ndarray | None = None) -> dict:
+              chosen: np.ndarray | None = None, start: np.ndarray | None = None,
+              mip_feasibility_tolerance: float | None = None) -> dict:
         """Solve the model as built so far.
 
         ``relax``: its LP relaxation; ``chosen`` (bool per pass of the problem): fly exactly
         these passes (the relays are optimised for them); ``start``: a complete point of this
-        model (a previous result's ``values``) as the first incumbent.
+        model (a previous result's ``values``) as the first incumbent;
+        ``mip_feasibility_tolerance``: HiGHS's integrality and row tolerance of the MIP
+        (:meth:`planner.relay.highs.LpBuilder.solve`).
         """
         fixed = None
         if chosen is not None:
             fixed = (self.x, np.asarray(chosen, bool)[self.active].astype(float))
         return self.lp.solve(maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
                              bonus=self._early_bonus() if maximize and not relax else None,
-                             relax=relax, fixed=fixed, start=start)
+                             relax=relax, fixed=fixed, start=start,
+                             mip_feasibility_tolerance=mip_feasibility_tolerance)
 
     def _early_bonus(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Tie-breaks of the polish LP: no relay that raises no delivery; deliver key early.

@@ -15,7 +15,7 @@ from planner.relay.fibre import FibreLink
 from planner.relay.inputs import PlanInputs
 from planner.relay.ledger import replay
 from planner.relay.nights import night_dates
-from planner.relay.problem import MBIT, ONE_BIT, Solution
+from planner.relay.problem import MBIT, ONE_BIT, UNPROVEN, Solution
 from planner.relay.shortfall import explain
 
 _BIT_TOL = ONE_BIT * MBIT  # bit
@@ -32,7 +32,9 @@ class Plan:
         What was optimised and the algorithm that found the plan (``milp``, ``greedy``,
         ``rolling``).
     status
-        ``optimal``, ``time_limit``, ``heuristic`` (greedy) or the solver's word.
+        ``optimal``, ``time_limit``, ``unproven`` (a warm start's point the MILP reported
+        beating without returning a better one: :data:`~planner.relay.problem.UNPROVEN`),
+        ``heuristic`` (greedy) or the solver's word.
     gap
         Relative optimality gap proven by the solver (``None`` when not known).
     wall_time_s
@@ -128,11 +130,20 @@ def assemble_plan(inputs: PlanInputs, sol: Solution, objective: str) -> Plan:
         frame[col] = frame[col].astype(float).round(_DECIMALS)
     notes = explain(p, passes, delivered)
     if sol.gap is not None and sol.gap > 1e-3 and objective != "earliest":
-        notes.append(f"the solver stopped with a proven gap of {100 * sol.gap:.3g}% "
-                     f"({sol.status}): a better plan may exist; raise the time limit")
+        notes.append(_gap_note(sol))
     return Plan(objective, sol.solver, sol.status, sol.gap, sol.wall_s, value,
                 inputs.demands, inputs.fibre_links, passes, relays, buffers, delivered,
                 by_night.round(_DECIMALS), params, notes=notes)
+
+
+def _gap_note(sol: Solution) -> str:
+    """The plan's note on a solver that left a gap: what stopped it, and what may help."""
+    if sol.status.startswith(UNPROVEN):
+        return (f"the solver reported a plan up to {100 * sol.gap:.3g}% better than this one "
+                f"but did not return it, and a solve without its warm start found none "
+                f"({sol.status}): a better plan may exist")
+    return (f"the solver stopped with a proven gap of {100 * sol.gap:.3g}% "
+            f"({sol.status}): a better plan may exist; raise the time limit")
 
 
 def _all_targets(inputs: PlanInputs) -> bool:

@@ -238,6 +238,20 @@ def track_grids(passes: pd.DataFrame, catalogue, stations: Sequence, *, step_s: 
             yield grid._replace(timebase=timebase, aos_tau=aos[chunk])
 
 
+def sample_counts(aos_tau: np.ndarray, los_tau: np.ndarray, step_s: float) -> np.ndarray:
+    """Samples of each pass every ``step_s`` from AOS, up to LOS inclusive (within 1e-9 of a
+    step): the samples :func:`track_grids` makes.
+
+    Parameters
+    ----------
+    aos_tau, los_tau : array_like
+        AOS and LOS of each pass [s].
+    step_s : float
+        Sample spacing [s].
+    """
+    return np.floor((np.asarray(los_tau) - aos_tau) / step_s + 1e-9).astype(int) + 1
+
+
 def _track_grid(rows, aos, los, tca, station_of_pass, station_list, frames, propagator,
                 step_s, velocity) -> TrackGrid:
     set_index = propagator.nearest_set(tca)
@@ -245,7 +259,7 @@ def _track_grid(rows, aos, los, tca, station_of_pass, station_list, frames, prop
     # nodes every `per_node` samples; each interval between two nodes holds `per_node` samples
     per_node = max(1, round(TRACK_NODE_STEP_S / step_s))
     node_step = per_node * step_s
-    n_samples = np.floor((los - aos) / step_s + 1e-9).astype(int) + 1
+    n_samples = sample_counts(aos, los, step_s)
     n_intervals = -(-n_samples // per_node)                       # ceil division
     n_nodes = n_intervals + 1
     node_pass = np.repeat(np.arange(aos.size), n_nodes)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import PlannerInputError
-from planner.geometry.tracks import track_grids
+from planner.geometry.tracks import sample_counts, track_grids
 from planner.key.blocks import (
     CHUNK,
     WindowAccumulator,
@@ -37,7 +37,7 @@ from planner.key.blocks import (
 )
 from planner.key.channel import BasisCounts
 from planner.key.receiver import StationConstants
-from planner.key.skynoise import SampleNoise, has_sky_geometry, line_of_sight
+from planner.key.skynoise import PassSky, SampleNoise, has_sky_geometry, line_of_sight
 from planner.link.atmosphere import monthly_clear_sky_probability
 from planner.link.budget import transmittance_to_loss_db
 from planner.mission.payloads import Payload, payload_for_satellite
@@ -92,7 +92,7 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     reduced to its per-pass sums before the next is made, so no per-sample table is ever held.
     A track table (e.g. :func:`planner.geometry.tracks.track_arrays` as a DataFrame, or
     samples from elsewhere) models the sky at every sample; on the grids it is interpolated
-    away from the Moon (:meth:`planner.key.skynoise.SampleNoise.y0`), which moves the key of
+    away from the Moon (:meth:`planner.key.skynoise.SampleNoise.grid_y0`), which moves the key of
     a pass by at most a few hundred bits (0.06% of a year's total, ``benchmarks/keys.py``).
 
     Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples above the minimum key
@@ -208,7 +208,7 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
     """
     payload = constants.payload
     accumulator = WindowAccumulator(len(passes), payload)
-    sky = None
+    sky = sky_of_passes = None
     if has_sky_geometry(constants.objects) and len(passes):
         span_s = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
         sky = SampleNoise(constants.objects, payload, span_s)
@@ -216,21 +216,16 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
         eta = np.empty(grid.range_km.shape)
         elevation = np.empty(grid.range_km.shape)
-        y0 = None if sky is None else np.empty(grid.range_km.shape)
+        y0 = None
         if sky is not None:
-            # each row's pass, from its first to its last sample: the Sun and Moon once a pass
-            start = grid.aos_tau[grid.interval_pass]
-            row_span = np.column_stack(
-                [start, start + (grid.n_samples - 1)[grid.interval_pass] * step_s])
+            if sky_of_passes is None:
+                sky_of_passes = _sky_of_passes(sky, grid.timebase, passes, constants, step_s)
+            y0 = sky.grid_y0(grid, sky_of_passes.take(grid.rows), station[:, 0])
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
             sin_elevation = grid.sin_elevation(block)
             elevation[block] = np.degrees(np.arcsin(sin_elevation))
             eta[block] = constants.transmittance(grid.range_km[block], elevation[block],
                                                  station[block], sin_elevation)
-            if sky is not None:
-                y0[block] = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
-                                   grid.rho_km[block] / grid.range_km[block][..., None],
-                                   elevation[block], row_span[block])
         # the rows of a pass are consecutive and only its last row is padded: row by row, the
         # samples are each pass's samples in time order (padding marked as below the horizon)
         elevation[~grid.valid] = -90.0
@@ -243,6 +238,16 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
                                  np.where(used, eta, -np.inf).max(axis=1),
                                  np.where(used, eta, np.inf).min(axis=1))
     return accumulator
+
+
+def _sky_of_passes(sky: SampleNoise, timebase: TimeBase, passes: pd.DataFrame,
+                   constants: StationConstants, step_s: float) -> PassSky:
+    """The Sun and the Moon over every pass, from its first to its last sample of
+    :func:`planner.geometry.tracks.track_grids` (one vectorised placement for all passes)."""
+    aos, los = (timebase.tau_of(passes[c].to_numpy(dtype="datetime64[ns]"))
+                for c in ("aos_utc", "los_utc"))
+    last = aos + (sample_counts(aos, los, step_s) - 1) * step_s
+    return sky.pass_sky(timebase, aos, last, constants.code_of_pass)
 
 
 def _key_columns(passes: pd.DataFrame, accumulator: WindowAccumulator,

@@ -14,7 +14,7 @@ gets less than a dark one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,6 +76,47 @@ def _near_the_moon(line_of_sight: np.ndarray, moon_separation_deg: np.ndarray) -
     return closest < NEAR_MOON_DEG
 
 
+class PassSky(NamedTuple):
+    """The Sun and the Moon seen from the station of each pass, placed once a pass.
+
+    They move ~0.25 deg a minute across the sky, so between a pass's first and last sample
+    their directions are interpolated linearly (an error below ~0.02 deg over a pass).
+
+    Attributes
+    ----------
+    start_tau, end_tau : (P,) arrays
+        Times of each pass's first and last sample [s of the time base].
+    sun, moon : (P, 2, 3) arrays
+        Earth-fixed unit vectors from the pass's station towards the body at those times.
+    moon_phase_deg : (P,) array
+        The Moon's phase angle at each pass's first sample [deg].
+    """
+
+    start_tau: np.ndarray
+    end_tau: np.ndarray
+    sun: np.ndarray
+    moon: np.ndarray
+    moon_phase_deg: np.ndarray
+
+    def take(self, passes: np.ndarray) -> PassSky:
+        """The Sun and the Moon over the passes at positions ``passes``."""
+        return PassSky(*(values[passes] for values in self))
+
+    def directions(self, sample_pass: np.ndarray, tau: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Directions towards the Sun and the Moon at samples of the passes ``sample_pass``
+        (broadcast against ``tau``), shape ``tau.shape + (3,)`` each (not quite unit vectors:
+        linear between the ends)."""
+        start, end = self.start_tau[sample_pass], self.end_tau[sample_pass]
+        fraction = ((tau - start) / np.where(end > start, end - start, 1.0))[..., None]
+
+        def between(ends):
+            first, last = ends[sample_pass, 0], ends[sample_pass, 1]
+            return first + fraction * (last - first)
+
+        return between(self.sun), between(self.moon)
+
+
 class SampleNoise:
     """Per-sample ``Y0`` for a payload at the stations ``stations``.
 
@@ -121,14 +162,8 @@ class SampleNoise:
         return cached[3], cached[4]
 
     def y0(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,
-           line_of_sight: np.ndarray, elevation_deg: np.ndarray,
-           row_span: np.ndarray | None = None) -> np.ndarray:
-        """Noise click probability per pulse of each sample.
-
-        On a track grid's rows (2-D ``tau``) the sky is modelled every
-        :data:`SKY_STRIDE` samples and at each row's end and interpolated linearly between
-        (the background changes over seconds, not within one), except where the line of
-        sight may pass within :data:`NEAR_MOON_DEG` of the Moon: there at every sample.
+           line_of_sight: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+        """Noise click probability per pulse of each sample, the sky modelled at every one.
 
         Parameters
         ----------
@@ -142,75 +177,108 @@ class SampleNoise:
             Earth-fixed unit vectors from the station to the satellite.
         elevation_deg : array, shape S
             Elevation of the line of sight [deg].
-        row_span : (M, 2) array, optional
-            For 2-D ``tau``: the start and end times of the pass each row belongs to; the Sun
-            and Moon are then placed once per pass (at its ends, interpolated linearly: they
-            move ~0.25 deg a minute across the sky, so the error stays below ~0.02 deg).
         """
         tau = np.asarray(tau, dtype=float)
-        if tau.ndim != 2 or tau.shape[1] <= 2 * SKY_STRIDE:
-            return self._y0_exact(timebase, tau, station, line_of_sight, elevation_deg,
-                                  row_span)
-        k = tau.shape[1]
+        station = np.broadcast_to(station, tau.shape).ravel()
+        sun, moon = self._bodies(timebase, tau)
+        position = self.frames.position_km[station]
+        flat = tau.ravel()
+        y0, _ = self._sky(station, np.reshape(line_of_sight, (-1, 3)), np.ravel(elevation_deg),
+                          sun.direction(flat, position), moon.direction(flat, position),
+                          moon_phase_angle_deg(sun, moon, flat))
+        return y0.reshape(tau.shape)
+
+    def pass_sky(self, timebase: TimeBase, start_tau: np.ndarray, end_tau: np.ndarray,
+                 station: np.ndarray) -> PassSky:
+        """The Sun and the Moon at the first and last sample of passes (:class:`PassSky`).
+
+        Parameters
+        ----------
+        timebase : TimeBase
+            Time axis of the times.
+        start_tau, end_tau : (P,) arrays
+            Times of each pass's first and last sample [s].
+        station : (P,) int array
+            Station code of each pass.
+        """
+        start_tau = np.asarray(start_tau, dtype=float)
+        end_tau = np.asarray(end_tau, dtype=float)
+        sun, moon = self._bodies(timebase, np.r_[start_tau, end_tau])
+        position = self.frames.position_km[station]
+
+        def at_ends(body):
+            return np.stack([body.direction(start_tau, position),
+                             body.direction(end_tau, position)], axis=1)
+
+        return PassSky(start_tau, end_tau, at_ends(sun), at_ends(moon),
+                       moon_phase_angle_deg(sun, moon, start_tau))
+
+    def grid_y0(self, grid: Any, sky: PassSky, station_of_row: np.ndarray) -> np.ndarray:
+        """Noise click probability per pulse of every sample of a track grid, (M, K).
+
+        The sky is modelled every :data:`SKY_STRIDE` samples of each row and at its end and
+        interpolated linearly between (the background changes over seconds, not within one),
+        except where the line of sight may pass within :data:`NEAR_MOON_DEG` of the Moon:
+        there at every sample.
+
+        Parameters
+        ----------
+        grid : planner.geometry.tracks.TrackGrid
+            The samples.
+        sky : PassSky
+            The Sun and the Moon over the grid's passes (indexed by ``grid.interval_pass``).
+        station_of_row : (M,) int array
+            Station code of each row.
+        """
+        k = grid.range_km.shape[1]
+        rows = np.arange(grid.range_km.shape[0])[:, None]
+        if k <= 2 * SKY_STRIDE:
+            return self._grid_sky(grid, sky, station_of_row, rows, np.arange(k)[None, :])[0]
         columns = np.unique(np.r_[np.arange(0, k, SKY_STRIDE), k - 1])
-        station = np.broadcast_to(station, tau.shape)
-        line_of_sight = np.reshape(line_of_sight, (*tau.shape, 3))
-        elevation_deg = np.broadcast_to(elevation_deg, tau.shape)
-        coarse, moon_separation = self._y0_exact(
-            timebase, tau[:, columns], station[:, columns], line_of_sight[:, columns],
-            elevation_deg[:, columns], row_span, moon_separation=True)
+        coarse, moon_separation, line_of_sight = self._grid_sky(
+            grid, sky, station_of_row, rows, columns[None, :])
         right = np.clip(np.searchsorted(columns, np.arange(k), side="right"), 1,
                         columns.size - 1)
         weight = (np.arange(k) - columns[right - 1]) / (columns[right] - columns[right - 1])
         y0 = coarse[:, right - 1] + weight * (coarse[:, right] - coarse[:, right - 1])
-        row, first = np.nonzero(_near_the_moon(line_of_sight[:, columns], moon_separation))
+        row, first = np.nonzero(_near_the_moon(line_of_sight, moon_separation))
         if row.size:
             # the samples from each coarse sample that may pass near the Moon to the next, as
             # rows of their own (the last interval of a row may be shorter: its end repeats)
             sample = np.minimum(columns[first][:, None] + np.arange(SKY_STRIDE + 1), k - 1)
-            at = (row[:, None], sample)
-            y0[at] = self._y0_exact(timebase, tau[at], station[at], line_of_sight[at],
-                                    elevation_deg[at], None if row_span is None else row_span[row])
+            y0[row[:, None], sample] = self._grid_sky(grid, sky, station_of_row, row[:, None],
+                                                      sample)[0]
         return y0
 
-    def _y0_exact(self, timebase: TimeBase, tau: np.ndarray, station: np.ndarray,
-                  line_of_sight: np.ndarray, elevation_deg: np.ndarray,
-                  row_span: np.ndarray | None = None, *,
-                  moon_separation: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """:meth:`y0` with the sky modelled at every sample (and, with ``moon_separation``,
-        each sample's angle from the Moon [deg])."""
-        shape = np.shape(tau)
-        tau = np.asarray(tau, dtype=float)
-        station = np.broadcast_to(station, shape)
-        line_of_sight = np.reshape(line_of_sight, (-1, 3))
-        sun, moon = self._bodies(timebase, tau)
-        position = self.frames.position_km[station.ravel()]
-        up = self.frames.up[station.ravel()]
-        if tau.ndim == 2 and shape[1] > 2:
-            # the Sun and Moon move ~0.25 deg a minute: placed at the ends of each row (or of
-            # each row's pass) and interpolated linearly; the phase angle taken at the start
-            ends = tau[:, [0, -1]] if row_span is None else np.asarray(row_span, dtype=float)
-            key = np.column_stack([ends, station[:, 0]])
-            # a pass's rows are consecutive: one body position per run of equal rows (a
-            # sort-free np.unique(axis=0), which cost more than the bodies themselves)
-            new = np.r_[True, np.any(key[1:] != key[:-1], axis=1)]
-            unique, inverse = key[new], np.cumsum(new) - 1
-            unique_position = self.frames.position_km[unique[:, 2].astype(np.intp)]
-            fraction = ((tau - ends[:, :1]) / np.where(ends[:, 1:] > ends[:, :1],
-                                                       ends[:, 1:] - ends[:, :1], 1.0))
+    def _grid_sky(self, grid: Any, sky: PassSky, station_of_row: np.ndarray, rows: np.ndarray,
+                  columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``Y0``, the angle from the Moon [deg] and the line of sight of the grid samples at
+        ``rows`` and ``columns`` (broadcast together)."""
+        rho = grid.rho_km[rows, columns]
+        range_km = grid.range_km[rows, columns]
+        toward = rho / range_km[..., None]
+        elevation = np.degrees(np.arcsin(np.clip(grid.height_km[rows, columns] / range_km,
+                                                 -1.0, 1.0)))
+        sample_pass = grid.interval_pass[rows]
+        tau = grid.aos_tau[sample_pass] + grid.sample_index[rows, columns] * grid.step_s
+        sun, moon = sky.directions(sample_pass, tau)
+        shape = tau.shape
+        y0, moon_separation = self._sky(
+            np.broadcast_to(station_of_row[rows], shape).ravel(), toward.reshape(-1, 3),
+            elevation.ravel(), sun.reshape(-1, 3), moon.reshape(-1, 3),
+            np.broadcast_to(sky.moon_phase_deg[sample_pass], shape).ravel())
+        return y0.reshape(shape), moon_separation.reshape(shape), toward
 
-            def body_direction(body):
-                first = body.direction(unique[:, 0], unique_position)[inverse][:, None, :]
-                last = body.direction(unique[:, 1], unique_position)[inverse][:, None, :]
-                return (first + fraction[..., None] * (last - first)).reshape(-1, 3)
+    def _sky(self, station: np.ndarray, line_of_sight: np.ndarray, elevation_deg: np.ndarray,
+             sun: np.ndarray, moon: np.ndarray, moon_phase_deg: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """``Y0`` and the angle between the line of sight and the Moon [deg] of samples.
 
-            sun_dir, moon_dir = body_direction(sun), body_direction(moon)
-            phase = np.repeat(moon_phase_angle_deg(sun, moon, unique[:, 0])[inverse], shape[1])
-        else:
-            sun_dir = sun.direction(tau.ravel(), position)
-            moon_dir = moon.direction(tau.ravel(), position)
-            phase = moon_phase_angle_deg(sun, moon, tau.ravel())
-        station = station.ravel()
+        Every argument is one row per sample: station codes, unit lines of sight (N, 3), their
+        elevations [deg], directions towards the Sun and the Moon (N, 3; normalised here) and
+        the Moon's phase angle [deg].
+        """
+        up = self.frames.up[station]
 
         def elevation(direction):
             sin_el = np.einsum("ij,ij->i", direction, up)
@@ -222,18 +290,16 @@ class SampleNoise:
             cos /= np.sqrt(np.einsum("ij,ij->i", direction, direction))
             return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
-        moon_from_sight = separation(moon_dir)
+        moon_from_sight = separation(moon)
         counts = background.sky_background_counts_per_s(
-            elevation_deg=np.ravel(elevation_deg), sun_elevation_deg=elevation(sun_dir),
-            sun_separation_deg=separation(sun_dir),
-            moon_elevation_deg=elevation(moon_dir),
-            moon_separation_deg=moon_from_sight,
-            moon_phase_angle_deg=phase,
+            elevation_deg=elevation_deg, sun_elevation_deg=elevation(sun),
+            sun_separation_deg=separation(sun), moon_elevation_deg=elevation(moon),
+            moon_separation_deg=moon_from_sight, moon_phase_angle_deg=moon_phase_deg,
             night_counts_per_s=self.night[station], wavelength_nm=self.payload.wavelength_nm,
             aperture_m=self.aperture[station], field_of_view_urad=self.field_of_view[station],
             filter_bandwidth_nm=self.filter[station], efficiency=self.efficiency[station],
             zenith_transmittance=self.zenith[station], pressure_hpa=self.pressure[station])
         y0 = noise.extraneous_click_probability(
             self.payload.dark_count_rate_hz, self.payload.detector_count, counts,
-            self.payload.gate_width_ns).reshape(shape)
-        return (y0, moon_from_sight.reshape(shape)) if moon_separation else y0
+            self.payload.gate_width_ns)
+        return y0, moon_from_sight

@@ -190,7 +190,11 @@ def _run_sums(terms: np.ndarray, starts: np.ndarray, half_gap: np.ndarray | floa
 def window_sums(pieces: np.ndarray) -> np.ndarray:
     """(N, B, C) terms of the data window ``elevation ≥ cut`` of every pass and cut, from the
     pieces of :func:`segment_sums` (a cumulative sum from the highest cut down)."""
-    return np.cumsum(pieces[:, ::-1, :], axis=1)[:, ::-1, :]
+    windows = pieces.copy()
+    # cut by cut from the top (numpy's cumsum along a middle axis is several times slower)
+    for cut in range(pieces.shape[1] - 2, -1, -1):
+        windows[:, cut] += windows[:, cut + 1]
+    return windows
 
 
 class WindowAccumulator:

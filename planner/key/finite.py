@@ -337,6 +337,11 @@ def secure_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
     epsilon = 0.5 * epsilon_sec / _EPS_PARTS
     bounds_x = _vacuum_and_single_photon(np.asarray(counts.n_x, dtype=float), settings.mu,
                                          settings.p, epsilon, fluctuation)
+    if settings.basis_bias == 0.5 and _same_in_both_bases(counts):
+        # a symmetric receiver's two directions are one computation: the key from Z is the
+        # key from X
+        return 2.0 * _key_from_bounds(counts, settings, bounds_x, bounds_x,
+                                      **kwargs).secure_bits
     bounds_z = _vacuum_and_single_photon(np.asarray(counts.n_z, dtype=float), settings.mu,
                                          settings.p, epsilon, fluctuation)
     from_x = _key_from_bounds(counts, settings, bounds_x, bounds_z, **kwargs).secure_bits
@@ -346,3 +351,8 @@ def secure_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
     return from_x + from_z
 
 
+
+
+def _same_in_both_bases(counts: BasisCounts) -> bool:
+    """Whether the detections and errors of X and Z are the same (a 50:50 basis choice)."""
+    return bool(np.array_equal(counts.n_x, counts.n_z) and np.array_equal(counts.m_x, counts.m_z))

@@ -105,16 +105,101 @@ class PassSky(NamedTuple):
     def directions(self, sample_pass: np.ndarray, tau: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
         """Directions towards the Sun and the Moon at samples of the passes ``sample_pass``
-        (broadcast against ``tau``), shape ``tau.shape + (3,)`` each (not quite unit vectors:
-        linear between the ends)."""
-        start, end = self.start_tau[sample_pass], self.end_tau[sample_pass]
-        fraction = ((tau - start) / np.where(end > start, end - start, 1.0))[..., None]
+        (1-D, paired with the times ``tau``), (N, 3) each (not quite unit vectors: linear
+        between the ends)."""
+        ends = np.stack([self.sun, self.moon], axis=1)                      # (P, body, end, 3)
+        start, end = self.start_tau, self.end_tau
+        rate = (ends[:, :, 1] - ends[:, :, 0]) / np.where(end > start, end - start,
+                                                          1.0)[:, None, None]
+        elapsed = (tau - start[sample_pass])[:, None, None]
+        both = ends[sample_pass, :, 0] + elapsed * rate[sample_pass]
+        return both[:, 0], both[:, 1]
 
-        def between(ends):
-            first, last = ends[sample_pass, 0], ends[sample_pass, 1]
-            return first + fraction * (last - first)
 
-        return between(self.sun), between(self.moon)
+class SkyGeometry(NamedTuple):
+    """Where the Sun, the Moon and the line of sight of samples are: one row per sample.
+
+    Attributes
+    ----------
+    station : (N,) int array
+        Station codes.
+    line_of_sight : (N, 3) array
+        Earth-fixed unit vectors from the station to the satellite.
+    elevation_deg : (N,) array
+        Elevation of the line of sight [deg].
+    sun, moon : (N, 3) arrays
+        Earth-fixed directions from the station towards the Sun and the Moon (normalised where
+        they are used).
+    moon_phase_deg : (N,) array
+        The Moon's phase angle [deg].
+    """
+
+    station: np.ndarray
+    line_of_sight: np.ndarray
+    elevation_deg: np.ndarray
+    sun: np.ndarray
+    moon: np.ndarray
+    moon_phase_deg: np.ndarray
+
+    def moon_separation_deg(self) -> np.ndarray:
+        """Angle between the line of sight and the Moon [deg]."""
+        return _separation_deg(self.moon, self.line_of_sight)
+
+    def extend(self, other: SkyGeometry) -> SkyGeometry:
+        """These samples followed by ``other``'s."""
+        return SkyGeometry(*(np.concatenate(pair) for pair in zip(self, other, strict=True)))
+
+
+def _separation_deg(direction: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Angle between rows of ``direction`` and the unit vectors ``unit`` [deg]."""
+    # arccos is coarse within ~1e-6 deg of 0, far below what the sky models resolve
+    cos = np.einsum("ij,ij->i", direction, unit)
+    cos /= np.sqrt(np.einsum("ij,ij->i", direction, direction))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+class _RowKnots:
+    """Where the sky of a track grid's rows is modelled: every ``columns`` of each row, and the
+    end of each row, which is the next row's first sample or, on a pass's last row, the pass's
+    last sample.
+
+    :meth:`samples` lists the samples to model (the columns of every row, then each pass's
+    last sample); :meth:`close` turns values at them into (M, G + 1) knots, whose columns
+    are :attr:`position` (a pass's last row ends at its last sample, and its columns past
+    that sample are moved onto it: padding, whose values do not matter).
+    """
+
+    def __init__(self, grid: Any, columns: np.ndarray):
+        m, k = grid.range_km.shape
+        self.columns = columns
+        pass_of_row = grid.interval_pass
+        self.last_row = np.flatnonzero(np.r_[pass_of_row[1:] != pass_of_row[:-1], True])
+        self.last_column = ((grid.n_samples - 1)[pass_of_row[self.last_row]]
+                            - grid.sample_index[self.last_row, 0])
+        position = np.broadcast_to(np.r_[columns, k].astype(float), (m, columns.size + 1))
+        self.position = position.copy()
+        self.position[self.last_row] = np.minimum(position[self.last_row],
+                                                  self.last_column[:, None])
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of the samples to model."""
+        m = self.position.shape[0]
+        return (np.r_[np.repeat(np.arange(m), self.columns.size), self.last_row],
+                np.r_[np.tile(self.columns, m), self.last_column])
+
+    def close(self, values: np.ndarray) -> np.ndarray:
+        """(M, G + 1, ...) knots from values at :meth:`samples` (M G + P, ...)."""
+        m, g = self.position.shape[0], self.columns.size
+        part, end = values[:m * g].reshape(m, g, *values.shape[1:]), values[m * g:]
+        knots = np.concatenate([part, part[:, :1]], axis=1)
+        knots[:-1, -1] = part[1:, 0]
+        knots[self.last_row, -1] = end
+        # a last row's columns past its pass's last sample take that sample's values
+        past = self.columns > self.last_column[:, None]
+        last = knots[self.last_row]
+        last[:, :-1][past] = np.broadcast_to(end[:, None], last[:, :-1].shape)[past]
+        knots[self.last_row] = last
+        return knots
 
 
 class SampleNoise:
@@ -183,10 +268,11 @@ class SampleNoise:
         sun, moon = self._bodies(timebase, tau)
         position = self.frames.position_km[station]
         flat = tau.ravel()
-        y0, _ = self._sky(station, np.reshape(line_of_sight, (-1, 3)), np.ravel(elevation_deg),
-                          sun.direction(flat, position), moon.direction(flat, position),
-                          moon_phase_angle_deg(sun, moon, flat))
-        return y0.reshape(tau.shape)
+        geometry = SkyGeometry(station, np.reshape(line_of_sight, (-1, 3)),
+                               np.ravel(elevation_deg), sun.direction(flat, position),
+                               moon.direction(flat, position),
+                               moon_phase_angle_deg(sun, moon, flat))
+        return self._sky(geometry, geometry.moon_separation_deg()).reshape(tau.shape)
 
     def pass_sky(self, timebase: TimeBase, start_tau: np.ndarray, end_tau: np.ndarray,
                  station: np.ndarray) -> PassSky:
@@ -216,10 +302,12 @@ class SampleNoise:
     def grid_y0(self, grid: Any, sky: PassSky, station_of_row: np.ndarray) -> np.ndarray:
         """Noise click probability per pulse of every sample of a track grid, (M, K).
 
-        The sky is modelled every :data:`SKY_STRIDE` samples of each row and at its end and
-        interpolated linearly between (the background changes over seconds, not within one),
-        except where the line of sight may pass within :data:`NEAR_MOON_DEG` of the Moon:
-        there at every sample.
+        The sky is modelled every :data:`SKY_STRIDE` samples from the start of each row and at
+        each pass's last sample, and interpolated linearly between (the background changes
+        over seconds, not within one), except where the line of sight may pass within
+        :data:`NEAR_MOON_DEG` of the Moon: there at every sample. Rows of one-second samples
+        (60 to an SGP4 interval) hold three strides, so the sky is modelled every 20 s of a
+        pass.
 
         Parameters
         ----------
@@ -230,76 +318,71 @@ class SampleNoise:
         station_of_row : (M,) int array
             Station code of each row.
         """
-        k = grid.range_km.shape[1]
-        rows = np.arange(grid.range_km.shape[0])[:, None]
+        m, k = grid.range_km.shape
         if k <= 2 * SKY_STRIDE:
-            return self._grid_sky(grid, sky, station_of_row, rows, np.arange(k)[None, :])[0]
-        columns = np.unique(np.r_[np.arange(0, k, SKY_STRIDE), k - 1])
-        coarse, moon_separation, line_of_sight = self._grid_sky(
-            grid, sky, station_of_row, rows, columns[None, :])
-        right = np.clip(np.searchsorted(columns, np.arange(k), side="right"), 1,
-                        columns.size - 1)
-        weight = (np.arange(k) - columns[right - 1]) / (columns[right] - columns[right - 1])
-        y0 = coarse[:, right - 1] + weight * (coarse[:, right] - coarse[:, right - 1])
-        row, first = np.nonzero(_near_the_moon(line_of_sight, moon_separation))
+            rows, columns = np.divmod(np.arange(m * k), k)
+            geometry = _grid_geometry(grid, sky, station_of_row, rows, columns)
+            return self._sky(geometry, geometry.moon_separation_deg()).reshape(m, k)
+        columns = np.arange(0, k, SKY_STRIDE)
+        knots = _RowKnots(grid, columns)
+        geometry = _grid_geometry(grid, sky, station_of_row, *knots.samples())
+        moon_separation = geometry.moon_separation_deg()
+        row, piece = np.nonzero(_near_the_moon(knots.close(geometry.line_of_sight),
+                                               knots.close(moon_separation)))
+        # the samples of each piece that may pass near the Moon (a row's last piece may be
+        # shorter: its end repeats), modelled with the knots in one go
+        near = (np.repeat(row, SKY_STRIDE),
+                np.minimum(columns[piece][:, None] + np.arange(SKY_STRIDE), k - 1).ravel())
+        knot_count = moon_separation.size
         if row.size:
-            # the samples from each coarse sample that may pass near the Moon to the next, as
-            # rows of their own (the last interval of a row may be shorter: its end repeats)
-            sample = np.minimum(columns[first][:, None] + np.arange(SKY_STRIDE + 1), k - 1)
-            y0[row[:, None], sample] = self._grid_sky(grid, sky, station_of_row, row[:, None],
-                                                      sample)[0]
+            close_by = _grid_geometry(grid, sky, station_of_row, *near)
+            geometry = geometry.extend(close_by)
+            moon_separation = np.r_[moon_separation, close_by.moon_separation_deg()]
+        modelled = self._sky(geometry, moon_separation)
+        values = knots.close(modelled[:knot_count])
+        # on each row, piece g runs from column columns[g] to the next knot
+        span = np.diff(knots.position, axis=1)
+        slope = np.diff(values, axis=1) / np.where(span > 0, span, 1.0)
+        if k % SKY_STRIDE == 0:  # pieces of one length: (M, G, SKY_STRIDE) at once
+            y0 = (values[:, :-1, None] + np.arange(SKY_STRIDE) * slope[:, :, None]).reshape(m, k)
+        else:
+            piece_of = np.arange(k) // SKY_STRIDE
+            y0 = values[:, piece_of] + (np.arange(k) - columns[piece_of]) * slope[:, piece_of]
+        y0[near] = modelled[knot_count:]
         return y0
 
-    def _grid_sky(self, grid: Any, sky: PassSky, station_of_row: np.ndarray, rows: np.ndarray,
-                  columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``Y0``, the angle from the Moon [deg] and the line of sight of the grid samples at
-        ``rows`` and ``columns`` (broadcast together)."""
-        rho = grid.rho_km[rows, columns]
-        range_km = grid.range_km[rows, columns]
-        toward = rho / range_km[..., None]
-        elevation = np.degrees(np.arcsin(np.clip(grid.height_km[rows, columns] / range_km,
-                                                 -1.0, 1.0)))
-        sample_pass = grid.interval_pass[rows]
-        tau = grid.aos_tau[sample_pass] + grid.sample_index[rows, columns] * grid.step_s
-        sun, moon = sky.directions(sample_pass, tau)
-        shape = tau.shape
-        y0, moon_separation = self._sky(
-            np.broadcast_to(station_of_row[rows], shape).ravel(), toward.reshape(-1, 3),
-            elevation.ravel(), sun.reshape(-1, 3), moon.reshape(-1, 3),
-            np.broadcast_to(sky.moon_phase_deg[sample_pass], shape).ravel())
-        return y0.reshape(shape), moon_separation.reshape(shape), toward
-
-    def _sky(self, station: np.ndarray, line_of_sight: np.ndarray, elevation_deg: np.ndarray,
-             sun: np.ndarray, moon: np.ndarray, moon_phase_deg: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
-        """``Y0`` and the angle between the line of sight and the Moon [deg] of samples.
-
-        Every argument is one row per sample: station codes, unit lines of sight (N, 3), their
-        elevations [deg], directions towards the Sun and the Moon (N, 3; normalised here) and
-        the Moon's phase angle [deg].
-        """
-        up = self.frames.up[station]
+    def _sky(self, geometry: SkyGeometry, moon_separation_deg: np.ndarray) -> np.ndarray:
+        """``Y0`` of samples from their geometry and angle from the Moon [deg]."""
+        station, line_of_sight, up = (geometry.station, geometry.line_of_sight,
+                                      self.frames.up[geometry.station])
 
         def elevation(direction):
             sin_el = np.einsum("ij,ij->i", direction, up)
             return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
 
-        def separation(direction):
-            # arccos is coarse within ~1e-6 deg of 0, far below what the sky models resolve
-            cos = np.einsum("ij,ij->i", direction, line_of_sight)
-            cos /= np.sqrt(np.einsum("ij,ij->i", direction, direction))
-            return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-
-        moon_from_sight = separation(moon)
         counts = background.sky_background_counts_per_s(
-            elevation_deg=elevation_deg, sun_elevation_deg=elevation(sun),
-            sun_separation_deg=separation(sun), moon_elevation_deg=elevation(moon),
-            moon_separation_deg=moon_from_sight, moon_phase_angle_deg=moon_phase_deg,
+            elevation_deg=geometry.elevation_deg, sun_elevation_deg=elevation(geometry.sun),
+            sun_separation_deg=_separation_deg(geometry.sun, line_of_sight),
+            moon_elevation_deg=elevation(geometry.moon),
+            moon_separation_deg=moon_separation_deg,
+            moon_phase_angle_deg=geometry.moon_phase_deg,
             night_counts_per_s=self.night[station], wavelength_nm=self.payload.wavelength_nm,
             aperture_m=self.aperture[station], field_of_view_urad=self.field_of_view[station],
             filter_bandwidth_nm=self.filter[station], efficiency=self.efficiency[station],
             zenith_transmittance=self.zenith[station], pressure_hpa=self.pressure[station])
-        y0 = noise.extraneous_click_probability(
+        return noise.extraneous_click_probability(
             self.payload.dark_count_rate_hz, self.payload.detector_count, counts,
             self.payload.gate_width_ns)
-        return y0, moon_from_sight
+
+
+def _grid_geometry(grid: Any, sky: PassSky, station_of_row: np.ndarray, rows: np.ndarray,
+                   columns: np.ndarray) -> SkyGeometry:
+    """The sky geometry of the grid samples at ``rows`` and ``columns`` (1-D, paired)."""
+    range_km = grid.range_km[rows, columns]
+    sample_pass = grid.interval_pass[rows]
+    tau = grid.aos_tau[sample_pass] + grid.sample_index[rows, columns] * grid.step_s
+    sun, moon = sky.directions(sample_pass, tau)
+    return SkyGeometry(
+        station_of_row[rows], grid.rho_km[rows, columns] / range_km[:, None],
+        np.degrees(np.arcsin(np.clip(grid.height_km[rows, columns] / range_km, -1.0, 1.0))),
+        sun, moon, sky.moon_phase_deg[sample_pass])

@@ -132,3 +132,34 @@ def test_passes_across_a_bright_moon_get_the_sky_of_every_sample(jinan, stations
     np.testing.assert_allclose(strided["secure_bits"], exact["secure_bits"], rtol=0.01,
                                atol=1e3)
     np.testing.assert_allclose(strided["qber"], exact["qber"], rtol=0.01)
+
+
+@pytest.mark.parametrize("step_s", [1.0, 1.2])
+def test_grid_sky_is_the_sky_at_every_stride_of_a_pass_interpolated_between(
+        micius_catalogue, jinan1_stations, jinan, monkeypatch, step_s):
+    # passes far from the Moon: the sky modelled every SKY_STRIDE samples from the start of
+    # each row of the grid (an SGP4 interval of 60 s: 60 or 50 samples) and at each pass's
+    # last sample, linear between
+    from planner.geometry.tracks import track_grids
+    from planner.key import skynoise
+
+    passes = find_passes(micius_catalogue, jinan1_stations[:4], "2024-03-01", "2024-03-03")
+    passes = passes[passes["moon_separation_deg"] > 40.0]
+    grid = next(track_grids(passes, micius_catalogue, jinan1_stations, step_s=step_s))
+    noise = SampleNoise(grid.stations, jinan)
+    last = grid.aos_tau + (grid.n_samples - 1) * step_s
+    sky = noise.pass_sky(grid.timebase, grid.aos_tau, last, grid.station_of_pass)
+    station = grid.station_of_pass[grid.interval_pass]
+    strided = noise.grid_y0(grid, sky, station)
+    monkeypatch.setattr(skynoise, "SKY_STRIDE", 10**6)
+    exact = noise.grid_y0(grid, sky, station)
+    assert grid.n_samples.size >= 5 and grid.sample_index.shape[1] > 2 * 20
+    for index, count in enumerate(grid.n_samples):
+        rows = grid.interval_pass == index
+        valid = grid.valid[rows]
+        starts = grid.sample_index[rows, 0]
+        knots = (starts[:, None] + np.arange(0, grid.sample_index.shape[1], 20)).ravel()
+        knots = np.unique(np.r_[knots[knots < count], count - 1])
+        expected = np.interp(np.arange(count), knots, exact[rows][valid][knots])
+        np.testing.assert_allclose(strided[rows][valid], expected, rtol=1e-12)
+    assert not np.allclose(strided[grid.valid], exact[grid.valid], rtol=1e-6)

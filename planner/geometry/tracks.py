@@ -280,8 +280,8 @@ def _track_grid(rows, aos, los, tca, station_of_pass, station_list, frames, prop
     # height above the station's horizon plane is linear in the node data, so it is
     # interpolated from the nodes' heights and vertical speeds
     up_nodes = frames.up[node_station]
-    height_nodes = np.einsum("ij,ij->i", rho_nodes, up_nodes)
-    climb_nodes = np.einsum("ij,ij->i", v_nodes, up_nodes)
+    height_nodes = row_dot(rho_nodes, up_nodes)
+    climb_nodes = row_dot(v_nodes, up_nodes)
     height = _hermite_batch(height_nodes[left, None], climb_nodes[left, None],
                             height_nodes[left + 1, None], climb_nodes[left + 1, None],
                             per_node, node_step, velocity=False)[0][:, :, 0]
@@ -290,7 +290,7 @@ def _track_grid(rows, aos, los, tca, station_of_pass, station_list, frames, prop
         rows=rows, interval_pass=interval_pass, stations=station_list,
         station_of_pass=station_of_pass, frames=frames, sample_index=sample_index,
         n_samples=n_samples, valid=sample_index < n_samples[interval_pass, None],
-        rho_km=rho, velocity_km_s=v, range_km=np.sqrt(np.einsum("mkc,mkc->mk", rho, rho)),
+        rho_km=rho, velocity_km_s=v, range_km=np.sqrt(row_dot(rho, rho)),
         height_km=height, step_s=step_s)
 
 
@@ -308,13 +308,21 @@ def _flatten_grid(grid: TrackGrid, passes, refraction, full) -> dict[str, np.nda
            "elevation_deg": el_deg, "range_km": rng}
     frames, rho = grid.frames, grid.rho_km
     station = grid.station_of_pass[grid.interval_pass]
-    east = np.einsum("mkc,mc->mk", rho, frames.east[station]).ravel().take(keep)
-    north = np.einsum("mkc,mc->mk", rho, frames.north[station]).ravel().take(keep)
+    east = row_dot(rho, frames.east[station][:, None]).ravel().take(keep)
+    north = row_dot(rho, frames.north[station][:, None]).ravel().take(keep)
     out["azimuth_deg"] = np.degrees(np.mod(np.arctan2(east, north), 2 * np.pi))
     if full:
-        out["range_rate_km_s"] = (np.einsum("mkc,mkc->mk", rho, grid.velocity_km_s)
-                                  .ravel().take(keep) / rng)
+        out["range_rate_km_s"] = row_dot(rho, grid.velocity_km_s).ravel().take(keep) / rng
     return out
+
+
+def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products of the 3-vectors along the last axes of ``a`` and ``b`` (broadcast).
+
+    Written out component by component: several times faster than ``np.einsum`` or a sum
+    over an axis of three.
+    """
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
 def _hermite_batch(r0, v0, r1, v1, per_node, h, *, velocity=True):

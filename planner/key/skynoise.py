@@ -24,6 +24,7 @@ from planner.geometry.sky import (
     SunTrack,
     moon_phase_angle_deg,
 )
+from planner.geometry.tracks import row_dot
 from planner.key.receiver import receiver_efficiency
 from planner.link import atmosphere, background, noise
 from planner.mission.payloads import Payload
@@ -70,7 +71,7 @@ def _near_the_moon(line_of_sight: np.ndarray, moon_separation_deg: np.ndarray) -
     the triangle inequality its separation from the Moon is at least the smaller of the two
     separations less half that angle.
     """
-    cos_turn = np.einsum("mcj,mcj->mc", line_of_sight[:, 1:], line_of_sight[:, :-1])
+    cos_turn = row_dot(line_of_sight[:, 1:], line_of_sight[:, :-1])
     turn = np.degrees(np.arccos(np.clip(cos_turn, -1.0, 1.0)))
     closest = np.minimum(moon_separation_deg[:, 1:], moon_separation_deg[:, :-1]) - turn / 2
     return closest < NEAR_MOON_DEG
@@ -153,8 +154,8 @@ class SkyGeometry(NamedTuple):
 def _separation_deg(direction: np.ndarray, unit: np.ndarray) -> np.ndarray:
     """Angle between rows of ``direction`` and the unit vectors ``unit`` [deg]."""
     # arccos is coarse within ~1e-6 deg of 0, far below what the sky models resolve
-    cos = np.einsum("ij,ij->i", direction, unit)
-    cos /= np.sqrt(np.einsum("ij,ij->i", direction, direction))
+    cos = row_dot(direction, unit)
+    cos /= np.sqrt(row_dot(direction, direction))
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
@@ -357,7 +358,7 @@ class SampleNoise:
                                       self.frames.up[geometry.station])
 
         def elevation(direction):
-            sin_el = np.einsum("ij,ij->i", direction, up)
+            sin_el = row_dot(direction, up)
             return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
 
         counts = background.sky_background_counts_per_s(

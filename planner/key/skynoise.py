@@ -19,11 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from planner.geometry.frames import station_frames
-from planner.geometry.sky import (
-    MoonTrack,
-    SunTrack,
-    moon_phase_angle_deg,
-)
+from planner.geometry.sky import BodyTrack, SunTrack, moon_phase_angle_deg
 from planner.geometry.tracks import row_dot
 from planner.key.receiver import receiver_efficiency
 from planner.link import atmosphere, background, noise
@@ -35,6 +31,11 @@ SKY_STRIDE = 20
 
 _PAD_S = 3600.0
 _AHEAD_S = 30 * 86400.0
+
+SKY_MOON_NODE_STEP_S = 12 * 3600.0
+"""Spline node spacing of the Moon for the sky [s]: over a year its directions stay within
+2e-5 deg of :class:`planner.geometry.sky.MoonTrack`'s 3-hour nodes (tested), far below what
+the sky models resolve, for half the cost of placing the Moon."""
 
 
 def has_sky_geometry(stations: Sequence[Any]) -> bool:
@@ -234,16 +235,16 @@ class SampleNoise:
                                       * payload.detector_efficiency)
         self.zenith = per_station(lambda s: s.zenith_transmittance)
         self.pressure = per_station(atmosphere.station_pressure_hpa)
-        self._tracks: tuple[int, float, float, SunTrack, MoonTrack] | None = None
+        self._tracks: tuple[int, float, float, SunTrack, BodyTrack] | None = None
 
-    def _bodies(self, timebase: TimeBase, tau: np.ndarray) -> tuple[SunTrack, MoonTrack]:
+    def _bodies(self, timebase: TimeBase, tau: np.ndarray) -> tuple[SunTrack, BodyTrack]:
         lo, hi = float(tau.min()), float(tau.max())
         cached = self._tracks
         if cached is None or cached[0] != id(timebase) or lo < cached[1] or hi > cached[2]:
             # a month ahead at once: chunks of passes come in time order
             lo, hi = lo - _PAD_S, max(hi, lo + max(self.span_s, _AHEAD_S)) + _PAD_S
             cached = (id(timebase), lo, hi, SunTrack(timebase, lo, hi),
-                      MoonTrack(timebase, lo, hi))
+                      BodyTrack("moon", timebase, lo, hi, SKY_MOON_NODE_STEP_S))
             self._tracks = cached
         return cached[3], cached[4]
 

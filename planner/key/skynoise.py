@@ -109,13 +109,13 @@ class PassSky(NamedTuple):
         """Directions towards the Sun and the Moon at samples of the passes ``sample_pass``
         (1-D, paired with the times ``tau``), (N, 3) each (not quite unit vectors: linear
         between the ends)."""
-        ends = np.stack([self.sun, self.moon], axis=1)                      # (P, body, end, 3)
         start, end = self.start_tau, self.end_tau
-        rate = (ends[:, :, 1] - ends[:, :, 0]) / np.where(end > start, end - start,
-                                                          1.0)[:, None, None]
-        elapsed = (tau - start[sample_pass])[:, None, None]
-        both = ends[sample_pass, :, 0] + elapsed * rate[sample_pass]
-        return both[:, 0], both[:, 1]
+        first = np.concatenate([self.sun[:, 0], self.moon[:, 0]], axis=1)   # (P, 6)
+        last = np.concatenate([self.sun[:, 1], self.moon[:, 1]], axis=1)
+        rate = (last - first) / np.where(end > start, end - start, 1.0)[:, None]
+        both = first[sample_pass]
+        both += (tau - start[sample_pass])[:, None] * rate[sample_pass]
+        return both[:, :3], both[:, 3:]
 
 
 class SkyGeometry(NamedTuple):
@@ -167,8 +167,8 @@ class _RowKnots:
 
     :meth:`samples` lists the samples to model (the columns of every row, then each pass's
     last sample); :meth:`close` turns values at them into (M, G + 1) knots, whose columns
-    are :attr:`position` (a pass's last row ends at its last sample, and its columns past
-    that sample are moved onto it: padding, whose values do not matter).
+    are :attr:`position` (on a pass's last row the knot after its last sample is that sample,
+    and the knots past it sit on it too: padding, whose values do not matter).
     """
 
     def __init__(self, grid: Any, columns: np.ndarray):
@@ -178,6 +178,7 @@ class _RowKnots:
         self.last_row = np.flatnonzero(np.r_[pass_of_row[1:] != pass_of_row[:-1], True])
         self.last_column = ((grid.n_samples - 1)[pass_of_row[self.last_row]]
                             - grid.sample_index[self.last_row, 0])
+        self.end_knot = np.searchsorted(columns, self.last_column, side="right")
         position = np.broadcast_to(np.r_[columns, k].astype(float), (m, columns.size + 1))
         self.position = position.copy()
         self.position[self.last_row] = np.minimum(position[self.last_row],
@@ -195,12 +196,8 @@ class _RowKnots:
         part, end = values[:m * g].reshape(m, g, *values.shape[1:]), values[m * g:]
         knots = np.concatenate([part, part[:, :1]], axis=1)
         knots[:-1, -1] = part[1:, 0]
-        knots[self.last_row, -1] = end
-        # a last row's columns past its pass's last sample take that sample's values
-        past = self.columns > self.last_column[:, None]
-        last = knots[self.last_row]
-        last[:, :-1][past] = np.broadcast_to(end[:, None], last[:, :-1].shape)[past]
-        knots[self.last_row] = last
+        # a pass's last sample closes the piece it falls in (knots past it are padding)
+        knots[self.last_row, self.end_knot] = end
         return knots
 
 
@@ -329,8 +326,9 @@ class SampleNoise:
         knots = _RowKnots(grid, columns)
         geometry = _grid_geometry(grid, sky, station_of_row, *knots.samples())
         moon_separation = geometry.moon_separation_deg()
+        span = np.diff(knots.position, axis=1)
         row, piece = np.nonzero(_near_the_moon(knots.close(geometry.line_of_sight),
-                                               knots.close(moon_separation)))
+                                               knots.close(moon_separation)) & (span > 0))
         # the samples of each piece that may pass near the Moon (a row's last piece may be
         # shorter: its end repeats), modelled with the knots in one go
         near = (np.repeat(row, SKY_STRIDE),
@@ -343,7 +341,6 @@ class SampleNoise:
         modelled = self._sky(geometry, moon_separation)
         values = knots.close(modelled[:knot_count])
         # on each row, piece g runs from column columns[g] to the next knot
-        span = np.diff(knots.position, axis=1)
         slope = np.diff(values, axis=1) / np.where(span > 0, span, 1.0)
         if k % SKY_STRIDE == 0:  # pieces of one length: (M, G, SKY_STRIDE) at once
             y0 = (values[:, :-1, None] + np.arange(SKY_STRIDE) * slope[:, :, None]).reshape(m, k)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from planner.geometry.frames import station_frames
-from planner.geometry.sky import BodyTrack, SunTrack, moon_phase_angle_deg
+from planner.geometry.sky import BodyTrack, moon_phase_angle_deg, sun_and_moon
 from planner.geometry.tracks import row_dot
 from planner.key.receiver import receiver_efficiency
 from planner.link import atmosphere, background, noise
@@ -232,16 +232,16 @@ class SampleNoise:
                                       * payload.detector_efficiency)
         self.zenith = per_station(lambda s: s.zenith_transmittance)
         self.pressure = per_station(atmosphere.station_pressure_hpa)
-        self._tracks: tuple[int, float, float, SunTrack, BodyTrack] | None = None
+        self._tracks: tuple[int, float, float, BodyTrack, BodyTrack] | None = None
 
-    def _bodies(self, timebase: TimeBase, tau: np.ndarray) -> tuple[SunTrack, BodyTrack]:
+    def _bodies(self, timebase: TimeBase, tau: np.ndarray) -> tuple[BodyTrack, BodyTrack]:
         lo, hi = float(tau.min()), float(tau.max())
         cached = self._tracks
         if cached is None or cached[0] != id(timebase) or lo < cached[1] or hi > cached[2]:
             # a month ahead at once: chunks of passes come in time order
             lo, hi = lo - _PAD_S, max(hi, lo + max(self.span_s, _AHEAD_S)) + _PAD_S
-            cached = (id(timebase), lo, hi, SunTrack(timebase, lo, hi),
-                      BodyTrack("moon", timebase, lo, hi, SKY_MOON_NODE_STEP_S))
+            cached = (id(timebase), lo, hi,
+                      *sun_and_moon(timebase, lo, hi, SKY_MOON_NODE_STEP_S))
             self._tracks = cached
         return cached[3], cached[4]
 

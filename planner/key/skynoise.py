@@ -377,11 +377,13 @@ class SampleNoise:
 def _grid_geometry(grid: Any, sky: PassSky, station_of_row: np.ndarray, rows: np.ndarray,
                    columns: np.ndarray) -> SkyGeometry:
     """The sky geometry of the grid samples at ``rows`` and ``columns`` (1-D, paired)."""
-    range_km = grid.range_km[rows, columns]
-    sample_pass = grid.interval_pass[rows]
-    tau = grid.aos_tau[sample_pass] + grid.sample_index[rows, columns] * grid.step_s
+    # flat positions and take: several times faster than indexing with two index arrays
+    flat = rows * grid.range_km.shape[1] + columns
+    range_km = grid.range_km.reshape(-1).take(flat)
+    sample_pass = grid.interval_pass.take(rows)
+    tau = grid.aos_tau.take(sample_pass) + grid.sample_index.reshape(-1).take(flat) * grid.step_s
     sun, moon = sky.directions(sample_pass, tau)
-    return SkyGeometry(
-        station_of_row[rows], grid.rho_km[rows, columns] / range_km[:, None],
-        np.degrees(np.arcsin(np.clip(grid.height_km[rows, columns] / range_km, -1.0, 1.0))),
-        sun, moon, sky.moon_phase_deg[sample_pass])
+    sin_elevation = np.clip(grid.height_km.reshape(-1).take(flat) / range_km, -1.0, 1.0)
+    toward = grid.rho_km.reshape(-1, 3).take(flat, axis=0) / range_km[:, None]
+    return SkyGeometry(station_of_row.take(rows), toward, np.degrees(np.arcsin(sin_elevation)),
+                       sun, moon, sky.moon_phase_deg.take(sample_pass))

@@ -160,9 +160,13 @@ def segment_sums(codes: np.ndarray, t_s: np.ndarray, elevation: np.ndarray, eta:
         half_gap = 0.5 * (np.diff(t_s[part]) if np.ndim(t_s) else float(t_s))
         weight, sums = _run_sums(terms, starts, half_gap)
         used = slot[starts] >= 0
-        columns = np.arange(1 + rows)
-        np.add.at(out.reshape(-1), (slot[starts[used], None] * columns.size + columns).ravel(),
-                  np.column_stack([weight[used], sums[:, used].T]).ravel())
+        target = slot[starts[used]]
+        if target.size:
+            # a chunk's runs fall on a few consecutive passes: count into their slots only
+            first, count = target.min(), target.max() - target.min() + 1
+            for column, values in enumerate((weight, *sums)):
+                out[first:first + count, column] += np.bincount(target - first, values[used],
+                                                                minlength=count)
     expanded = expand_terms(out[:, 0], out[:, 1:], mu)
     return expanded.reshape(groups, cuts.size, expanded.shape[-1])
 
@@ -181,10 +185,10 @@ def _run_sums(terms: np.ndarray, starts: np.ndarray, half_gap: np.ndarray | floa
         return 2.0 * np.add.reduceat(half_gap, starts), np.add.reduceat(pieces, starts, axis=1)
     # one gap: sum_i (t_i + t_{i+1}) = 2 sum_i t_i - t_first + t_{last + 1}, one pass over
     # the samples instead of three
-    ends = np.r_[starts[1:], terms.shape[1] - 1]
+    ends = np.append(starts[1:], terms.shape[1] - 1)
     left = np.add.reduceat(terms[:, :-1], starts, axis=1)
     return ((ends - starts) * (2.0 * half_gap),
-            half_gap * (2.0 * left - terms[:, starts] + terms[:, ends]))
+            half_gap * (2.0 * left - terms.take(starts, axis=1) + terms.take(ends, axis=1)))
 
 
 def window_sums(pieces: np.ndarray) -> np.ndarray:

@@ -175,17 +175,26 @@ def expand_terms(weight: np.ndarray, summed: np.ndarray, intensities: ArrayLike)
         Shape (..., 1 + K) or, with ``Y0``, (..., 2 + 2K).
     """
     mu = np.asarray(intensities, dtype=float).reshape(-1)
-    bright = mu > 0.0
-    b = int(bright.sum())
-    survival = np.repeat(weight[..., None], mu.size, axis=-1)
-    survival[..., bright] = summed[..., :b]
-    if summed.shape[-1] == b:
-        return np.concatenate([weight[..., None], survival], axis=-1)
-    noise = summed[..., b]
-    noise_survival = np.repeat(noise[..., None], mu.size, axis=-1)
-    noise_survival[..., bright] = summed[..., b + 1:]
-    return np.concatenate([weight[..., None], survival, noise[..., None],
-                           survival - noise_survival], axis=-1)
+    k, b = mu.size, int(np.count_nonzero(mu > 0.0))
+    with_noise = summed.shape[-1] > b
+    out = np.empty((*np.shape(weight), 2 + 2 * k if with_noise else 1 + k))
+    out[..., 0] = weight
+    if with_noise:
+        out[..., 1 + k] = summed[..., b]
+    row = 0  # the row of summed of the next intensity above zero
+    # column by column: a vacuum intensity's s = 1, so its sums are the weight's (and Y0's)
+    for index, intensity in enumerate(mu):
+        if intensity > 0.0:
+            survival = summed[..., row]
+            noise_survival = summed[..., b + 1 + row] if with_noise else None
+            row += 1
+        else:
+            survival = weight
+            noise_survival = summed[..., b] if with_noise else None
+        out[..., 1 + index] = survival
+        if with_noise:
+            out[..., 2 + k + index] = survival - noise_survival
+    return out
 
 
 def _bright(intensities: ArrayLike) -> np.ndarray:

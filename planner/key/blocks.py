@@ -28,7 +28,7 @@ from planner.key.channel import (
     compact_terms,
     expand_terms,
 )
-from planner.key.finite import FLUCTUATIONS, secure_key_length
+from planner.key.finite import FLUCTUATIONS, over_intensities, secure_key_length
 from planner.key.reconciliation import EC_LEAKAGES
 from planner.mission.payloads import Payload
 
@@ -360,11 +360,11 @@ def choose_windows(windows: np.ndarray, cuts: np.ndarray, payload: Payload,
 
 def key_basis_qber(counts: BasisCounts, payload: Payload) -> np.ndarray:
     """Error rate of the bases key is made from (NaN without detections)."""
-    n = counts.n_x.sum(axis=-1)
-    m = counts.m_x.sum(axis=-1)
+    n = over_intensities(counts.n_x)
+    m = over_intensities(counts.m_x)
     if payload.key_from_both_bases:
-        n = n + counts.n_z.sum(axis=-1)
-        m = m + counts.m_z.sum(axis=-1)
+        n = n + over_intensities(counts.n_z)
+        m = m + over_intensities(counts.m_z)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(n > 0.0, m / np.where(n > 0.0, n, 1.0), np.nan)
 

@@ -121,10 +121,16 @@ def chernoff_expectation_bounds(observed: ArrayLike, epsilon: float
     return lower, upper
 
 
-def _over_intensities(counts: np.ndarray) -> np.ndarray:
+def over_intensities(counts: np.ndarray) -> np.ndarray:
     """Sum over the last axis, the three intensities, written out: numpy's reduction over an
     axis of three costs ten times more (the finite key of every window of a year of passes
-    takes several of them)."""
+    takes several of them).
+
+    Parameters
+    ----------
+    counts : array, shape (..., 3)
+        Counts per intensity.
+    """
     return counts[..., 0] + counts[..., 1] + counts[..., 2]
 
 
@@ -150,7 +156,7 @@ def _expectation_bounds(observed: np.ndarray, total: np.ndarray, epsilon: float,
 def _vacuum_and_single_photon(n: np.ndarray, mu: np.ndarray, p: np.ndarray, epsilon: float,
                               fluctuation: str) -> tuple[np.ndarray, np.ndarray]:
     """Lower bounds on vacuum (eq. 2) and single-photon (eq. 3) events in one basis."""
-    lower, upper = _expectation_bounds(n, _over_intensities(n), epsilon, fluctuation)
+    lower, upper = _expectation_bounds(n, over_intensities(n), epsilon, fluctuation)
     scale = np.exp(mu) / p
     n_minus = lower * scale
     n_plus = upper * scale
@@ -257,7 +263,7 @@ def _key_from_bounds(counts: BasisCounts, settings: DecoySettings,
     s_x0, s_x1 = bounds_x
     s_z1 = bounds_z[1]
 
-    errors_z = _over_intensities(m_z)
+    errors_z = over_intensities(m_z)
     m_lower, m_upper = _expectation_bounds(m_z, errors_z, epsilon, fluctuation)
     scale = np.exp(mu) / p
     mu2, mu3 = mu[1], mu[2]
@@ -273,9 +279,9 @@ def _key_from_bounds(counts: BasisCounts, settings: DecoySettings,
     else:
         phase = np.minimum(rate + _gamma(epsilon_sec, rate, s_z1, s_x1), 0.5)
 
-    total_x = _over_intensities(n_x)
+    total_x = over_intensities(n_x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        qber = np.where(total_x > 0.0, _over_intensities(m_x) / np.maximum(total_x, _TINY),
+        qber = np.where(total_x > 0.0, over_intensities(m_x) / np.maximum(total_x, _TINY),
                         np.nan)
     leak = error_correction_leakage(total_x, np.nan_to_num(qber, nan=0.5),
                                     ec_efficiency=ec_efficiency, epsilon_cor=epsilon_cor,

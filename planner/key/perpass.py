@@ -380,7 +380,8 @@ def pass_key_table_by_satellite(passes: pd.DataFrame, samples: Any,
 
 def _clear_sky(passes: pd.DataFrame, per_station: list[Any],
                station_code_of_pass: np.ndarray) -> np.ndarray:
-    months = pd.to_datetime(passes["tca_utc"], utc=True).dt.month.to_numpy()
+    tca = pd.to_datetime(passes["tca_utc"], utc=True).dt.tz_convert(None).to_numpy()
+    months = tca.astype("datetime64[M]").astype(np.int64) % 12 + 1
     clear = np.ones(len(passes), dtype=float)
     for code, station in enumerate(per_station):
         values = getattr(station, "clear_sky_probability", None)

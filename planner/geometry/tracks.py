@@ -27,6 +27,10 @@ polynomials on position and velocity. The interpolation error, r (omega h)^4 / 3
 0.3 m (tested against direct SGP4): far below SGP4's own accuracy, at a fraction of the cost."""
 
 
+DEGREES_PER_RADIAN = 180.0 / np.pi
+"""Radians to degrees: the product np.degrees computes (the same bits), written as one, which
+numpy evaluates several times faster on the samples of a year of passes."""
+
 _TRACK_CHUNK_PASSES = 512
 """Passes per chunk of :func:`track_grids`: a few MB of samples, large enough that the per-chunk
 work of the models downstream (the sky's knots, the Sun and Moon of each pass) is spread over
@@ -302,7 +306,7 @@ def _flatten_grid(grid: TrackGrid, passes, refraction, full) -> dict[str, np.nda
     keep = np.flatnonzero(grid.valid.ravel())
     sample_pass = np.repeat(np.arange(grid.n_samples.size), grid.n_samples)
     rng = grid.range_km.ravel().take(keep)
-    el_deg = np.degrees(np.arcsin(grid.sin_elevation().ravel().take(keep)))
+    el_deg = np.arcsin(grid.sin_elevation().ravel().take(keep)) * DEGREES_PER_RADIAN
     if refraction:
         pressure = np.array([s.pressure_hpa for s in grid.stations])
         el_deg = apparent_elevation_deg(el_deg, pressure[grid.station_of_pass[sample_pass]])
@@ -313,7 +317,7 @@ def _flatten_grid(grid: TrackGrid, passes, refraction, full) -> dict[str, np.nda
     station = grid.station_of_pass[grid.interval_pass]
     east = row_dot(rho, frames.east[station][:, None]).ravel().take(keep)
     north = row_dot(rho, frames.north[station][:, None]).ravel().take(keep)
-    out["azimuth_deg"] = np.degrees(np.mod(np.arctan2(east, north), 2 * np.pi))
+    out["azimuth_deg"] = np.mod(np.arctan2(east, north), 2 * np.pi) * DEGREES_PER_RADIAN
     if full:
         out["range_rate_km_s"] = row_dot(rho, grid.velocity_km_s).ravel().take(keep) / rng
     return out

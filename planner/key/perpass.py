@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import PlannerInputError
-from planner.geometry.tracks import sample_counts, track_grids
+from planner.geometry.tracks import DEGREES_PER_RADIAN, sample_counts, track_grids
 from planner.key.blocks import (
     CHUNK,
     WindowAccumulator,
@@ -223,7 +223,7 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
             y0 = sky.grid_y0(grid, sky_of_passes.take(grid.rows), station[:, 0])
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
             sin_elevation = grid.sin_elevation(block)
-            elevation[block] = np.degrees(np.arcsin(sin_elevation))
+            elevation[block] = np.arcsin(sin_elevation) * DEGREES_PER_RADIAN
             eta[block] = constants.transmittance(grid.range_km[block], elevation[block],
                                                  station[block], sin_elevation)
         # the rows of a pass are consecutive and only its last row is padded: row by row, the

@@ -20,7 +20,7 @@ import numpy as np
 
 from planner.geometry.frames import station_frames
 from planner.geometry.sky import BodyTrack, moon_phase_angle_deg, sun_and_moon
-from planner.geometry.tracks import row_dot
+from planner.geometry.tracks import DEGREES_PER_RADIAN, row_dot
 from planner.key.receiver import receiver_efficiency
 from planner.link import atmosphere, background, noise
 from planner.mission.payloads import Payload
@@ -73,7 +73,7 @@ def _near_the_moon(line_of_sight: np.ndarray, moon_separation_deg: np.ndarray) -
     separations less half that angle.
     """
     cos_turn = row_dot(line_of_sight[:, 1:], line_of_sight[:, :-1])
-    turn = np.degrees(np.arccos(np.clip(cos_turn, -1.0, 1.0)))
+    turn = np.arccos(np.clip(cos_turn, -1.0, 1.0)) * DEGREES_PER_RADIAN
     closest = np.minimum(moon_separation_deg[:, 1:], moon_separation_deg[:, :-1]) - turn / 2
     return closest < NEAR_MOON_DEG
 
@@ -157,7 +157,7 @@ def _separation_deg(direction: np.ndarray, unit: np.ndarray) -> np.ndarray:
     # arccos is coarse within ~1e-6 deg of 0, far below what the sky models resolve
     cos = row_dot(direction, unit)
     cos /= np.sqrt(row_dot(direction, direction))
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return np.arccos(np.clip(cos, -1.0, 1.0)) * DEGREES_PER_RADIAN
 
 
 class _RowKnots:
@@ -357,7 +357,7 @@ class SampleNoise:
 
         def elevation(direction):
             sin_el = row_dot(direction, up)
-            return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
+            return np.arcsin(np.clip(sin_el, -1.0, 1.0)) * DEGREES_PER_RADIAN
 
         counts = background.sky_background_counts_per_s(
             elevation_deg=geometry.elevation_deg, sun_elevation_deg=elevation(geometry.sun),
@@ -385,5 +385,6 @@ def _grid_geometry(grid: Any, sky: PassSky, station_of_row: np.ndarray, rows: np
     sun, moon = sky.directions(sample_pass, tau)
     sin_elevation = np.clip(grid.height_km.reshape(-1).take(flat) / range_km, -1.0, 1.0)
     toward = grid.rho_km.reshape(-1, 3).take(flat, axis=0) / range_km[:, None]
-    return SkyGeometry(station_of_row.take(rows), toward, np.degrees(np.arcsin(sin_elevation)),
-                       sun, moon, sky.moon_phase_deg.take(sample_pass))
+    return SkyGeometry(station_of_row.take(rows), toward,
+                       np.arcsin(sin_elevation) * DEGREES_PER_RADIAN, sun, moon,
+                       sky.moon_phase_deg.take(sample_pass))

@@ -34,8 +34,14 @@ _AHEAD_S = 30 * 86400.0
 
 SKY_MOON_NODE_STEP_S = 12 * 3600.0
 """Spline node spacing of the Moon for the sky [s]: over a year its directions stay within
-2e-5 deg of :class:`planner.geometry.sky.MoonTrack`'s 3-hour nodes (tested), far below what
-the sky models resolve, for half the cost of placing the Moon."""
+2e-5 deg of :class:`planner.geometry.sky.MoonTrack`'s 3-hour nodes, far below what the sky
+models resolve, for half the cost of placing the Moon."""
+
+SKY_FRAME_NODE_STEP_S = 8 * 86400.0
+"""Node spacing of the precession-nutation frame of the sky's Sun and Moon [s] (the tracks'
+own: two days): within 1e-4 deg of :class:`planner.geometry.sky.SunTrack` and
+:class:`~planner.geometry.sky.MoonTrack` over a year with the Moon's 12-hour nodes (tested),
+for a quarter of the nutation series' cost."""
 
 
 def has_sky_geometry(stations: Sequence[Any]) -> bool:
@@ -241,7 +247,8 @@ class SampleNoise:
             # a month ahead at once: chunks of passes come in time order
             lo, hi = lo - _PAD_S, max(hi, lo + max(self.span_s, _AHEAD_S)) + _PAD_S
             cached = (id(timebase), lo, hi,
-                      *sun_and_moon(timebase, lo, hi, SKY_MOON_NODE_STEP_S))
+                      *sun_and_moon(timebase, lo, hi, SKY_MOON_NODE_STEP_S,
+                                    SKY_FRAME_NODE_STEP_S))
             self._tracks = cached
         return cached[3], cached[4]
 

@@ -88,12 +88,13 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     gain over single-pass blocks.
 
     From element sets, the passes are sampled every ``step_s`` seconds
-    (:func:`planner.geometry.tracks.track_grids`) and each chunk of a few hundred passes is
+    (:func:`planner.geometry.tracks.track_grids`) and each chunk of 512 passes is
     reduced to its per-pass sums before the next is made, so no per-sample table is ever held.
     A track table (e.g. :func:`planner.geometry.tracks.track_arrays` as a DataFrame, or
-    samples from elsewhere) models the sky at every sample; on the grids it is interpolated
-    away from the Moon (:meth:`planner.key.skynoise.SampleNoise.grid_y0`), which moves the key of
-    a pass by at most a few hundred bits (0.06% of a year's total, ``benchmarks/keys.py``).
+    samples from elsewhere) models the sky at every sample; on the grids it is modelled every
+    20 s and interpolated away from the Moon (:meth:`planner.key.skynoise.SampleNoise.grid_y0`),
+    which moves the key of a pass by at most ~60 bits (4 kbit of a year's 872 Mbit,
+    ``benchmarks/keys.py``).
 
     Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples above the minimum key
     elevation; NaN if none), ``key_min_elevation_deg`` (the cut of the key window; NaN

@@ -192,8 +192,9 @@ def test_grid_sky_is_the_sky_at_every_stride_of_a_pass_and_parabolas_between(
 
 
 def test_the_sky_places_the_sun_and_moon_as_the_pass_finder_does(jinan1_stations, jinan):
-    # the sky's Moon has spline nodes 12 h apart, the pass finder's 3 h: over a year they
-    # agree far below what the sky models resolve
+    # the sky's Moon has spline nodes 12 h apart, the pass finder's 3 h, and the sky's Sun and
+    # Moon share one precession-nutation frame on nodes 8 days apart (the tracks' own: 2 days):
+    # over a year they agree far below what the sky models resolve
     from datetime import UTC, datetime
 
     from planner.geometry.sky import MoonTrack, SunTrack, angular_separation_deg

@@ -24,10 +24,11 @@ from planner.key.channel import (
     BasisCounts,
     ChannelSums,
     basis_counts,
-    channel_terms,
     clicks_and_errors,
+    compact_terms,
+    expand_terms,
 )
-from planner.key.finite import FLUCTUATIONS, secure_key_length
+from planner.key.finite import FLUCTUATIONS, over_intensities, secure_key_length
 from planner.key.reconciliation import EC_LEAKAGES
 from planner.mission.payloads import Payload
 
@@ -136,44 +137,68 @@ def segment_sums(codes: np.ndarray, t_s: np.ndarray, elevation: np.ndarray, eta:
     cuts = cut_elevations(payload)
     table = _cut_table(cuts)
     mu = payload.decoy_settings.mu
-    columns = 1 + mu.size if extraneous_click_probability is None else 2 + 2 * mu.size
-    out = np.zeros((groups * cuts.size, columns))
-    # a vacuum decoy never brings a photon: its survival column is the weight column
-    vacuum = extraneous_click_probability is None and mu[-1] == 0.0
-    width = columns - 1 if vacuum else columns
+    bright = int(np.count_nonzero(mu > 0.0))
+    rows = bright if extraneous_click_probability is None else 1 + 2 * bright
+    # per pass and cut: the weight, then the sums of the rows of compact_terms
+    out = np.zeros((groups * cuts.size, 1 + rows))
     lowest = cuts[0]
     # cache-sized chunks of samples; consecutive chunks share one sample, so every pair of
     # neighbours is in exactly one chunk
     for start in range(0, max(codes.size - 1, 0), CHUNK):
         part = slice(start, min(start + CHUNK + 1, codes.size))
-        y0 = (None if extraneous_click_probability is None
-              else extraneous_click_probability[part])
-        terms = channel_terms(eta[part], mu[:-1] if vacuum else mu, y0)
         here, height = codes[part], elevation[part]
         lower = np.minimum(height[:-1], height[1:])
         pair = (here[1:] == here[:-1]) & (lower >= payload.min_key_elevation_deg)
-        if np.ndim(t_s):
-            half_gap = np.where(pair, 0.5 * np.diff(t_s[part]), 0.0)  # 0: no piece
-        else:
-            half_gap = pair * (0.5 * float(t_s))
-        pieces = terms[:-1]
-        pieces += terms[1:]
-        pieces *= half_gap[:, None]
         lower -= lowest
         np.clip(lower, 0.0, 91.0, out=lower)
         slot = here[:-1] * cuts.size + table[lower.astype(np.intp)]
+        slot[~pair] = -1  # no piece
         # the slot changes only when a pass crosses a cut: add runs first, then file them
         starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
-        np.add.at(out[:, :width], slot[starts], np.add.reduceat(pieces, starts, axis=0))
-    if vacuum:
-        out[:, -1] = out[:, 0]
-    return out.reshape(groups, cuts.size, columns)
+        terms = compact_terms(eta[part], mu, None if extraneous_click_probability is None
+                              else extraneous_click_probability[part])
+        half_gap = 0.5 * (np.diff(t_s[part]) if np.ndim(t_s) else float(t_s))
+        weight, sums = _run_sums(terms, starts, half_gap)
+        used = slot[starts] >= 0
+        target = slot[starts[used]]
+        if target.size:
+            # a chunk's runs fall on a few consecutive passes: count into their slots only
+            first, count = target.min(), target.max() - target.min() + 1
+            for column, values in enumerate((weight, *sums)):
+                out[first:first + count, column] += np.bincount(target - first, values[used],
+                                                                minlength=count)
+    expanded = expand_terms(out[:, 0], out[:, 1:], mu)
+    return expanded.reshape(groups, cuts.size, expanded.shape[-1])
+
+
+def _run_sums(terms: np.ndarray, starts: np.ndarray, half_gap: np.ndarray | float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Trapezoidal sums over runs of consecutive pairs of samples.
+
+    Run ``r`` is the pairs ``(i, i + 1)`` for ``i`` from ``starts[r]`` up to the next start;
+    pair ``i`` stands for ``half_gap[i]`` on each side. Returns ``Σ 2 half_gap`` (the run's
+    duration) and ``Σ half_gap (t_i + t_{i+1})`` of each row ``t`` of ``terms`` (R, S).
+    """
+    if np.ndim(half_gap):
+        pieces = terms[:, :-1] * half_gap
+        pieces += terms[:, 1:] * half_gap
+        return 2.0 * np.add.reduceat(half_gap, starts), np.add.reduceat(pieces, starts, axis=1)
+    # one gap: sum_i (t_i + t_{i+1}) = 2 sum_i t_i - t_first + t_{last + 1}, one pass over
+    # the samples instead of three
+    ends = np.append(starts[1:], terms.shape[1] - 1)
+    left = np.add.reduceat(terms[:, :-1], starts, axis=1)
+    return ((ends - starts) * (2.0 * half_gap),
+            half_gap * (2.0 * left - terms.take(starts, axis=1) + terms.take(ends, axis=1)))
 
 
 def window_sums(pieces: np.ndarray) -> np.ndarray:
     """(N, B, C) terms of the data window ``elevation ≥ cut`` of every pass and cut, from the
     pieces of :func:`segment_sums` (a cumulative sum from the highest cut down)."""
-    return np.cumsum(pieces[:, ::-1, :], axis=1)[:, ::-1, :]
+    windows = pieces.copy()
+    # cut by cut from the top (numpy's cumsum along a middle axis is several times slower)
+    for cut in range(pieces.shape[1] - 2, -1, -1):
+        windows[:, cut] += windows[:, cut + 1]
+    return windows
 
 
 class WindowAccumulator:
@@ -335,11 +360,11 @@ def choose_windows(windows: np.ndarray, cuts: np.ndarray, payload: Payload,
 
 def key_basis_qber(counts: BasisCounts, payload: Payload) -> np.ndarray:
     """Error rate of the bases key is made from (NaN without detections)."""
-    n = counts.n_x.sum(axis=-1)
-    m = counts.m_x.sum(axis=-1)
+    n = over_intensities(counts.n_x)
+    m = over_intensities(counts.m_x)
     if payload.key_from_both_bases:
-        n = n + counts.n_z.sum(axis=-1)
-        m = m + counts.m_z.sum(axis=-1)
+        n = n + over_intensities(counts.n_z)
+        m = m + over_intensities(counts.m_z)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(n > 0.0, m / np.where(n > 0.0, n, 1.0), np.nan)
 

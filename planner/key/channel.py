@@ -38,10 +38,11 @@ __all__ = [
     "DecoySettings",
     "basis_counts",
     "channel_sums",
-    "channel_terms",
     "clicks_and_errors",
+    "compact_terms",
     "detection_probability",
     "error_probability",
+    "expand_terms",
     "expected_counts",
 ]
 
@@ -115,18 +116,21 @@ def _survival(transmittance: np.ndarray, intensities: np.ndarray) -> list[np.nda
             for mu in intensities]
 
 
-def channel_terms(transmittance: ArrayLike, intensities: ArrayLike,
+def compact_terms(transmittance: ArrayLike, intensities: ArrayLike,
                   extraneous_click_probability: ArrayLike | None = None) -> np.ndarray:
-    """The sample terms of the channel formula for each sample, side by side.
+    """The sample terms of the channel formula that vary, one row per term, samples along.
 
-    :func:`channel_sums` with unit weights and no summation, written straight into one
-    (..., C) array in the column order of :meth:`ChannelSums.stack`: ``1``, ``s_k`` and, with
-    ``Y0``, ``Y0`` and ``(1 − Y0) s_k``. Weighted and added up (e.g. over the pieces of a pass,
-    :func:`planner.key.blocks.segment_sums`) they are the terms :func:`clicks_and_errors` takes.
+    The terms of :meth:`ChannelSums.stack` of a sample are ``1``, ``s_k`` and, with ``Y0``,
+    ``Y0`` and ``(1 − Y0) s_k``; a vacuum intensity (``μ_k = 0``) has ``s_k = 1``, and
+    ``(1 − Y0) s_k = s_k − Y0 s_k``. So only ``s_k`` of the intensities above zero and, with
+    ``Y0``, ``Y0`` and ``Y0 s_k`` of those vary: the rows returned here. Weighted and added up
+    (e.g. over the pieces of a pass, :func:`planner.key.blocks.segment_sums`),
+    :func:`expand_terms` turns them and the summed weight into the columns of
+    :meth:`ChannelSums.stack`, which :func:`clicks_and_errors` takes.
 
     Parameters
     ----------
-    transmittance : array_like, shape (...)
+    transmittance : array_like, shape (S,)
         Total transmittance ``η`` of each sample [0-1].
     intensities : array_like, shape (K,)
         Mean photon numbers ``μ_k``.
@@ -136,25 +140,67 @@ def channel_terms(transmittance: ArrayLike, intensities: ArrayLike,
     Returns
     -------
     numpy.ndarray
-        Shape (..., 1 + K) or (..., 2 + 2K).
+        Shape (B, S) without ``Y0`` or (1 + 2B, S) with it, for the B intensities above zero:
+        ``s_k`` of each, then ``Y0``, then ``Y0 s_k`` of each.
     """
-    eta = np.asarray(transmittance, dtype=float)
+    eta = np.asarray(transmittance, dtype=float).reshape(-1)
+    bright = _bright(intensities)
+    rows = bright.size if extraneous_click_probability is None else 1 + 2 * bright.size
+    out = np.empty((rows, eta.size))
+    for row, intensity in enumerate(bright):
+        np.multiply(eta, -intensity, out=out[row])
+        np.exp(out[row], out=out[row])
+    if extraneous_click_probability is not None:
+        y0 = out[bright.size]
+        y0[...] = extraneous_click_probability
+        np.multiply(out[:bright.size], y0, out=out[bright.size + 1:])
+    return out
+
+
+def expand_terms(weight: np.ndarray, summed: np.ndarray, intensities: ArrayLike) -> np.ndarray:
+    """The columns of :meth:`ChannelSums.stack` from sums of :func:`compact_terms`.
+
+    Parameters
+    ----------
+    weight : array, shape (...)
+        ``Σ w``.
+    summed : array, shape (..., R)
+        ``Σ w·t`` of each row ``t`` of :func:`compact_terms`, along the last axis.
+    intensities : array_like, shape (K,)
+        The intensities :func:`compact_terms` was given.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (..., 1 + K) or, with ``Y0``, (..., 2 + 2K).
+    """
     mu = np.asarray(intensities, dtype=float).reshape(-1)
-    k = mu.size
-    columns = 1 + k if extraneous_click_probability is None else 2 + 2 * k
-    out = np.empty((*eta.shape, columns))
-    out[..., 0] = 1.0
+    k, b = mu.size, int(np.count_nonzero(mu > 0.0))
+    with_noise = summed.shape[-1] > b
+    out = np.empty((*np.shape(weight), 2 + 2 * k if with_noise else 1 + k))
+    out[..., 0] = weight
+    if with_noise:
+        out[..., 1 + k] = summed[..., b]
+    row = 0  # the row of summed of the next intensity above zero
+    # column by column: a vacuum intensity's s = 1, so its sums are the weight's (and Y0's)
     for index, intensity in enumerate(mu):
         if intensity > 0.0:
-            np.multiply(eta, -intensity, out=out[..., 1 + index])
-            np.exp(out[..., 1 + index], out=out[..., 1 + index])
+            survival = summed[..., row]
+            noise_survival = summed[..., b + 1 + row] if with_noise else None
+            row += 1
         else:
-            out[..., 1 + index] = 1.0
-    if extraneous_click_probability is not None:
-        y0 = np.broadcast_to(np.asarray(extraneous_click_probability, dtype=float), eta.shape)
-        out[..., 1 + k] = y0
-        np.multiply((1.0 - y0)[..., None], out[..., 1:1 + k], out=out[..., 2 + k:])
+            survival = weight
+            noise_survival = summed[..., b] if with_noise else None
+        out[..., 1 + index] = survival
+        if with_noise:
+            out[..., 2 + k + index] = survival - noise_survival
     return out
+
+
+def _bright(intensities: ArrayLike) -> np.ndarray:
+    """The intensities above zero (a vacuum pulse never brings a photon: ``s = 1``)."""
+    mu = np.asarray(intensities, dtype=float).reshape(-1)
+    return mu[mu > 0.0]
 
 
 def channel_sums(transmittance: ArrayLike, intensities: ArrayLike, weight: ArrayLike = 1.0,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import PlannerInputError
-from planner.geometry.tracks import track_grids
+from planner.geometry.tracks import DEGREES_PER_RADIAN, sample_counts, track_grids
 from planner.key.blocks import (
     CHUNK,
     WindowAccumulator,
@@ -37,7 +37,7 @@ from planner.key.blocks import (
 )
 from planner.key.channel import BasisCounts
 from planner.key.receiver import StationConstants
-from planner.key.skynoise import SampleNoise, has_sky_geometry, line_of_sight
+from planner.key.skynoise import PassSky, SampleNoise, has_sky_geometry, line_of_sight
 from planner.link.atmosphere import monthly_clear_sky_probability
 from planner.link.budget import transmittance_to_loss_db
 from planner.mission.payloads import Payload, payload_for_satellite
@@ -88,12 +88,13 @@ def pass_key_table(passes: pd.DataFrame, samples: Any, stations: Mapping[str, An
     gain over single-pass blocks.
 
     From element sets, the passes are sampled every ``step_s`` seconds
-    (:func:`planner.geometry.tracks.track_grids`) and each chunk of a few hundred passes is
+    (:func:`planner.geometry.tracks.track_grids`) and each chunk of 512 passes is
     reduced to its per-pass sums before the next is made, so no per-sample table is ever held.
     A track table (e.g. :func:`planner.geometry.tracks.track_arrays` as a DataFrame, or
-    samples from elsewhere) models the sky at every sample; on the grids it is interpolated
-    away from the Moon (:meth:`planner.key.skynoise.SampleNoise.y0`), which moves the key of
-    a pass by at most a few hundred bits (0.06% of a year's total, ``benchmarks/keys.py``).
+    samples from elsewhere) models the sky at every sample; on the grids it is modelled every
+    20 s and interpolated away from the Moon (:meth:`planner.key.skynoise.SampleNoise.grid_y0`),
+    which moves the key of a pass by at most ~60 bits (4 kbit of a year's 872 Mbit,
+    ``benchmarks/keys.py``).
 
     Added columns: ``min_loss_db``, ``max_loss_db`` (over the samples above the minimum key
     elevation; NaN if none), ``key_min_elevation_deg`` (the cut of the key window; NaN
@@ -208,7 +209,7 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
     """
     payload = constants.payload
     accumulator = WindowAccumulator(len(passes), payload)
-    sky = None
+    sky = sky_of_passes = None
     if has_sky_geometry(constants.objects) and len(passes):
         span_s = (passes["los_utc"].max() - passes["aos_utc"].min()).total_seconds()
         sky = SampleNoise(constants.objects, payload, span_s)
@@ -216,21 +217,16 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
         station = constants.code_of_pass[grid.rows][grid.interval_pass][:, None]
         eta = np.empty(grid.range_km.shape)
         elevation = np.empty(grid.range_km.shape)
-        y0 = None if sky is None else np.empty(grid.range_km.shape)
+        y0 = None
         if sky is not None:
-            # each row's pass, from its first to its last sample: the Sun and Moon once a pass
-            start = grid.aos_tau[grid.interval_pass]
-            row_span = np.column_stack(
-                [start, start + (grid.n_samples - 1)[grid.interval_pass] * step_s])
+            if sky_of_passes is None:
+                sky_of_passes = _sky_of_passes(sky, grid.timebase, passes, constants, step_s)
+            y0 = sky.grid_y0(grid, sky_of_passes.take(grid.rows), station[:, 0])
         for block in row_blocks(grid.interval_pass.size, grid.range_km.shape[1]):
             sin_elevation = grid.sin_elevation(block)
-            elevation[block] = np.degrees(np.arcsin(sin_elevation))
+            elevation[block] = np.arcsin(sin_elevation) * DEGREES_PER_RADIAN
             eta[block] = constants.transmittance(grid.range_km[block], elevation[block],
                                                  station[block], sin_elevation)
-            if sky is not None:
-                y0[block] = sky.y0(grid.timebase, grid.sample_tau(block), station[block],
-                                   grid.rho_km[block] / grid.range_km[block][..., None],
-                                   elevation[block], row_span[block])
         # the rows of a pass are consecutive and only its last row is padded: row by row, the
         # samples are each pass's samples in time order (padding marked as below the horizon)
         elevation[~grid.valid] = -90.0
@@ -238,11 +234,26 @@ def _accumulate_grids(passes: pd.DataFrame, catalogue: Any, stations: list[Any],
         accumulator.add(grid.rows, segment_sums(
             codes, step_s, elevation.ravel(), eta.ravel(), payload, grid.rows.size,
             None if y0 is None else y0.ravel()))
-        used = elevation >= payload.min_key_elevation_deg
-        accumulator.add_extremes(grid.rows[grid.interval_pass],
-                                 np.where(used, eta, -np.inf).max(axis=1),
-                                 np.where(used, eta, np.inf).min(axis=1))
+        used = (elevation >= payload.min_key_elevation_deg).ravel()
+        # each pass's samples are consecutive: one reduction per pass over the flat samples
+        # (numpy's reduction along the short rows costs several times more)
+        first_sample = np.flatnonzero(np.r_[True, np.diff(grid.interval_pass) > 0]) * eta.shape[1]
+        accumulator.add_extremes(grid.rows,
+                                 np.maximum.reduceat(np.where(used, eta.ravel(), -np.inf),
+                                                     first_sample),
+                                 np.minimum.reduceat(np.where(used, eta.ravel(), np.inf),
+                                                     first_sample))
     return accumulator
+
+
+def _sky_of_passes(sky: SampleNoise, timebase: TimeBase, passes: pd.DataFrame,
+                   constants: StationConstants, step_s: float) -> PassSky:
+    """The Sun and the Moon over every pass, from its first to its last sample of
+    :func:`planner.geometry.tracks.track_grids` (one vectorised placement for all passes)."""
+    aos, los = (timebase.tau_of(passes[c].to_numpy(dtype="datetime64[ns]"))
+                for c in ("aos_utc", "los_utc"))
+    last = aos + (sample_counts(aos, los, step_s) - 1) * step_s
+    return sky.pass_sky(timebase, aos, last, constants.code_of_pass)
 
 
 def _key_columns(passes: pd.DataFrame, accumulator: WindowAccumulator,
@@ -370,7 +381,8 @@ def pass_key_table_by_satellite(passes: pd.DataFrame, samples: Any,
 
 def _clear_sky(passes: pd.DataFrame, per_station: list[Any],
                station_code_of_pass: np.ndarray) -> np.ndarray:
-    months = pd.to_datetime(passes["tca_utc"], utc=True).dt.month.to_numpy()
+    tca = pd.to_datetime(passes["tca_utc"], utc=True).dt.tz_convert(None).to_numpy()
+    months = tca.astype("datetime64[M]").astype(np.int64) % 12 + 1
     clear = np.ones(len(passes), dtype=float)
     for code, station in enumerate(per_station):
         values = getattr(station, "clear_sky_probability", None)

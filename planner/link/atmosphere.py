@@ -99,9 +99,9 @@ def atmospheric_transmittance(elevation_deg: ArrayLike, zenith_transmittance: Ar
     """
     zenith = 90.0 - np.asarray(elevation_deg, dtype=float)
     pressure_ratio = np.asarray(pressure_hpa, dtype=float) / STANDARD_PRESSURE_HPA
-    air_mass = air_mass_kasten_young(zenith, sin_elevation) * pressure_ratio
-    # T^m as exp(m ln T): the same number, several times faster than a power per sample
-    return np.exp(air_mass * np.log(np.asarray(zenith_transmittance, dtype=float)))
+    # T^(m p/p0) as exp(m p/p0 ln T): the same number, several times faster than a power
+    return np.exp(air_mass_kasten_young(zenith, sin_elevation)
+                  * (pressure_ratio * np.log(np.asarray(zenith_transmittance, dtype=float))))
 
 
 def monthly_clear_sky_probability(monthly_values: ArrayLike, month: ArrayLike) -> np.ndarray:

@@ -89,8 +89,11 @@ def diffraction_efficiency(range_km: ArrayLike, receiver_aperture_m: ArrayLike,
        pessimistic.
     """
     radius_m = 0.5 * np.asarray(receiver_aperture_m, dtype=float)
-    beam = beam_radius_m(range_km, divergence_half_angle_urad, beam_waist_m)
-    return -np.expm1(-2.0 * radius_m**2 / beam**2)
+    # w(L)^2 as in beam_radius_m, without the square root
+    far_field_m = (np.asarray(divergence_half_angle_urad, dtype=float) * 1e-3
+                   * np.asarray(range_km, dtype=float))
+    beam_squared = np.asarray(beam_waist_m, dtype=float) ** 2 + far_field_m**2
+    return -np.expm1(-2.0 * radius_m**2 / beam_squared)
 
 
 def pointing_efficiency(jitter_urad: ArrayLike,

@@ -151,14 +151,16 @@ def link_transmittance(range_km: ArrayLike, elevation_deg: ArrayLike, *,
     .. [2] S.-K. Liao et al., "Satellite-to-ground quantum key distribution", Nature 549,
        43-47 (2017) (the same budget for the Micius downlink).
     """
-    return (np.asarray(transmitter_efficiency, dtype=float)
-            * diffraction_efficiency(range_km, receiver_aperture_m, divergence_half_angle_urad,
-                                     beam_waist_m)
-            * pointing_efficiency(pointing_jitter_urad, divergence_half_angle_urad)
+    # the factors that do not change along a pass first (one product per sample less each)
+    constant = (np.asarray(transmitter_efficiency, dtype=float)
+                * pointing_efficiency(pointing_jitter_urad, divergence_half_angle_urad)
+                * np.asarray(receiver_efficiency, dtype=float)
+                * np.asarray(detector_efficiency, dtype=float))
+    return (diffraction_efficiency(range_km, receiver_aperture_m, divergence_half_angle_urad,
+                                   beam_waist_m)
             * atmospheric_transmittance(elevation_deg, zenith_transmittance, pressure_hpa,
                                         sin_elevation=sin_elevation)
-            * np.asarray(receiver_efficiency, dtype=float)
-            * np.asarray(detector_efficiency, dtype=float))
+            * constant)
 
 
 def transmittance_to_loss_db(transmittance: ArrayLike) -> np.ndarray:

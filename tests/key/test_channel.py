@@ -11,8 +11,10 @@ from planner.key.channel import (
     DecoySettings,
     channel_sums,
     clicks_and_errors,
+    compact_terms,
     detection_probability,
     error_probability,
+    expand_terms,
     expected_counts,
 )
 from planner.key.reconciliation import binary_entropy
@@ -86,6 +88,23 @@ def test_channel_sums_with_per_sample_noise_equal_the_sum_of_single_pulses():
                              misalignment_error=0.01)
     early = clicks_and_errors(channel_sums(eta, mu, weight, constant), misalignment_error=0.01)
     np.testing.assert_allclose(late, early, rtol=1e-9)
+
+
+@pytest.mark.parametrize("mu", [(0.8, 0.1, 0.0), (0.6, 0.2, 0.05)])
+@pytest.mark.parametrize("with_noise", [True, False])
+def test_compact_terms_summed_and_expanded_equal_the_channel_sums(mu, with_noise):
+    """The varying terms alone (a vacuum pulse's s = 1 and (1 - Y0) s = s - Y0 s left out),
+    weighted, summed and expanded, give channel_sums' columns."""
+    rng = np.random.default_rng(11)
+    eta = 10.0 ** -rng.uniform(2.0, 6.0, size=40)
+    y0 = 10.0 ** -rng.uniform(2.0, 7.0, size=eta.shape) if with_noise else None
+    weight = rng.uniform(0.0, 1.0, size=eta.shape)
+    expected = channel_sums(eta, mu, weight, y0).stack()
+    terms = compact_terms(eta, mu, y0)
+    bright = sum(intensity > 0.0 for intensity in mu)
+    assert terms.shape == (1 + 2 * bright if with_noise else bright, eta.size)
+    expanded = expand_terms(weight.sum(), terms @ weight, mu)
+    np.testing.assert_allclose(expanded, expected, rtol=1e-13)
 
 
 def test_one_pulse_formula_by_hand_with_noise():

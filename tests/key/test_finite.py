@@ -103,6 +103,23 @@ def test_key_from_both_bases_roughly_doubles_symmetric_key():
     assert both == pytest.approx(2 * one, rel=0.02)
 
 
+@pytest.mark.parametrize("z_scale", [1.0, 0.7])
+def test_key_from_both_bases_is_the_key_from_x_plus_the_key_from_z(z_scale):
+    """Each direction with half of each epsilon (Z's by the one-basis bound with the bases
+    swapped), for counts the same in both bases and for counts that differ."""
+    from dataclasses import replace
+
+    counts = expected_counts(np.array([1e-4, 5e-5, 3e-5]), 3e12, MICIUS_LIKE, 1e-6, 0.01)
+    counts = counts._replace(n_z=counts.n_z * z_scale, m_z=counts.m_z * z_scale)
+    half = dict(epsilon_sec=0.5e-10, epsilon_cor=0.5e-15, ec_efficiency=1.16)
+    from_x = finite_key_length(counts, MICIUS_LIKE, **half).secure_bits
+    from_z = finite_key_length(counts.swap_bases(), replace(MICIUS_LIKE, basis_bias=0.5),
+                               **half).secure_bits
+    both = secure_key_length(counts, MICIUS_LIKE, key_from_both_bases=True, **SECURITY)
+    assert (from_x > 0).all() and ((from_z == from_x) == (z_scale == 1.0)).all()
+    np.testing.assert_array_equal(both, from_x + from_z)
+
+
 def test_vectorised_over_leading_axes():
     counts = expected_counts(np.array([1e-4, 3e-5, 0.0]), 3e11, MICIUS_LIKE, 1e-6, 0.01)
     together = finite_key_length(counts, MICIUS_LIKE, **SECURITY).secure_bits

@@ -132,3 +132,79 @@ def test_passes_across_a_bright_moon_get_the_sky_of_every_sample(jinan, stations
     np.testing.assert_allclose(strided["secure_bits"], exact["secure_bits"], rtol=0.01,
                                atol=1e3)
     np.testing.assert_allclose(strided["qber"], exact["qber"], rtol=0.01)
+
+
+def _row_knots(starts, width, count):
+    """Each row's knots [samples of the pass]: every 20 samples from the row's start and the
+    row's end (the next row's start, or the pass's last sample)."""
+    rows = []
+    for start in starts:
+        inside = [k for k in range(start, start + width, 20) if k < count]
+        rows.append(sorted({*inside, min(start + width, count - 1)}))
+    return rows
+
+
+def _through_knots(samples, knots, values):
+    """The sky between one row's knots: on each piece the parabola (Lagrange's form) through
+    its two knots and the next knot of the row (for the last piece, the one before), or the
+    line through its knots where the row has no other knot."""
+    out = np.empty(len(samples))
+    for i, x in enumerate(samples):
+        g = min(max(np.searchsorted(knots, x, side="right") - 1, 0), len(knots) - 2)
+        third = g + 2 if g + 2 < len(knots) and knots[g + 2] > knots[g + 1] else g - 1
+        chosen = [g, g + 1] + ([third] if third >= 0 else [])
+        xs = [knots[j] for j in chosen]
+        out[i] = sum(values[knots[j]] * np.prod([(x - xs[m]) / (xs[n] - xs[m])
+                                                 for m in range(len(xs)) if m != n])
+                     for n, j in enumerate(chosen))
+    return out
+
+
+@pytest.mark.parametrize("step_s", [1.0, 1.2])
+def test_grid_sky_is_the_sky_at_every_stride_of_a_pass_and_parabolas_between(
+        micius_catalogue, jinan1_stations, jinan, monkeypatch, step_s):
+    # passes far from the Moon: the sky modelled every SKY_STRIDE samples from the start of
+    # each row of the grid (an SGP4 interval of 60 s: 60 or 50 samples) and at each pass's
+    # last sample, parabolas through three knots between
+    from planner.geometry.tracks import track_grids
+    from planner.key import skynoise
+
+    passes = find_passes(micius_catalogue, jinan1_stations[:4], "2024-03-01", "2024-03-03")
+    passes = passes[passes["moon_separation_deg"] > 40.0]
+    grid = next(track_grids(passes, micius_catalogue, jinan1_stations, step_s=step_s))
+    noise = SampleNoise(grid.stations, jinan)
+    last = grid.aos_tau + (grid.n_samples - 1) * step_s
+    sky = noise.pass_sky(grid.timebase, grid.aos_tau, last, grid.station_of_pass)
+    station = grid.station_of_pass[grid.interval_pass]
+    strided = noise.grid_y0(grid, sky, station)
+    monkeypatch.setattr(skynoise, "SKY_STRIDE", 10**6)
+    exact = noise.grid_y0(grid, sky, station)
+    width = grid.sample_index.shape[1]
+    assert grid.n_samples.size >= 5 and width > 2 * 20
+    for index, count in enumerate(grid.n_samples):
+        rows = grid.interval_pass == index
+        got, truth = strided[rows][grid.valid[rows]], exact[rows][grid.valid[rows]]
+        for row_knots in _row_knots(grid.sample_index[rows, 0], width, count):
+            samples = np.arange(row_knots[0], min(row_knots[0] + width, count))
+            expected = _through_knots(samples, row_knots, truth)
+            np.testing.assert_allclose(got[samples], expected, rtol=1e-9)
+    assert not np.allclose(strided[grid.valid], exact[grid.valid], rtol=1e-6)
+
+
+def test_the_sky_places_the_sun_and_moon_as_the_pass_finder_does(jinan1_stations, jinan):
+    # the sky's Moon has spline nodes 12 h apart, the pass finder's 3 h, and the sky's Sun and
+    # Moon share one precession-nutation frame on nodes 8 days apart (the tracks' own: 2 days):
+    # over a year they agree far below what the sky models resolve
+    from datetime import UTC, datetime
+
+    from planner.geometry.sky import MoonTrack, SunTrack, angular_separation_deg
+
+    station = jinan1_stations[0]
+    noise = SampleNoise([station], jinan, span_s=365 * 86400.0)
+    timebase = TimeBase(datetime(2026, 11, 20, tzinfo=UTC), 366 * 86400.0)
+    start = np.linspace(0.0, 365 * 86400.0, 5001)
+    sky = noise.pass_sky(timebase, start, start + 300.0, np.zeros(start.size, dtype=int))
+    position = noise.frames.position_km[0]
+    for placed, track in ((sky.moon, MoonTrack), (sky.sun, SunTrack)):
+        expected = track(timebase, -86400.0, 366 * 86400.0).direction(start, position)
+        assert angular_separation_deg(placed[:, 0], expected).max() < 1e-4

@@ -185,3 +185,35 @@ def test_per_sample_noise_through_the_windows_equals_one_noise_per_pass(jinan, s
     assert per_pass.secure_bits[0] > 0
     assert per_sample.secure_bits[0] == pytest.approx(per_pass.secure_bits[0], rel=1e-9)
     assert per_sample.cut_deg[0] == per_pass.cut_deg[0]
+
+
+@pytest.mark.parametrize("regular", [True, False])
+def test_segment_sums_equal_the_pieces_added_one_by_one(jinan, monkeypatch, regular):
+    """Every pair of neighbours of a pass, both at or above the minimum key elevation, adds
+    half its gap times the two samples' channel terms to the cut at or below its lower end:
+    added here pair by pair (three passes, one dipping below the minimum in its middle, a
+    per-sample Y0, sample blocks of 7 so passes and runs cross them)."""
+    from planner.key import blocks
+
+    rng = np.random.default_rng(5)
+    profiles = [pass_profile(m, horizon_deg=5.0, duration_s=60.0)[1] for m in (24.0, 47.0)]
+    dip = pass_profile(40.0, horizon_deg=5.0, duration_s=60.0)[1]
+    dip[25:33] = 8.0
+    elevation = np.concatenate([*profiles, dip])
+    codes = np.repeat([0, 1, 2], [p.size for p in (*profiles, dip)])
+    step = 1.0 if regular else rng.uniform(0.5, 1.5, size=elevation.size).cumsum()
+    eta = 10.0 ** -rng.uniform(3.0, 5.0, size=elevation.size)
+    y0 = 10.0 ** -rng.uniform(4.0, 6.0, size=elevation.size)
+    terms = channel_sums(eta, jinan.decoy_settings.mu, 1.0, y0, axis=None).stack()
+    t = step * np.arange(elevation.size) if regular else step
+    cuts = cut_elevations(jinan)
+    expected = np.zeros((3, cuts.size, terms.shape[1]))
+    for i in range(elevation.size - 1):
+        lower = min(elevation[i], elevation[i + 1])
+        if codes[i] == codes[i + 1] and lower >= jinan.min_key_elevation_deg:
+            cut = np.flatnonzero(cuts <= lower)[-1]
+            expected[codes[i], cut] += 0.5 * (t[i + 1] - t[i]) * (terms[i] + terms[i + 1])
+    monkeypatch.setattr(blocks, "CHUNK", 7)
+    pieces = blocks.segment_sums(codes, 1.0 if regular else t, elevation, eta, jinan, 3, y0)
+    assert expected[..., 0].any(axis=1).all()
+    np.testing.assert_allclose(pieces, expected, rtol=1e-12, atol=1e-15)

@@ -41,10 +41,10 @@ from sgp4.api import SGP4_ERRORS
 
 from planner.geometry.frames import (
     EARTH_ROTATION_RAD_S,
+    GM_EARTH_KM3_S2,
     SatellitePropagator,
     StationFrames,
     earth_fixed_acceleration,
-    rotate_into_earth_frame,
     sin_elevation_and_rates,
     topocentric,
 )
@@ -139,7 +139,8 @@ def _newton(refiner, lo, hi, guess, *, kind: str, target_sin=None, tolerance=Non
     tau : array
         The roots [s].
     r_itrs, v_itrs : (N, 3) arrays
-        The state at the roots: the last exact state carried over the last Newton step.
+        The state at the roots: the last exact state carried over the last Newton step (NaN
+        where ``refiner`` has no state to carry, as :class:`LocalOrbit`).
     sin_elevation : (N,) array
         sin(elevation) at the roots, carried over the last step by its Taylor expansion; NaN
         where the iterations stopped before converging.
@@ -182,12 +183,12 @@ def _newton(refiner, lo, hi, guess, *, kind: str, target_sin=None, tolerance=Non
         t_new = np.where(outside, 0.5 * (lo_a + hi_a), np.clip(t_new, lo_a, hi_a))
         lo[active], hi[active] = lo_a, hi_a
         t[active] = t_new
-        # carry the last exact state over the last (short) step by Taylor expansion: with
-        # steps below ~0.1 s the neglected jerk term is under a micrometre
-        dt = (t_new - ta)[:, None]
-        r_last[active] = r_a + v_a * dt + 0.5 * a_a * dt**2
-        v_last[active] = v_a + a_a * dt
-        dt = dt[:, 0]
+        dt = t_new - ta
+        if r_a is not None:
+            # carry the last exact state over the last (short) step by Taylor expansion: with
+            # steps below ~0.1 s the neglected jerk term is under a micrometre
+            r_last[active] = r_a + v_a * dt[:, None] + 0.5 * a_a * dt[:, None] ** 2
+            v_last[active] = v_a + a_a * dt[:, None]
         s_last[active] = s + s_dot * dt + 0.5 * s_ddot * dt**2
         active = active[~done]
     s_last[active] = np.nan
@@ -351,19 +352,30 @@ class LocalOrbit:
                                     ay - 2 * w * velocity[0] + w * w * y, a_in[2])
 
     def rates(self, tau, rows):
-        """sin(elevation) and its derivatives of the modelled motion, and the modelled state."""
-        dt = tau - self.tau0[rows]
-        angle = self.omega[rows] * dt
-        cos_a, sin_a = np.cos(angle)[:, None], np.sin(angle)[:, None]
-        radius = (self.radius[rows] + self.radial_rate[rows] * dt)[:, None]
-        p, q = self.p[rows], self.q[rows]
-        r_in = radius * (cos_a * p + sin_a * q)
-        v_in = (self.radial_rate[rows][:, None] * (cos_a * p + sin_a * q)
-                + (radius * self.omega[rows][:, None]) * (cos_a * q - sin_a * p))
-        r, v = rotate_into_earth_frame(r_in, v_in, EARTH_ROTATION_RAD_S * dt,
-                                       EARTH_ROTATION_RAD_S)
-        a = earth_fixed_acceleration(r, v)
-        return sin_elevation_and_rates(r, v, a, self.position[rows], self.up[rows]), r, v, a
+        """sin(elevation) and its derivatives of the modelled motion (the second one with a
+        two-body acceleration, as :func:`planner.geometry.frames.earth_fixed_acceleration`);
+        no state to carry (None for r, v and a)."""
+        (x, y, z), (vx, vy, vz) = self.motion(tau[:, None], rows)
+        x, y, z, vx, vy, vz = (c[:, 0] for c in (x, y, z, vx, vy, vz))
+        w = EARTH_ROTATION_RAD_S
+        pull = -GM_EARTH_KM3_S2 / (x * x + y * y + z * z) ** 1.5
+        ax = pull * x + 2 * w * vy + w * w * x
+        ay = pull * y - 2 * w * vx + w * w * y
+        az = pull * z
+        station, up = self.position[rows], self.up[rows]
+        rho = (x - station[:, 0], y - station[:, 1], z - station[:, 2])
+        rng = np.sqrt(rho[0] ** 2 + rho[1] ** 2 + rho[2] ** 2)
+        height = rho[0] * up[:, 0] + rho[1] * up[:, 1] + rho[2] * up[:, 2]
+        climb = vx * up[:, 0] + vy * up[:, 1] + vz * up[:, 2]
+        climb_rate = ax * up[:, 0] + ay * up[:, 1] + az * up[:, 2]
+        rng_dot = (rho[0] * vx + rho[1] * vy + rho[2] * vz) / rng
+        rng_ddot = (vx * vx + vy * vy + vz * vz + rho[0] * ax + rho[1] * ay + rho[2] * az
+                    - rng_dot**2) / rng
+        s = height / rng
+        s_dot = climb / rng - height * rng_dot / rng**2
+        s_ddot = (climb_rate / rng - 2 * climb * rng_dot / rng**2 - height * rng_ddot / rng**2
+                  + 2 * height * rng_dot**2 / rng**3)
+        return (s, s_dot, s_ddot), None, None, None
 
 
 def satellite_passes(propagator: SatellitePropagator, frames: StationFrames,

@@ -96,6 +96,26 @@ def _runs(mask_by_station: np.ndarray):
     return begins // (n + 1), begins % (n + 1), ends % (n + 1)
 
 
+_PRODUCT_BLOCK = 2048
+
+
+def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` for (S, 3) and (N, 3) arrays, (S, N), computed in blocks of
+    :data:`_PRODUCT_BLOCK` columns.
+
+    Each block's product is small enough for BLAS to run it on one thread and for the block
+    to stay in cache: measured on a 2-core machine shared with other jobs, the blocks took
+    2.3 ms for 50 stations and a year of grid samples where one product took 6-16 ms (its
+    threads waiting for each other and for memory).
+    """
+    out = np.empty((a.shape[0], b.shape[0]))
+    columns = np.ascontiguousarray(b.T)
+    for start in range(0, b.shape[0], _PRODUCT_BLOCK):
+        block = slice(start, start + _PRODUCT_BLOCK)
+        np.matmul(a, columns[:, block], out=out[:, block])
+    return out
+
+
 class _Refiner:
     """Newton iterations on the exact SGP4 geometry, vectorised over many windows."""
 
@@ -410,7 +430,7 @@ def satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
     cos_bound = np.cos(np.minimum(reach + rate_max * step / 2, np.pi))
 
     unit = np.where(ok[:, None], p, 0.0)
-    cos_psi = frames.unit_geocentric @ unit.T                       # (S, N)
+    cos_psi = _row_products(frames.unit_geocentric, unit)           # (S, N)
     near = (cos_psi >= cos_bound[:, None]) & ok[None, :]
     station, first, last = _runs(near)
     whole = (first > 0) & (last < grid.size - 1)                    # window fully on the grid

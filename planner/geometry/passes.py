@@ -143,18 +143,19 @@ def _describe(found, key, catalogue, sets, epoch_tau, propagator, frames, statio
               refraction) -> pd.DataFrame:
     station = found["station"].astype(int)
     set_index = found["set"].astype(int)
+    axes = (frames.position_km[station], frames.east[station], frames.north[station],
+            frames.up[station])
     events = {}
     for name in ("aos", "tca", "los"):
         r, v = found.get(f"r_{name}"), found.get(f"v_{name}")
         if r is None:
             r, v, _ = propagator.state(found[name], set_index)
-        az, el, rng, rng_rate = topocentric(r, v, frames.position_km[station], frames.east[station],
-                                            frames.north[station], frames.up[station])
+        az, el, rng, rng_rate = topocentric(r, v, *axes)
         events[name] = (np.degrees(az), np.degrees(el), rng, rng_rate, r, v)
     _, el_tca, rng_tca, rng_rate_tca, r_tca, v_tca = events["tca"]
     max_el = apparent_elevation_deg(el_tca, pressure[station]) if refraction else el_tca
     # the range minimum is a hair away from the elevation maximum: one Newton step on |rho|^2
-    rho = r_tca - frames.position_km[station]
+    rho = r_tca - axes[0]
     a = earth_fixed_acceleration(r_tca, v_tca)
     curvature = np.einsum("ij,ij->i", v_tca, v_tca) + np.einsum("ij,ij->i", rho, a)
     min_range = np.sqrt(np.maximum(rng_tca**2 - (rng_tca * rng_rate_tca) ** 2 / curvature, 0.0))

@@ -107,7 +107,7 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     # the Sun and Moon once for the whole period (passes may end up to a pass length after it)
     sun = SunTrack(timebase, tau_start, tau_end + _BODY_PAD_S)
     moon = MoonTrack(timebase, tau_start, tau_end + _BODY_PAD_S)
-    illumination = moon_illumination_track(sun, moon, tau_start, tau_end + _BODY_PAD_S)
+    illumination = _moon_illumination_track(sun, moon, tau_start, tau_end + _BODY_PAD_S)
     pieces = []
     for key in catalogue.satellites:
         sets = catalogue.sets(key)
@@ -189,7 +189,7 @@ _SEPARATION_TOLERANCE_S = 1e-5
 _SEPARATION_MAX_ITERATIONS = 50
 
 
-def moon_illumination_track(sun: BodyTrack, moon: BodyTrack, tau_start: float,
+def _moon_illumination_track(sun: BodyTrack, moon: BodyTrack, tau_start: float,
                             tau_end: float) -> CubicSpline:
     """The Moon's illuminated fraction over ``[tau_start, tau_end]`` as a cubic spline through
     its values every :data:`_ILLUMINATION_NODE_STEP_S` (:func:`moon_illuminated_fraction`).

@@ -261,11 +261,13 @@ def _closest_approach(local: LocalOrbit, position, aos, los, moon_aos, moon_los)
     time derivative are sampled at :data:`_SEPARATION_SAMPLES` evenly spaced times, rise and
     set included; the cubic through each pair of neighbouring samples' values and slopes
     (Hermite) places the interval's local maximum, if it has one, and Newton's method on the
-    derivative, with exact first and second derivatives of the model, finishes it: each step
-    is taken while the model is concave there, the step stays in the interval and is at least
-    :data:`_SEPARATION_TOLERANCE_S` (the line of sight turns at most ~1.5 deg/s: 1e-5 s is
-    ~1e-5 deg). The answer is the largest value met, samples included, so it is one the model
-    takes: the separation is never below the model's smallest one.
+    derivative, with exact first and second derivatives of the model, finishes it, halving
+    the interval instead where the model is not concave or the step would leave what is left
+    of it (flat separations far from the Moon are far from parabolas: the first step can
+    overshoot), until a step is below :data:`_SEPARATION_TOLERANCE_S` (the line of sight
+    turns at most ~1.5 deg/s: 1e-5 s is ~1e-5 deg). The answer is the largest value met,
+    samples included, so it is one the model takes: the separation is never below the
+    model's smallest one.
 
     Slopes matter where the Moon is far from the track (separations above ~80 deg), where
     cos(separation) is flat and the track's curvature gives it a maximum and a minimum inside
@@ -298,13 +300,19 @@ def _closest_approach(local: LocalOrbit, position, aos, los, moon_aos, moon_los)
             break
         value, slope, curvature = (a[:, 0] for a in rates(tau[:, None], rows, curvature=True))
         np.maximum.at(closest, rows, value)
+        # the maximum lies ahead where the separation still closes in, behind where it opens
+        ahead = slope > 0.0
+        lo, hi = np.where(ahead, tau, lo), np.where(ahead, hi, tau)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = -slope / curvature
-        # Newton's step, where the model is concave and the step stays in the interval
-        going = (curvature < 0.0) & (np.abs(step) >= _SEPARATION_TOLERANCE_S)
         stepped = tau + step
-        going &= (stepped > lo) & (stepped < hi)
-        rows, tau, lo, hi = rows[going], stepped[going], lo[going], hi[going]
+        # Newton's step where the model is concave and the step stays inside what is left of
+        # the interval; halving it where not (far from round, flat separations overshoot)
+        newton = (curvature < 0.0) & (stepped > lo) & (stepped < hi)
+        done = (newton & (np.abs(step) < _SEPARATION_TOLERANCE_S)) | (
+            hi - lo < _SEPARATION_TOLERANCE_S)
+        tau = np.where(newton, stepped, 0.5 * (lo + hi))
+        rows, tau, lo, hi = rows[~done], tau[~done], lo[~done], hi[~done]
     return closest
 
 

@@ -5,6 +5,8 @@
 * Each pass's smallest Moon separation against a brute-force scan of Skyfield's satellite and
   Moon directions every 0.25 s over the pass, also where the Moon is far below the track and
   cos(separation) has both a maximum and a minimum inside the pass.
+* The search for the closest approach against a dense scan of the same model, on passes
+  where the separation is flat and far from a parabola (the Moon ~90 deg from the track).
 * The Moon's Earth-fixed velocity against finite differences of its position, and the
   separation's derivatives (on which the search relies) against finite differences of the
   separation.
@@ -23,7 +25,7 @@ from skyfield.api import EarthSatellite, wgs84
 from planner.elements.elementsets import read_catalogue
 from planner.geometry.finder import LocalOrbit
 from planner.geometry.frames import SatellitePropagator, station_frames
-from planner.geometry.passes import _cos_separation_rates, find_passes
+from planner.geometry.passes import _closest_approach, _cos_separation_rates, find_passes
 from planner.geometry.sky import MoonTrack, SunTrack, _ephemeris, moon_illuminated_fraction
 from planner.io.resources import bundled_path
 from planner.mission.stations import Station
@@ -193,3 +195,45 @@ def test_separation_derivatives_match_finite_differences(micius_catalogue):
                                atol=1e-6 * np.abs(slope).max())
     np.testing.assert_allclose(curvature, (ahead - 2 * value + behind) / h**2, rtol=1e-4,
                                atol=1e-4 * np.abs(curvature).max())
+
+
+# two passes of a 500 km Walker satellite (WALKER-P2-S3 over G002 and WALKER-P3-S2 over G021 of
+# benchmarks/constellation.py): the state at culmination (tau = 0), the station, rise and set,
+# and the Moon's directions at rise and set, as find_passes hands them to the search
+_FLAT_SEPARATIONS = [
+    ([-429.0747164424941, -3024.013817199094, 6154.200389860014],
+     [-1.4836266849591153, 6.80854170373089, 3.2351449581406713],
+     [-243.71800783856776, -2777.056633427282, 5717.419256793918],
+     [-0.038107731959149786, -0.43422039577856386, 0.9000002492526527],
+     -179.14304764785263, 180.37776077624133,
+     [0.9256659980461359, 0.03266526393273366, 0.3769289596110333],
+     [0.9262626025203188, 0.009404749966907615, 0.3767613858270855]),
+    ([-6740.4724158623985, 999.5170413264078, 939.3567187899147],
+     [1.2465507203367399, 1.3155771513801746, 7.478322711238315],
+     [-6259.334435153356, 842.1795846194814, 887.0146361928453],
+     [-0.9813090849587954, 0.13203296390627728, 0.139999200781488],
+     -177.81976315986196, 177.58312301307774,
+     [0.22424185587231965, 0.9460954622669565, -0.2337070096355948],
+     [0.24778647110321847, 0.9401341930940794, -0.23398624684702757]),
+]
+
+
+@pytest.mark.parametrize("case", _FLAT_SEPARATIONS)
+def test_closest_moon_approach_matches_a_dense_scan_of_its_model(case):
+    """Separations of 86-92 deg, so flat that Newton's first step from the interval's cubic
+    overshoots the interval (the first pass), or with a maximum and a minimum of the
+    separation inside one interval (the second): the search must still find the smallest
+    separation the model takes, as 20,001 samples over the pass find it."""
+    r, v, station, up, aos, los, moon_aos, moon_los = (np.atleast_2d(np.asarray(x, dtype=float))
+                                                       for x in case)
+    local = LocalOrbit(np.zeros(1), r, v, station, up)
+    found = np.degrees(np.arccos(_closest_approach(local, station, aos[0], los[0], moon_aos,
+                                                   moon_los)[0]))
+    tau = np.linspace(aos[0, 0], los[0, 0], 20001)[None, :]
+    rate = (moon_los - moon_aos) / (los - aos)
+    moon = tuple(moon_aos[:, [k]] + (tau - aos) * rate[:, [k]] for k in range(3))
+    cos = _cos_separation_rates(local.motion(tau), tuple(station[:, [k]] for k in range(3)),
+                                moon, tuple(rate[:, [k]] for k in range(3)))[0]
+    scanned = np.degrees(np.arccos(cos.max()))
+    assert 80.0 < scanned < 95.0
+    assert found == pytest.approx(scanned, abs=1e-6)

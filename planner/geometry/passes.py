@@ -272,8 +272,10 @@ def _closest_approach(local: LocalOrbit, position, aos, los, moon_aos, moon_los)
     Slopes matter where the Moon is far from the track (separations above ~80 deg), where
     cos(separation) is flat and the track's curvature gives it a maximum and a minimum inside
     one pass: four samples with slopes found every maximum a dense scan (601 samples and a
-    golden-section search) found on a year of 100 stations, to 1e-9 deg; three missed some by
-    up to 0.07 deg.
+    golden-section search) found on a year of 100 stations, to 1e-9 deg (three samples, with
+    Newton's method as first written, missed some by up to 0.07 deg); on a year of the
+    24-satellite constellation of ``benchmarks/constellation.py`` (1.33 million passes, 301
+    samples) the result was nowhere more than 2e-8 deg above the scan's.
     """
     span = np.where(los > aos, los - aos, 1.0)
     drift = (moon_los - moon_aos) / span[:, None]

@@ -103,16 +103,17 @@ def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b.T`` for (S, 3) and (N, 3) arrays, (S, N), computed in blocks of
     :data:`_PRODUCT_BLOCK` columns.
 
-    Each block's product is small enough for BLAS to run it on one thread and for the block
-    to stay in cache: measured on a 2-core machine shared with other jobs, the blocks took
-    2.3 ms for 50 stations and a year of grid samples where one product took 6-16 ms (its
-    threads waiting for each other and for memory).
+    ``numpy.einsum`` (its own loops, one thread) rather than BLAS: on a 2-core machine shared
+    with other jobs BLAS's threads waited for each other, and its product over a year of grid
+    samples took 6-16 ms for 50 stations and up to 0.3 s for 200 (blocks of columns too);
+    einsum's took 3-4 ms for 50, and each block's result stays in cache for the comparison
+    that follows.
     """
     out = np.empty((a.shape[0], b.shape[0]))
     columns = np.ascontiguousarray(b.T)
     for start in range(0, b.shape[0], _PRODUCT_BLOCK):
         block = slice(start, start + _PRODUCT_BLOCK)
-        np.matmul(a, columns[:, block], out=out[:, block])
+        np.einsum("sk,kn->sn", a, columns[:, block], out=out[:, block])
     return out
 
 
@@ -347,8 +348,9 @@ class LocalOrbit:
         angle = omega * dt
         cos_a, sin_a = np.cos(angle), np.sin(angle)
         radius = column(self.radius) + radial_rate * dt
-        outward = [cos_a * column(self.p[:, k]) + sin_a * column(self.q[:, k]) for k in range(3)]
-        along = [cos_a * column(self.q[:, k]) - sin_a * column(self.p[:, k]) for k in range(3)]
+        p, q = self.p[rows], self.q[rows]        # one gather each, then column views
+        outward = [cos_a * p[:, k:k + 1] + sin_a * q[:, k:k + 1] for k in range(3)]
+        along = [cos_a * q[:, k:k + 1] - sin_a * p[:, k:k + 1] for k in range(3)]
         speed = radius * omega
         r_in = [radius * u for u in outward]
         v_in = [radial_rate * u + speed * w for u, w in zip(outward, along, strict=True)]

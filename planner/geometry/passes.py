@@ -281,14 +281,13 @@ def _closest_approach(local: LocalOrbit, position, aos, los, moon_aos, moon_los)
     drift = (moon_los - moon_aos) / span[:, None]
 
     def rates(tau, rows, curvature=False):
-        def column(values, k):
-            return values[rows, k][:, None]
-
+        # one gather per array, then column views
+        start, rate, station = moon_aos[rows], drift[rows], position[rows]
         since = tau - aos[rows][:, None]
-        moon = tuple(column(moon_aos, k) + since * column(drift, k) for k in range(3))
+        moon = tuple(start[:, k:k + 1] + since * rate[:, k:k + 1] for k in range(3))
         return _cos_separation_rates(local.motion(tau, rows, acceleration=curvature),
-                                     tuple(column(position, k) for k in range(3)), moon,
-                                     tuple(column(drift, k) for k in range(3)))
+                                     tuple(station[:, k:k + 1] for k in range(3)), moon,
+                                     tuple(rate[:, k:k + 1] for k in range(3)))
 
     count = _SEPARATION_SAMPLES
     times = aos[:, None] + (los - aos)[:, None] * np.linspace(0.0, 1.0, count)

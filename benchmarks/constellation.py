@@ -8,8 +8,8 @@ Targets (issue "Constellations at scale"), printed, never asserted:
    satellite-station pairs. The loop is timed on a sample of pairs and scaled to all 1,200
    (its cost is the same for every pair to within a few per cent: one call per pair, 20 samples
    per orbit); the pass counts of the sampled pairs are compared. The ratio of CPU times is
-   printed too: both sides run on one core, so it stretches less than the wall clock's when
-   other jobs load the machine.
+   printed too: both sides run on one core (but for BLAS threads in the ephemeris set-up), so
+   it stretches less than the wall clock's when other jobs load the machine.
 2. Dask with 2 local workers >= 1.6x faster than in-process on this 2-core machine. Other jobs
    share the machine, so the load average is printed beside every time.
 3. Peak memory per Dask worker < 2 GB (``ru_maxrss`` of each worker process).
@@ -312,7 +312,7 @@ def main() -> None:
         print(f"    ratio {ratio:.0f}x  target >= 50x: {'met' if ratio >= 50 else 'NOT met'}")
         cpu_ratio = cpu_seconds.mean() * n_sat * n_sta / ours_cpu
         print(f"    CPU times: {cpu_seconds.mean():.3f} s per pair against {ours_cpu:.2f} s, "
-              f"ratio {cpu_ratio:.0f}x (both on one core: less stretched by other jobs' load)")
+              f"ratio {cpu_ratio:.0f}x (less stretched by other jobs' load than the wall clock's)")
         mine = our_counts(table, chosen, catalogue)
         print(f"    passes on the sampled pairs: Skyfield {sum(counts)}, qkdplan {sum(mine)}"
               f"{'' if mine == counts else ' (differ: a pass in progress at the start)'}")

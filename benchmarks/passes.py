@@ -11,8 +11,9 @@ threshold are too close to call and are left out of the comparison). Times are t
 ``--repeat`` runs of ours and one run of Skyfield's (it is the slow side). Our peak memory is
 measured with tracemalloc, which sees numpy's allocations. Beside the wall-clock ratio (the
 target's) the ratio of CPU times is printed, with the load average: on a machine shared with
-other jobs the wall clock of either side stretches with the load, while both sides run on one
-core and their CPU times stretch far less.
+other jobs the wall clock of either side stretches with the load, their CPU times far less.
+Both run on one core but for numpy's BLAS, which may give the ephemeris set-up a second
+thread: for the small case (a) on an idle machine our CPU time can exceed our wall time.
 
 Run:  python benchmarks/passes.py [--quick] [--repeat N] [--cases a,b,c]
 """

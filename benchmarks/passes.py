@@ -9,7 +9,11 @@ Skyfield is called once per satellite and station, as its API requires. Both fin
 each station's 15 deg minimum; the pass sets are compared (passes peaking within 0.01 deg of the
 threshold are too close to call and are left out of the comparison). Times are the best of
 ``--repeat`` runs of ours and one run of Skyfield's (it is the slow side). Our peak memory is
-measured with tracemalloc, which sees numpy's allocations.
+measured with tracemalloc, which sees numpy's allocations. Beside the wall-clock ratio (the
+target's) the ratio of CPU times is printed, with the load average: on a machine shared with
+other jobs the wall clock of either side stretches with the load, their CPU times far less.
+Both run on one core but for numpy's BLAS, which may give the ephemeris set-up a second
+thread: for the small case (a) on an idle machine our CPU time can exceed our wall time.
 
 Run:  python benchmarks/passes.py [--quick] [--repeat N] [--cases a,b,c]
 """
@@ -17,6 +21,7 @@ Run:  python benchmarks/passes.py [--quick] [--repeat N] [--cases a,b,c]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -67,7 +72,7 @@ def skyfield_passes(catalogue: Catalogue, stations, start, end) -> tuple[float, 
         satellites.append(EarthSatellite(s.line1, s.line2, s.name, ts))
     topos = [wgs84.latlon(s.latitude_deg, s.longitude_deg, s.altitude_m) for s in stations]
     count = 0
-    begin = time.perf_counter()
+    begin, begin_cpu = time.perf_counter(), time.process_time()
     for satellite in satellites:
         for station, place in zip(stations, topos, strict=True):
             times, events = satellite.find_events(place, t0, t1,
@@ -79,15 +84,16 @@ def skyfield_passes(catalogue: Catalogue, stations, start, end) -> tuple[float, 
             if len(culminations):
                 peak = (satellite - place).at(culminations).altaz()[0].degrees
                 count += int(np.sum(peak > station.min_elevation_deg + 0.01))
-    return time.perf_counter() - begin, count
+    return time.perf_counter() - begin, time.process_time() - begin_cpu, count
 
 
 def our_passes(catalogue, stations, start, end, repeat: int):
-    best = np.inf
+    best = best_cpu = np.inf
     for _ in range(repeat):
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         table = find_passes(catalogue, stations, start, end)
         best = min(best, time.perf_counter() - begin)
+        best_cpu = min(best_cpu, time.process_time() - begin_cpu)
     tracemalloc.start()
     find_passes(catalogue, stations, start, end)
     _, peak = tracemalloc.get_traced_memory()
@@ -100,13 +106,14 @@ def our_passes(catalogue, stations, start, end, repeat: int):
     inside = ((table["tca_utc"] >= pd.Timestamp(start) + EDGE)
               & (table["tca_utc"] < pd.Timestamp(end) - EDGE)).to_numpy()
     count = int(np.sum((table["max_elevation_deg"].to_numpy() > limit) & inside))
-    return best, count, peak / 2**20
+    return best, best_cpu, count, peak / 2**20
 
 
 def run_case(label, catalogue, stations, days, repeat, target=None):
     start, end = START, START + timedelta(days=days)
-    ours_s, ours_n, peak_mb = our_passes(catalogue, stations, start, end, repeat)
-    theirs_s, theirs_n = skyfield_passes(catalogue, stations, start, end)
+    ours_s, ours_cpu, ours_n, peak_mb = our_passes(catalogue, stations, start, end, repeat)
+    load = os.getloadavg()[0]
+    theirs_s, theirs_cpu, theirs_n = skyfield_passes(catalogue, stations, start, end)
     ratio = theirs_s / ours_s
     verdict = "" if target is None else (f"  target >= {target}x: "
                                          f"{'met' if ratio >= target else 'NOT met'}")
@@ -114,6 +121,9 @@ def run_case(label, catalogue, stations, days, repeat, target=None):
           f"skyfield find_events {theirs_s:.2f} s ({theirs_n} passes), "
           f"qkdplan {ours_s:.3f} s ({ours_n} passes), ratio {ratio:.1f}x, "
           f"our peak memory {peak_mb:.0f} MB{verdict}")
+    print(f"    CPU: find_events {theirs_cpu:.2f} s, qkdplan {ours_cpu:.3f} s, ratio "
+          f"{theirs_cpu / ours_cpu:.1f}x; load {load:.2f} then {os.getloadavg()[0]:.2f} "
+          f"(1 min, {os.cpu_count()} cores)")
     if ours_n != theirs_n:
         print(f"    pass sets differ in size: {ours_n} vs {theirs_n}")
 

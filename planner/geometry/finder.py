@@ -41,10 +41,10 @@ from sgp4.api import SGP4_ERRORS
 
 from planner.geometry.frames import (
     EARTH_ROTATION_RAD_S,
+    GM_EARTH_KM3_S2,
     SatellitePropagator,
     StationFrames,
     earth_fixed_acceleration,
-    rotate_into_earth_frame,
     sin_elevation_and_rates,
     topocentric,
 )
@@ -96,6 +96,27 @@ def _runs(mask_by_station: np.ndarray):
     return begins // (n + 1), begins % (n + 1), ends % (n + 1)
 
 
+_PRODUCT_BLOCK = 2048
+
+
+def _row_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` for (S, 3) and (N, 3) arrays, (S, N), computed in blocks of
+    :data:`_PRODUCT_BLOCK` columns.
+
+    ``numpy.einsum`` (its own loops, one thread) rather than BLAS: on a 2-core machine shared
+    with other jobs BLAS's threads waited for each other, and its product over a year of grid
+    samples took 6-16 ms for 50 stations and up to 0.3 s for 200 (blocks of columns too);
+    einsum's took 3-4 ms for 50, and each block's result stays in cache for the comparison
+    that follows.
+    """
+    out = np.empty((a.shape[0], b.shape[0]))
+    columns = np.ascontiguousarray(b.T)
+    for start in range(0, b.shape[0], _PRODUCT_BLOCK):
+        block = slice(start, start + _PRODUCT_BLOCK)
+        np.einsum("sk,kn->sn", a, columns[:, block], out=out[:, block])
+    return out
+
+
 class _Refiner:
     """Newton iterations on the exact SGP4 geometry, vectorised over many windows."""
 
@@ -139,7 +160,8 @@ def _newton(refiner, lo, hi, guess, *, kind: str, target_sin=None, tolerance=Non
     tau : array
         The roots [s].
     r_itrs, v_itrs : (N, 3) arrays
-        The state at the roots: the last exact state carried over the last Newton step.
+        The state at the roots: the last exact state carried over the last Newton step (NaN
+        where ``refiner`` has no state to carry, as :class:`LocalOrbit`).
     sin_elevation : (N,) array
         sin(elevation) at the roots, carried over the last step by its Taylor expansion; NaN
         where the iterations stopped before converging.
@@ -182,12 +204,12 @@ def _newton(refiner, lo, hi, guess, *, kind: str, target_sin=None, tolerance=Non
         t_new = np.where(outside, 0.5 * (lo_a + hi_a), np.clip(t_new, lo_a, hi_a))
         lo[active], hi[active] = lo_a, hi_a
         t[active] = t_new
-        # carry the last exact state over the last (short) step by Taylor expansion: with
-        # steps below ~0.1 s the neglected jerk term is under a micrometre
-        dt = (t_new - ta)[:, None]
-        r_last[active] = r_a + v_a * dt + 0.5 * a_a * dt**2
-        v_last[active] = v_a + a_a * dt
-        dt = dt[:, 0]
+        dt = t_new - ta
+        if r_a is not None:
+            # carry the last exact state over the last (short) step by Taylor expansion: with
+            # steps below ~0.1 s the neglected jerk term is under a micrometre
+            r_last[active] = r_a + v_a * dt[:, None] + 0.5 * a_a * dt[:, None] ** 2
+            v_last[active] = v_a + a_a * dt[:, None]
         s_last[active] = s + s_dot * dt + 0.5 * s_ddot * dt**2
         active = active[~done]
     s_last[active] = np.nan
@@ -297,39 +319,85 @@ class LocalOrbit:
         self.position = station_position
         self.up = up
 
-    def position_components_km(self, tau):
-        """Modelled Earth-fixed position [km] of every row at its own times: a tuple of the x,
-        y and z components, each shaped like ``tau``, (N,) or (N, K).
+    def motion(self, tau, rows=slice(None), *, acceleration=False):
+        """Modelled Earth-fixed position [km], velocity [km/s] and, if asked, acceleration
+        [km/s^2] of ``rows`` at their own times: the model's exact derivatives (the inertial
+        arc's, then the rotating frame's Coriolis and centrifugal terms).
 
-        Component arrays of all rows at once, without the (N, 3) copies that fancy indexing
-        makes: several times faster where a search evaluates the position many times.
+        Parameters
+        ----------
+        tau : (M, K) array
+            Times [s], K of them for each of the M rows.
+        rows : (M,) int array or slice
+            Which of the model's rows (all by default).
+        acceleration : bool
+            Also return the acceleration.
+
+        Returns
+        -------
+        tuple of tuples
+            ``(x, y, z), (vx, vy, vz)`` and, if asked, ``(ax, ay, az)``: components, each
+            (M, K). Component arrays, without the (M, K, 3) copies a vector layout makes, are
+            several times faster where a search evaluates the motion many times.
         """
-        tau = np.asarray(tau, dtype=float)
-        column = (slice(None),) + (None,) * (tau.ndim - 1)
-        dt = tau - self.tau0[column]
-        angle = self.omega[column] * dt
+        def column(values):
+            return values[rows][:, None]
+
+        dt = tau - column(self.tau0)
+        omega, radial_rate = column(self.omega), column(self.radial_rate)
+        angle = omega * dt
         cos_a, sin_a = np.cos(angle), np.sin(angle)
-        radius = self.radius[column] + self.radial_rate[column] * dt
-        x, y, z = (radius * (cos_a * self.p[:, k][column] + sin_a * self.q[:, k][column])
-                   for k in range(3))
+        radius = column(self.radius) + radial_rate * dt
+        p, q = self.p[rows], self.q[rows]        # one gather each, then column views
+        outward = [cos_a * p[:, k:k + 1] + sin_a * q[:, k:k + 1] for k in range(3)]
+        along = [cos_a * q[:, k:k + 1] - sin_a * p[:, k:k + 1] for k in range(3)]
+        speed = radius * omega
+        r_in = [radius * u for u in outward]
+        v_in = [radial_rate * u + speed * w for u, w in zip(outward, along, strict=True)]
         turn = EARTH_ROTATION_RAD_S * dt
         cos_t, sin_t = np.cos(turn), np.sin(turn)
-        return cos_t * x + sin_t * y, cos_t * y - sin_t * x, z
+        w = EARTH_ROTATION_RAD_S
+
+        def earth_fixed(vector):
+            return cos_t * vector[0] + sin_t * vector[1], cos_t * vector[1] - sin_t * vector[0]
+
+        x, y = earth_fixed(r_in)
+        vx, vy = earth_fixed(v_in)
+        position = (x, y, r_in[2])
+        velocity = (vx + w * y, vy - w * x, v_in[2])
+        if not acceleration:
+            return position, velocity
+        a_in = [(2.0 * radial_rate * omega) * v - (speed * omega) * u
+                for u, v in zip(outward, along, strict=True)]
+        ax, ay = earth_fixed(a_in)
+        return position, velocity, (ax + 2 * w * velocity[1] + w * w * x,
+                                    ay - 2 * w * velocity[0] + w * w * y, a_in[2])
 
     def rates(self, tau, rows):
-        """sin(elevation) and its derivatives of the modelled motion, and the modelled state."""
-        dt = tau - self.tau0[rows]
-        angle = self.omega[rows] * dt
-        cos_a, sin_a = np.cos(angle)[:, None], np.sin(angle)[:, None]
-        radius = (self.radius[rows] + self.radial_rate[rows] * dt)[:, None]
-        p, q = self.p[rows], self.q[rows]
-        r_in = radius * (cos_a * p + sin_a * q)
-        v_in = (self.radial_rate[rows][:, None] * (cos_a * p + sin_a * q)
-                + (radius * self.omega[rows][:, None]) * (cos_a * q - sin_a * p))
-        r, v = rotate_into_earth_frame(r_in, v_in, EARTH_ROTATION_RAD_S * dt,
-                                       EARTH_ROTATION_RAD_S)
-        a = earth_fixed_acceleration(r, v)
-        return sin_elevation_and_rates(r, v, a, self.position[rows], self.up[rows]), r, v, a
+        """sin(elevation) and its derivatives of the modelled motion (the second one with a
+        two-body acceleration, as :func:`planner.geometry.frames.earth_fixed_acceleration`);
+        no state to carry (None for r, v and a)."""
+        (x, y, z), (vx, vy, vz) = self.motion(tau[:, None], rows)
+        x, y, z, vx, vy, vz = (c[:, 0] for c in (x, y, z, vx, vy, vz))
+        w = EARTH_ROTATION_RAD_S
+        pull = -GM_EARTH_KM3_S2 / (x * x + y * y + z * z) ** 1.5
+        ax = pull * x + 2 * w * vy + w * w * x
+        ay = pull * y - 2 * w * vx + w * w * y
+        az = pull * z
+        station, up = self.position[rows], self.up[rows]
+        rho = (x - station[:, 0], y - station[:, 1], z - station[:, 2])
+        rng = np.sqrt(rho[0] ** 2 + rho[1] ** 2 + rho[2] ** 2)
+        height = rho[0] * up[:, 0] + rho[1] * up[:, 1] + rho[2] * up[:, 2]
+        climb = vx * up[:, 0] + vy * up[:, 1] + vz * up[:, 2]
+        climb_rate = ax * up[:, 0] + ay * up[:, 1] + az * up[:, 2]
+        rng_dot = (rho[0] * vx + rho[1] * vy + rho[2] * vz) / rng
+        rng_ddot = (vx * vx + vy * vy + vz * vz + rho[0] * ax + rho[1] * ay + rho[2] * az
+                    - rng_dot**2) / rng
+        s = height / rng
+        s_dot = climb / rng - height * rng_dot / rng**2
+        s_ddot = (climb_rate / rng - 2 * climb * rng_dot / rng**2 - height * rng_ddot / rng**2
+                  + 2 * height * rng_dot**2 / rng**3)
+        return (s, s_dot, s_ddot), None, None, None
 
 
 def satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
@@ -364,7 +432,7 @@ def satellite_passes(propagator: SatellitePropagator, frames: StationFrames,
     cos_bound = np.cos(np.minimum(reach + rate_max * step / 2, np.pi))
 
     unit = np.where(ok[:, None], p, 0.0)
-    cos_psi = frames.unit_geocentric @ unit.T                       # (S, N)
+    cos_psi = _row_products(frames.unit_geocentric, unit)           # (S, N)
     near = (cos_psi >= cos_bound[:, None]) & ok[None, :]
     station, first, last = _runs(near)
     whole = (first > 0) & (last < grid.size - 1)                    # window fully on the grid

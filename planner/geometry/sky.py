@@ -22,6 +22,7 @@ import numpy as np
 from skyfield.api import Loader
 from skyfield.earthlib import earth_rotation_angle
 
+from planner.geometry.frames import rotate_into_earth_frame
 from planner.geometry.spline import CubicSpline
 from planner.timebase import SECONDS_PER_DAY, TimeBase
 
@@ -31,6 +32,9 @@ SUN_NODE_STEP_S = 2 * SECONDS_PER_DAY
 MOON_NODE_STEP_S = 3 * 3600.0
 """Spline node spacing for the Moon [s]: it moves ~13 deg a day and its distance changes by
 ~10% in two weeks; 3 h nodes keep the spline error below 1e-4 deg (tested)."""
+
+_ERA_RATE_RAD_S = 2 * np.pi * 1.00273781191135448 / SECONDS_PER_DAY
+"""Rate of the Earth rotation angle [rad per UT1 second] (IAU 2000 Resolution B1.8)."""
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +99,20 @@ class BodyTrack:
         cos_g, sin_g = np.cos(gast), np.sin(gast)
         return np.stack([cos_g * p[..., 0] + sin_g * p[..., 1],
                          -sin_g * p[..., 0] + cos_g * p[..., 1], p[..., 2]], axis=-1)
+
+    def earth_fixed_motion(self, tau) -> tuple[np.ndarray, np.ndarray]:
+        """Geocentric Earth-fixed position [km] and velocity relative to the rotating Earth
+        [km/s], (N, 3) each, at ``tau``: :meth:`position_km` and its time derivative.
+
+        The rotation's rate is the Earth rotation angle's (IAU 2000, per UT1 second, taken as
+        a TAI second: 1e-8 apart) plus the interpolated drift of GAST - ERA.
+        """
+        tau = np.asarray(tau, dtype=float)
+        whole, fraction = self._timebase.ut1_jd(tau)
+        gast_minus_era, drift = self._gast_minus_era.value_and_slope(tau)
+        gast = 2 * np.pi * earth_rotation_angle(whole, fraction) + gast_minus_era
+        position, velocity = self._position.value_and_slope(tau)
+        return rotate_into_earth_frame(position, velocity, gast, _ERA_RATE_RAD_S + drift)
 
     def direction(self, tau, station_position) -> np.ndarray:
         """Topocentric unit vector towards the body, Earth-fixed, (N, 3).

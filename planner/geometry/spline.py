@@ -113,7 +113,11 @@ class CubicSpline:
         c3 = (slopes[:-1] + slopes[1:] - 2.0 * slope) / h**2
         self.x = x
         self._trailing_shape = y.shape[1:]
-        self._coefficients = np.stack([values[:-1], slopes[:-1], c2, c3])  # (4, n-1, m)
+        # piece-major, so that looking up the pieces of many points gathers whole rows
+        self._coefficients = np.stack([values[:-1], slopes[:-1], c2, c3], axis=1)  # (n-1, 4, m)
+        # evenly spaced nodes (the Sun's and the Moon's) are found by arithmetic, not a search
+        self._step = float(dx[0])
+        self._evenly_spaced = bool(np.all(np.abs(dx - self._step) <= 1e-9 * self._step))
 
     @staticmethod
     def _node_slopes(x: np.ndarray, dx: np.ndarray, slope: np.ndarray) -> np.ndarray:
@@ -168,10 +172,7 @@ class CubicSpline:
         if nu not in (0, 1, 2, 3):
             raise ValueError(f"derivative order must be 0 to 3, not {nu}")
         x_new = np.asarray(x_new, dtype=float)
-        flat = x_new.reshape(-1)
-        piece = np.clip(np.searchsorted(self.x, flat, side="right") - 1, 0, len(self.x) - 2)
-        t = (flat - self.x[piece])[:, None]
-        c0, c1, c2, c3 = self._coefficients[:, piece]
+        t, (c0, c1, c2, c3) = self._pieces(x_new)
         if nu == 0:
             result = c0 + t * (c1 + t * (c2 + t * c3))
         elif nu == 1:
@@ -181,3 +182,40 @@ class CubicSpline:
         else:
             result = 6.0 * c3 + 0.0 * t
         return result.reshape(x_new.shape + self._trailing_shape)
+
+    def value_and_slope(self, x_new) -> tuple[np.ndarray, np.ndarray]:
+        """The spline and its first derivative at ``x_new``, sharing one look-up of the pieces.
+
+        Returns
+        -------
+        value, slope : ndarray, shape ``x_new.shape + y.shape[1:]``
+            As ``self(x_new)`` and ``self(x_new, 1)`` [y unit, y unit / x unit].
+        """
+        x_new = np.asarray(x_new, dtype=float)
+        t, (c0, c1, c2, c3) = self._pieces(x_new)
+        value = c0 + t * (c1 + t * (c2 + t * c3))
+        slope = c1 + t * (2.0 * c2 + t * (3.0 * c3))
+        shape = x_new.shape + self._trailing_shape
+        return value.reshape(shape), slope.reshape(shape)
+
+    def _pieces(self, x_new: np.ndarray):
+        """Offsets from the start of each point's piece, (P, 1), and that piece's four
+        coefficient rows, each (P, m), for the P points of ``x_new`` flattened.
+
+        A point on a node belongs to the piece that starts there (``searchsorted``'s
+        ``side="right"``); points outside the nodes to the end pieces.
+        """
+        flat = x_new.reshape(-1)
+        last = len(self.x) - 2
+        if self._evenly_spaced:
+            guess = np.floor((flat - self.x[0]) / self._step)
+            piece = np.clip(np.nan_to_num(guess, nan=0.0), 0, last).astype(np.intp)
+            # rounding can put a point next to a node in the neighbouring piece: one step back or
+            # on corrects it, which makes the pieces exactly those of the search
+            piece -= (flat < self.x[piece]) & (piece > 0)
+            piece += (flat >= self.x[piece + 1]) & (piece < last)
+        else:
+            piece = np.clip(np.searchsorted(self.x, flat, side="right") - 1, 0, last)
+        t = (flat - self.x[piece])[:, None]
+        rows = self._coefficients[piece]
+        return t, (rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])

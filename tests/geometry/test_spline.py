@@ -4,6 +4,9 @@
   outside the nodes: values and first to third derivatives against
   ``scipy.interpolate.CubicSpline(x, y, axis=0)`` (hypothesis).
 * A year of the Moon's 3-hour nodes against SciPy.
+* Evenly spaced nodes (whose pieces are found by arithmetic, not a search): values and
+  derivatives against SciPy, on the nodes too, where the third derivative jumps.
+* ``value_and_slope`` against SciPy's value and first derivative.
 * The tridiagonal solver (Thomas algorithm as prefix scans) against a dense solve.
 * A not-a-knot spline reproduces any cubic polynomial exactly: checked against the polynomial
   and its derivatives by hand.
@@ -74,6 +77,33 @@ def test_matches_scipy_over_a_year_of_moon_nodes():
         np.testing.assert_allclose(CubicSpline(x, y)(x_new, nu),
                                    ScipyCubicSpline(x, y, axis=0)(x_new, nu),
                                    rtol=0, atol=1e-12 / 10800.0**nu)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 60), st.floats(-1e7, 1e7), st.floats(1e-3, 1e4), st.integers(0, 2**32 - 1),
+       st.integers(0, 3))
+def test_evenly_spaced_nodes_match_scipy(n, origin, step, seed, nu):
+    """Nodes as the Sun's and Moon's tracks make them, ``k * step``: points on every node (the
+    third derivative jumps there, so the piece must be the search's) and in between."""
+    x = (np.floor(origin / step) + np.arange(n)) * step
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=(n, 3))
+    x_new = np.concatenate([x, rng.uniform(x[0] - step, x[-1] + step, 50),
+                            np.nextafter(x, -np.inf), np.nextafter(x, np.inf)])
+    expected = ScipyCubicSpline(x, y, axis=0)(x_new, nu)
+    scale = np.max(np.abs(y)) / step**nu
+    np.testing.assert_allclose(CubicSpline(x, y)(x_new, nu), expected, rtol=1e-9,
+                               atol=1e-9 * scale)
+
+
+def test_value_and_slope_match_scipy():
+    x = np.array([0.0, 0.7, 1.5, 3.0, 3.2, 5.0, 8.0])
+    y = np.random.default_rng(3).normal(size=(x.size, 2))
+    x_new = np.linspace(-1.0, 9.0, 41).reshape(1, 41)
+    value, slope = CubicSpline(x, y).value_and_slope(x_new)
+    reference = ScipyCubicSpline(x, y, axis=0)
+    np.testing.assert_allclose(value, reference(x_new), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(slope, reference(x_new, 1), rtol=1e-12, atol=1e-12)
 
 
 def test_reproduces_a_cubic_exactly():

@@ -120,9 +120,11 @@ class _Checker:
         rows = self.kt.loc[self.plan.passes.index]
         for sat, grp in rows.groupby("satellite"):
             grp = grp.sort_values("aos_utc")
-            aos = grp["aos_utc"].to_numpy()
-            los = grp["los_utc"].to_numpy()
-            free = (aos[1:] - los[:-1]) / np.timedelta64(1, "s")
+            # as DatetimeIndex: a tz-aware column's to_numpy() is an array of Timestamp
+            # objects, whose differences numpy before 2.4 cannot divide by a timedelta64
+            aos = pd.DatetimeIndex(grp["aos_utc"])
+            los = pd.DatetimeIndex(grp["los_utc"])
+            free = np.asarray((aos[1:] - los[:-1]).total_seconds())
             for i in np.flatnonzero(free < self.gap - 1e-6):
                 self.fail(f"satellite {sat}: passes {grp.index[i]} and {grp.index[i + 1]} "
                           f"overlap or leave less than the {self.gap:g} s gap")

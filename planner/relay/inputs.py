@@ -216,12 +216,15 @@ def _period(key_table: pd.DataFrame, start, end) -> tuple[pd.Timestamp, pd.Times
 
 def _candidates(key_table: pd.DataFrame, t0, t1, cut: float, off: set) -> pd.DataFrame:
     table = key_table.copy()
-    table["night_date"] = night_dates(table["tca_utc"], cut)
+    nights = night_dates(table["tca_utc"], cut)
+    table["night_date"] = nights
     key = pd.to_numeric(table["expected_secure_bits"], errors="coerce").fillna(0.0)
     keep = (table["night"].astype(bool) & (key > 0)
             & (table["aos_utc"] >= t0) & (table["los_utc"] <= t1))
     if off:
-        pairs = list(zip(table["station"].astype(str), table["night_date"], strict=True))
+        # the dates as numpy's datetime64[D], as in ``off``: the column gives Timestamps,
+        # which hash like numpy's dates in recent numpy only (not 1.26), so ``in off`` missed them
+        pairs = list(zip(table["station"].astype(str), nights, strict=True))
         keep &= np.array([p not in off for p in pairs], bool)
     return table[keep.to_numpy(bool)]
 

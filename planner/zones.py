@@ -115,7 +115,7 @@ def local_cells(times: Iterable[datetime], zone: tzinfo | None, fmt: str = "%H:%
         :meth:`~datetime.datetime.strftime` format of each.
     row_dates : iterable of datetime.date, optional
         The date each time's row shows (a night sheet's night, which runs past midnight): a
-        time on a later local date says so, ``01:10:00 +1d``.
+        time on another local date says so, ``01:10:00 +1d`` (``19:00:00 -1d`` west of UTC).
     """
     local = [_in_zone(t, zone) for t in times]
     labels = zone_labels(local, zone)
@@ -135,9 +135,10 @@ def local_dates(times: Iterable[datetime], zone: tzinfo | None, fmt: str = "%a %
 
 
 def _later_day(day: date, first: date) -> str:
-    """`` +Nd`` when ``day`` is after ``first``, else nothing."""
+    """`` +Nd`` when ``day`` is after ``first``, `` -Nd`` before it (a night dated in UTC
+    seen from west of it), else nothing."""
     days = (day - first).days
-    return f" +{days}d" if days > 0 else ""
+    return f" {days:+d}d" if days else ""
 
 
 def _span_parts(times: Sequence[datetime], zone: tzinfo | None, formats: Sequence[str]

@@ -154,3 +154,11 @@ def test_zone_title(labels, name, title):
 
 def test_zone_names():
     assert [zone_name(z) for z in (None, UTC, LONDON)] == ["UTC", "UTC", "Europe/London"]
+
+
+def test_a_time_before_its_rows_date_says_so():
+    """A night dated by the UTC date of TCA less a 0 h cut (2 December) seen from Los Angeles:
+    03:00 UTC on the 2nd is 19:00 PST on the 1st, the day before the row's date."""
+    times = [datetime(2026, 12, 2, 3, 0, tzinfo=UTC)]
+    cells, _ = local_cells(times, ZoneInfo("America/Los_Angeles"), row_dates=[date(2026, 12, 2)])
+    assert cells == ["19:00:00 -1d"]

@@ -366,8 +366,6 @@ def secure_key_length(counts: BasisCounts, settings: DecoySettings, *, epsilon_s
     return from_x + from_z
 
 
-
-
 def _same_in_both_bases(counts: BasisCounts) -> bool:
     """Whether the detections and errors of X and Z are the same (a 50:50 basis choice)."""
     return bool(np.array_equal(counts.n_x, counts.n_z) and np.array_equal(counts.m_x, counts.m_z))

@@ -51,10 +51,15 @@ def beam_radius_m(range_km: ArrayLike, divergence_half_angle_urad: ArrayLike,
     ----------
     .. [1] A. E. Siegman, *Lasers* (1986), eq. 17.5; docs/reference.md §4.
     """
-    far_field_m = (np.asarray(divergence_half_angle_urad, dtype=float) * 1e-6
-                   * np.asarray(range_km, dtype=float) * 1e3)
-    waist = np.asarray(beam_waist_m, dtype=float)
-    return np.sqrt(waist**2 + far_field_m**2)
+    return np.sqrt(_beam_radius_squared_m2(range_km, divergence_half_angle_urad, beam_waist_m))
+
+
+def _beam_radius_squared_m2(range_km: ArrayLike, divergence_half_angle_urad: ArrayLike,
+                            beam_waist_m: ArrayLike) -> np.ndarray:
+    """``w(L)²`` of :func:`beam_radius_m` [m²] (µrad × km = mm, hence the 1e-3)."""
+    far_field_m = (np.asarray(divergence_half_angle_urad, dtype=float) * 1e-3
+                   * np.asarray(range_km, dtype=float))
+    return np.asarray(beam_waist_m, dtype=float) ** 2 + far_field_m**2
 
 
 def diffraction_efficiency(range_km: ArrayLike, receiver_aperture_m: ArrayLike,
@@ -89,10 +94,7 @@ def diffraction_efficiency(range_km: ArrayLike, receiver_aperture_m: ArrayLike,
        pessimistic.
     """
     radius_m = 0.5 * np.asarray(receiver_aperture_m, dtype=float)
-    # w(L)^2 as in beam_radius_m, without the square root
-    far_field_m = (np.asarray(divergence_half_angle_urad, dtype=float) * 1e-3
-                   * np.asarray(range_km, dtype=float))
-    beam_squared = np.asarray(beam_waist_m, dtype=float) ** 2 + far_field_m**2
+    beam_squared = _beam_radius_squared_m2(range_km, divergence_half_angle_urad, beam_waist_m)
     return -np.expm1(-2.0 * radius_m**2 / beam_squared)
 
 

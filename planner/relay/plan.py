@@ -15,10 +15,9 @@ from planner.relay.fibre import FibreLink
 from planner.relay.inputs import PlanInputs
 from planner.relay.ledger import replay
 from planner.relay.nights import night_dates
-from planner.relay.problem import MBIT, ONE_BIT, UNPROVEN, Solution
+from planner.relay.problem import MBIT, ONE_BIT_BITS, UNPROVEN, Solution
 from planner.relay.shortfall import explain
 
-_BIT_TOL = ONE_BIT * MBIT  # bit
 _DECIMALS = 3  # bit values in plans are rounded to millibits (float noise removed)
 
 
@@ -219,7 +218,7 @@ def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame,
         if d.target_bits is not None:
             mine = steps[steps["demand"] == d.label]
             cum = before.get(d.label, 0.0) + mine["bits"].cumsum().to_numpy()
-            hit = np.flatnonzero(cum >= d.target_bits - _BIT_TOL)
+            hit = np.flatnonzero(cum >= d.target_bits - ONE_BIT_BITS)
             done = mine["time_utc"].iloc[hit[0]] if hit.size else None
         records.append({"demand": d.label, "station_a": d.station_a, "station_b": d.station_b,
                         "weight": d.weight, "target_bits": d.target_bits,
@@ -234,7 +233,7 @@ def _delivered_frame(inputs: PlanInputs, relays: pd.DataFrame,
 
 def _clean(bits: float) -> float:
     """Bits below the solver's tolerance (one bit) are zero."""
-    return 0.0 if abs(bits) < _BIT_TOL else bits
+    return 0.0 if abs(bits) < ONE_BIT_BITS else bits
 
 
 

@@ -20,6 +20,8 @@ TOL = 1e-7  # Mbit: amounts below this (0.1 bit, the LP's feasibility tolerance)
 #: One bit [Mbit], ten times :data:`TOL`: the smallest amount a plan counts (a relay kept, a
 #: target met, key unmet), so that nothing a plan reports rests on the LP's tolerance.
 ONE_BIT = 10 * TOL
+#: :data:`ONE_BIT` in bits, for amounts counted in bits.
+ONE_BIT_BITS = ONE_BIT * MBIT
 #: A solver status: the plan is a warm start's point that the solver reported beating but did
 #: not return, and a solve without the start found nothing better; its gap is to the most
 #: optimistic bound either solve reported. Not a time limit, and not proven optimal.

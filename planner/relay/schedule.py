@@ -206,7 +206,6 @@ def _raise_unmet(status: str, time_limit_s: float) -> None:
         f"{time_limit_s:g} s; raise it or use the rolling solver", field="time_limit_s")
 
 
-
 __all__ = [
     "DEFAULT_CARRY_VALUE", "DEFAULT_GAP_S", "DEFAULT_MEMORY_BITS", "OBJECTIVES", "SOLVERS",
     "plan_schedule",

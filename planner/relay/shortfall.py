@@ -26,18 +26,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from planner.relay.problem import MBIT, ONE_BIT, Problem, reachable_upper_bound
-
-_BIT_TOL = ONE_BIT * MBIT  # bit
+from planner.relay.problem import MBIT, ONE_BIT_BITS, Problem, reachable_upper_bound
 
 
 def _short(row: pd.Series) -> float | None:
     """Missing bits of a demand (``None``: no shortfall)."""
     target, got = row["target_bits"], float(row["delivered_bits"])
     if target is None or (isinstance(target, float) and math.isnan(target)):
-        return math.inf if got < _BIT_TOL else None
+        return math.inf if got < ONE_BIT_BITS else None
     missing = float(target) - got - float(row.get("already_delivered_bits", 0.0) or 0.0)
-    return missing if missing >= _BIT_TOL else None
+    return missing if missing >= ONE_BIT_BITS else None
 
 
 def _joined(problem: Problem, a: int, b: int) -> bool:
@@ -101,15 +99,15 @@ def explain(problem: Problem, passes: pd.DataFrame, delivered: pd.DataFrame) -> 
         unreachable = bool(causes)
         target = row["target_bits"]
         if not causes and target is not None and not pd.isna(target) \
-                and bound[d] < float(target) - _BIT_TOL:
+                and bound[d] < float(target) - ONE_BIT_BITS:
             causes.append(f"period too short: at most {bound[d]:.6g} bits of key reach {a} "
                           f"and {b} in the period, below the target {float(target):.6g}; "
                           "lengthen the period")
         mine = passes[passes["station"].isin([a, b])]
         dropped = (mine["expected_secure_bits"] - mine["used_bits"]).clip(lower=0.0)
-        if (dropped > _BIT_TOL).any():
+        if (dropped > ONE_BIT_BITS).any():
             causes.append(f"memory: the satellites' memory ({memory:.6g} bits) was full, so "
-                          f"{int((dropped > _BIT_TOL).sum())} flown passes over {a} or {b} "
+                          f"{int((dropped > ONE_BIT_BITS).sum())} flown passes over {a} or {b} "
                           f"kept {dropped.sum():.6g} bits less than they yielded")
         if reserve > 0 and not unreachable:
             causes.append(f"reserve: every link to {a} and {b} keeps {reserve:.6g} bits for "

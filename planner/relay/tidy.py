@@ -43,12 +43,14 @@ def tidy_relays(problem: Problem, solution: Solution, objective: str, *,
     model.objective_total()
     floor_rows = [model.lp.row(_floor(floor, 0.0), math.inf, [model.D[d]], [1.0])
                   for d, floor in enumerate(floors)]
-    for relative in (0.0, _FLOOR_SLACK):
-        # the windows' deliveries are exact only to their LPs' tolerances, which carried from
-        # window to window can leave them a bit above what the passes allow over the whole
-        # period (a fibre case's floors were infeasible, and its untidied relays drew a buffer
-        # 1.1 bit below zero): then the floors are lowered by a millionth
-        model.lp.set_row_bounds(floor_rows, [_floor(f, relative) for f in floors], math.inf)
+    for retry in (False, True):
+        if retry:
+            # the windows' deliveries are exact only to their LPs' tolerances, which carried
+            # from window to window can leave them a bit above what the passes allow over the
+            # whole period (a fibre case's floors were infeasible, and its untidied relays drew
+            # a buffer 1.1 bit below zero): then the floors are lowered by a millionth
+            model.lp.set_row_bounds(floor_rows, [_floor(f, _FLOOR_SLACK) for f in floors],
+                                    math.inf)
         left = max(time_limit - (time.perf_counter() - begun), 0.01)
         result = model.solve(time_limit=left, mip_rel_gap=mip_rel_gap, chosen=solution.chosen)
         if result["has_solution"]:

@@ -156,6 +156,20 @@ class ConfiguredCommand(TyperCommand):
         return result
 
 
+def from_config(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` took its value from the configuration file (Click's
+    ``default_map``, :func:`apply_config`)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "DEFAULT_MAP"
+
+
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` was given on the command line or in the environment (not
+    a default, nor the configuration file's)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
 def blame_config(error: PlannerInputError, ctx, command, path: Path) -> PlannerInputError:
     """``error`` as the configuration file's, when the option it names took its value from
     the file (file, line and key); else ``error`` unchanged (with flags for parameters).
@@ -179,8 +193,7 @@ def blame_config(error: PlannerInputError, ctx, command, path: Path) -> PlannerI
     param = next((p for p in command.params if head in getattr(p, "opts", ())), None)
     if param is None:
         return error
-    source = ctx.get_parameter_source(param.name)
-    if source is None or source.name != "DEFAULT_MAP":
+    if not from_config(ctx, param.name):
         return error
     return ConfigError(error.message, path=str(path), line=key_line(path, param.name),
                        field=param.name + space + rest)

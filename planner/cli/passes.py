@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from planner.cli.configfile import from_config, given
 from planner.cli.lazy import lazy_module
 from planner.cli.root import (
     AllowStaleOption,
@@ -33,6 +34,7 @@ from planner.cli.root import (
     _warn,
     app,
     check_output,
+    one_of,
     print_table,
     stderr,
     stdout,
@@ -259,16 +261,9 @@ def pooling_summary(table, models: list[dict]) -> str:
 
 #: ``keys`` options that choose or model passes of the element sets: they mean nothing for
 #: the one measured pass of ``--loss-csv``, which refuses them when given on the command line
-#: (a configuration file's value is a default for every command, and is left unused).
+#: (a configuration file's value is a default for every command: it is warned about as left unused).
 NOT_FOR_LOSS_CURVE = ("tle", "norad", "start", "days", "end", "all_passes", "pool", "optimise",
                       "allow_stale", "warn_age_days", "tz")
-
-
-def _given(ctx: typer.Context, name: str) -> bool:
-    """Whether the option ``name`` was given on the command line (not a default, nor the
-    configuration file's)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def check_loss_curve_options(ctx: typer.Context) -> None:
@@ -276,15 +271,12 @@ def check_loss_curve_options(ctx: typer.Context) -> None:
     pass (:data:`NOT_FOR_LOSS_CURVE`) is refused, naming the options; the same settings from
     the configuration file are warned about once, as left unused."""
     flags = {p.name: p.opts[0] for p in ctx.command.params}
-    given = [flags[name] for name in NOT_FOR_LOSS_CURVE if _given(ctx, name)]
-    if len(given) == 1:
-        raise OptionError(f"{given[0]} does not apply to one measured pass (--loss-csv); "
-                          "leave it out")
-    if given:
-        raise OptionError(f"{', '.join(given[:-1])} and {given[-1]} do not apply to one "
-                          "measured pass (--loss-csv); leave them out")
-    configured = [name for name in NOT_FOR_LOSS_CURVE
-                  if getattr(ctx.get_parameter_source(name), "name", None) == "DEFAULT_MAP"]
+    typed = [flags[name] for name in NOT_FOR_LOSS_CURVE if given(ctx, name)]
+    if typed:
+        one = len(typed) == 1
+        raise OptionError(f"{one_of(typed, 'and')} {'does' if one else 'do'} not apply to one "
+                          f"measured pass (--loss-csv); leave {'it' if one else 'them'} out")
+    configured = [name for name in NOT_FOR_LOSS_CURVE if from_config(ctx, name)]
     if configured:
         _warn([f"the configuration's {', '.join(configured)} "
                f"{'does' if len(configured) == 1 else 'do'} not apply to one measured pass "
@@ -299,7 +291,7 @@ def check_stations_file_used(ctx: typer.Context) -> None:
     left unused (it was ignored in silence: the key came without any station's sky)."""
     if ctx.params.get("stations") is None or ctx.params.get("station"):
         return
-    if _given(ctx, "stations"):
+    if given(ctx, "stations"):
         raise OptionError("with --loss-csv the stations file only serves to find the station "
                           "of the pass; name it with --station NAME, or leave --stations out",
                           field="--stations")
@@ -365,7 +357,7 @@ def keys(
     if loss_csv is not None:
         _loss_curve_key(loss_csv, payload, payload_name, stations, station, fluctuation,
                         ec_leakage, output_format, output, csv_comments, min_elevation,
-                        min_elevation_given=_given(ctx, "min_elevation"))
+                        min_elevation_given=given(ctx, "min_elevation"))
         return
     inputs = load_inputs(_element_files(tle, norad), stations, station, start,
                          _days_default(days, end), end, allow_stale=allow_stale,

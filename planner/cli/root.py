@@ -244,10 +244,12 @@ def check_output(output: Path | None, table_format: bool,
                               f"with --output{named}", field="--format")
 
 
-def one_of(words) -> str:
-    """``words`` as English alternatives: ``a``, ``a or b``, ``a, b or c``."""
+def one_of(words, conjunction: str = "or") -> str:
+    """``words`` as English alternatives: ``a``, ``a or b``, ``a, b or c`` (or, with
+    ``conjunction="and"``, a list: ``a, b and c``)."""
     words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return (words[0] if len(words) == 1 else
+            f"{', '.join(words[:-1])} {conjunction} {words[-1]}")
 
 
 #: Output-file extensions and the ``--format`` each one means, first match among the

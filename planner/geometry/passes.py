@@ -33,9 +33,9 @@ from planner.geometry.frames import (
 from planner.geometry.refraction import apparent_elevation_deg, geometric_threshold_deg
 from planner.geometry.sky import (
     BodyTrack,
-    MoonTrack,
     SunTrack,
     moon_illuminated_fraction,
+    sun_and_moon,
 )
 from planner.geometry.spline import CubicSpline
 from planner.mission.stations import stations_as_searched
@@ -104,9 +104,9 @@ def find_passes(catalogue, stations: Sequence, start: datetime | str, end: datet
     tau_start = timebase.tau_of(start_dt)
     tau_end = timebase.tau_of(end_dt)
 
-    # the Sun and Moon once for the whole period (passes may end up to a pass length after it)
-    sun = SunTrack(timebase, tau_start, tau_end + _BODY_PAD_S)
-    moon = MoonTrack(timebase, tau_start, tau_end + _BODY_PAD_S)
+    # the Sun and Moon once for the whole period (passes may end up to a pass length after it),
+    # from one precession-nutation frame
+    sun, moon = sun_and_moon(timebase, tau_start, tau_end + _BODY_PAD_S)
     illumination = _moon_illumination_track(sun, moon, tau_start, tau_end + _BODY_PAD_S)
     pieces = []
     for key in catalogue.satellites:

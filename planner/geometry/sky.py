@@ -51,6 +51,25 @@ def _ephemeris():
     return Loader(path, verbose=False)("de421.bsp")
 
 
+class _Frame:
+    """The true-of-date frame on its nodes, interpolated: the GCRS-to-true-of-date rotation
+    (precession-nutation, IAU 2000A: the costly part, which changes slowly) and GAST - ERA.
+
+    Parameters
+    ----------
+    timebase : TimeBase
+        The time axis.
+    nodes : numpy.ndarray
+        The frame's nodes [s of ``timebase``] (:func:`_frame_nodes`).
+    """
+
+    def __init__(self, timebase: TimeBase, nodes: np.ndarray):
+        t = timebase.skyfield_time(nodes)
+        self.rotation = CubicSpline(nodes, np.moveaxis(t.M, -1, 0))
+        era = 2 * np.pi * earth_rotation_angle(t.whole, t.ut1_fraction)
+        self.gast_minus_era = CubicSpline(nodes, np.unwrap(np.radians(t.gast * 15.0) - era))
+
+
 class BodyTrack:
     """A Solar-System body's apparent geocentric position over a period, interpolated.
 
@@ -64,27 +83,22 @@ class BodyTrack:
         The period [s of ``timebase``]; nodes extend beyond it on both sides.
     step_s : float
         Node spacing [s].
+    frame : _Frame, optional
+        The precession-nutation frame to use (one frame can serve several bodies,
+        :func:`sun_and_moon`); by default its own, on the Sun's two-day nodes around the body's.
     """
 
     def __init__(self, body: str, timebase: TimeBase, tau_start: float, tau_end: float,
-                 step_s: float):
+                 step_s: float, frame: _Frame | None = None):
         planets = _ephemeris()
-        earth = planets["earth"]
-        nodes = np.arange(np.floor(tau_start / step_s) - 8.0,
-                          np.ceil(tau_end / step_s) + 9.0) * step_s
-        gcrs = earth.at(timebase.skyfield_time(nodes)).observe(planets[body]).apparent()
-        # precession-nutation (IAU 2000A, the costly part) changes slowly: it is computed on
-        # the Sun's two-day nodes and interpolated to the body's nodes
-        frame_nodes = np.arange(np.floor(nodes[0] / SUN_NODE_STEP_S) - 2.0,
-                                np.ceil(nodes[-1] / SUN_NODE_STEP_S) + 3.0) * SUN_NODE_STEP_S
-        t = timebase.skyfield_time(frame_nodes)
-        rotation = CubicSpline(frame_nodes, np.moveaxis(t.M, -1, 0))(nodes)
-        true_of_date = np.einsum("nij,jn->ni", rotation, gcrs.position.km)
-        era = 2 * np.pi * earth_rotation_angle(t.whole, t.ut1_fraction)
-        gast_minus_era = np.unwrap(np.radians(t.gast * 15.0) - era)
+        nodes = _body_nodes(tau_start, tau_end, step_s)
+        if frame is None:
+            frame = _Frame(timebase, _frame_nodes(nodes[0], nodes[-1]))
+        gcrs = planets["earth"].at(timebase.skyfield_time(nodes)).observe(planets[body]).apparent()
         self._timebase = timebase
-        self._position = CubicSpline(nodes, true_of_date)
-        self._gast_minus_era = CubicSpline(frame_nodes, gast_minus_era)
+        self._position = CubicSpline(nodes, np.einsum("nij,jn->ni", frame.rotation(nodes),
+                                                      gcrs.position.km))
+        self._gast_minus_era = frame.gast_minus_era
 
     def true_of_date_km(self, tau: np.ndarray) -> np.ndarray:
         """Geocentric position in the true equator and equinox of date [km], (N, 3)."""
@@ -175,37 +189,23 @@ def sun_and_moon(timebase: TimeBase, tau_start: float, tau_end: float,
     (BodyTrack, BodyTrack)
         The Sun and the Moon.
     """
-    planets = _ephemeris()
-    earth = planets["earth"]
-    nodes = {"sun": _body_nodes(tau_start, tau_end, SUN_NODE_STEP_S),
-             "moon": _body_nodes(tau_start, tau_end, moon_step_s)}
-    frame_nodes = _frame_nodes(min(n[0] for n in nodes.values()),
-                               max(n[-1] for n in nodes.values()), frame_step_s)
-    t = timebase.skyfield_time(frame_nodes)
-    rotation = CubicSpline(frame_nodes, np.moveaxis(t.M, -1, 0))
-    era = 2 * np.pi * earth_rotation_angle(t.whole, t.ut1_fraction)
-    gast_minus_era = CubicSpline(frame_nodes, np.unwrap(np.radians(t.gast * 15.0) - era))
-    tracks = []
-    for body, body_nodes in nodes.items():
-        gcrs = earth.at(timebase.skyfield_time(body_nodes)).observe(planets[body]).apparent()
-        track = BodyTrack.__new__(BodyTrack)
-        track._timebase = timebase
-        track._position = CubicSpline(body_nodes, np.einsum(
-            "nij,jn->ni", rotation(body_nodes), gcrs.position.km))
-        track._gast_minus_era = gast_minus_era
-        tracks.append(track)
-    return tracks[0], tracks[1]
+    sun_nodes = _body_nodes(tau_start, tau_end, SUN_NODE_STEP_S)
+    moon_nodes = _body_nodes(tau_start, tau_end, moon_step_s)
+    frame = _Frame(timebase, _frame_nodes(min(sun_nodes[0], moon_nodes[0]),
+                                          max(sun_nodes[-1], moon_nodes[-1]), frame_step_s))
+    return (BodyTrack("sun", timebase, tau_start, tau_end, SUN_NODE_STEP_S, frame),
+            BodyTrack("moon", timebase, tau_start, tau_end, moon_step_s, frame))
 
 
 def _body_nodes(tau_start: float, tau_end: float, step_s: float) -> np.ndarray:
-    """A body's spline nodes over a period, as :class:`BodyTrack` places them [s]."""
+    """A body's spline nodes over a period [s]: every ``step_s``, eight beyond each end."""
     return np.arange(np.floor(tau_start / step_s) - 8.0, np.ceil(tau_end / step_s) + 9.0) * step_s
 
 
 def _frame_nodes(first_node: float, last_node: float,
                  step_s: float = SUN_NODE_STEP_S) -> np.ndarray:
-    """The precession-nutation frame's nodes around body nodes, as :class:`BodyTrack`
-    places them (every ``step_s``, by default its two days) [s]."""
+    """The precession-nutation frame's nodes around body nodes (every ``step_s``, by default
+    the Sun's two days) [s]."""
     return np.arange(np.floor(first_node / step_s) - 2.0,
                      np.ceil(last_node / step_s) + 3.0) * step_s
 
